@@ -1,0 +1,54 @@
+/* CGI/1.1 pieces: the script's response header parser and environment building. */
+#ifndef SW_CGI_H
+#define SW_CGI_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cgi_header {
+	char	*name;
+	char	*value;
+};
+
+struct cgi_headers {
+	struct cgi_header	*v;
+	size_t			 n;
+	size_t			 size;
+};
+
+/*
+ * Find the end of the header block in what the script wrote so far. Returns
+ * the offset of the first body byte, 0 when more input is needed, -1 when the
+ * block is malformed (NUL byte).
+ */
+ssize_t	 cgi_header_end(const char *, size_t);
+/*
+ * Parse a complete header block (as bounded by cgi_header_end). -1 and *cause
+ * for lines without a colon, bad names, obsolete folding, bare CR, or no
+ * Content-Type/Location/Status at all.
+ */
+int	 cgi_parse_headers(const char *, size_t, struct cgi_headers *, char **);
+void	 cgi_headers_init(struct cgi_headers *);
+void	 cgi_headers_add(struct cgi_headers *, const char *, const char *);
+void	 cgi_headers_free(struct cgi_headers *);
+const char *cgi_headers_get(const struct cgi_headers *, const char *);
+
+/* An environment being built for a child: "NAME=value" strings, NULL-terminated. */
+struct cgi_env {
+	char	**v;
+	size_t	  n;
+	size_t	  size;
+};
+
+void	 cgi_env_init(struct cgi_env *);
+void	 cgi_env_free(struct cgi_env *);
+/* Set (replacing) NAME to value. */
+void	 cgi_env_set(struct cgi_env *, const char *, const char *);
+void	 cgi_env_unset(struct cgi_env *, const char *);
+const char *cgi_env_get(const struct cgi_env *, const char *);
+/* Add "NAME=value" entries from an environ-style array. */
+void	 cgi_env_add_all(struct cgi_env *, char **);
+/* The NULL-terminated array for posix_spawn. */
+char	**cgi_env_array(struct cgi_env *);
+
+#endif

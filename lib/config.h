@@ -1,0 +1,82 @@
+/* Site configuration shared by sessionwrap, sessionwrap-ws and sessionwrap-ctl. */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include <stdio.h>
+
+enum lock_mode {
+	LOCK_MERGE = 0,		/* re-apply the patch on the latest copy (CAS) */
+	LOCK_EXCLUSIVE,		/* per-session lock from load to save */
+	LOCK_NONE		/* last write wins */
+};
+
+enum samesite {
+	SAMESITE_LAX = 0,
+	SAMESITE_STRICT,
+	SAMESITE_NONE
+};
+
+struct config {
+	char	*listen;		/* unix:PATH or HOST:PORT; NULL: fd 0 or CGI */
+	char	*store;			/* "cookie", "postgresql://...", "memcached://..." */
+	char	*cache;			/* memcached in front of PostgreSQL */
+	char	*secret_file;
+	char	*cookie_name;
+	char	*cookie_path;
+	char	*cookie_domain;
+	int	 cookie_secure;		/* -1 auto (HTTPS=on), 0 off, 1 on */
+	enum samesite cookie_samesite;
+	long	 idle_timeout;
+	long	 absolute_timeout;
+	long	 touch_interval;
+	enum lock_mode lock;
+	long	 lock_timeout;
+	long	 regenerate_grace;	/* seconds the old id stays readable */
+	char	*key_prefix;		/* memcached key prefix */
+	char	*script_root;
+	char	*handler;
+	long	 handler_timeout;
+	long	 max_header_size;	/* script response headers */
+	long	 max_session_size;	/* serialized session data */
+	int	 threads;
+	int	 allow_root;		/* run scripts while root */
+	int	 mod_session_compat;
+	char	*session_header;
+	char	*ws_control;
+	char	*ws_origins;
+	char	*ws_handler;
+	int	 ws_require_login;
+	int	 ws_close_code;
+	long	 ws_max_message;
+	long	 ws_max_connections;
+	long	 ws_max_per_session;
+	long	 ws_handshake_timeout;
+	long	 ws_ping_interval;
+	long	 ws_idle_timeout;
+	int	 log_level;
+	int	 syslog;
+
+	char	*path;			/* file it was read from, if any */
+};
+
+void	 config_init(struct config *);
+void	 config_free(struct config *);
+/* Set one key from a string; -1 and *cause on an unknown key or bad value. */
+int	 config_set(struct config *, const char *, const char *, char **);
+/* Read a key = value file; -1 and *cause ("file:line: reason"). */
+int	 config_load(struct config *, const char *, char **);
+/*
+ * Parse argv: -c FILE, --KEY=VALUE, --KEY VALUE, -h/--help, -V/--version.
+ * Reads the file (from -c, $SESSIONWRAP_CONF or the default when it exists)
+ * first, then applies command-line keys so they win. Returns the index of the
+ * first non-option argument, or -1 with *cause. *help / *version are set when
+ * asked for.
+ */
+int	 config_from_args(struct config *, int, char **, int *, int *, char **);
+/* Check values that depend on each other; -1 and *cause. */
+int	 config_check(const struct config *, char **);
+/* Print every key with its current value (secrets are never values). */
+void	 config_dump(const struct config *, FILE *);
+const char *config_usage_keys(void);
+
+#endif

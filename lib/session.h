@@ -1,0 +1,104 @@
+/* The session model: JSON data, identity, timestamps and the handler's operations. */
+#ifndef SW_SESSION_H
+#define SW_SESSION_H
+
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "config.h"
+
+#define SESSION_ID_BYTES	18	/* 144 bits of CSPRNG -> 24 base64url chars */
+
+struct keyring;
+
+struct session {
+	char		*id;		/* secret random id; never logged */
+	char		*ws_id;		/* sessionwrap-ws registry id */
+	char		*user;		/* NULL when anonymous */
+	json_t		*data;		/* always an object */
+	time_t		 created;	/* creation, or last login */
+	time_t		 access;	/* last time the stored copy was refreshed */
+	long		 max_age;	/* per-session idle timeout; 0: idle_timeout */
+	uint64_t	 version;	/* store version for compare-and-swap; 0 = never stored */
+
+	int		 is_new;	/* created by this request */
+	int		 changed;	/* must be saved */
+	int		 id_changed;	/* login/regenerate: cookie must change */
+	int		 destroyed;	/* logout: expire the cookie */
+	int		 close_ws;	/* close this session's websockets */
+	char		*old_id;	/* id replaced by login/regenerate/logout */
+	char		*old_ws_id;	/* ws_id to CLOSE */
+	uint64_t	 old_version;
+};
+
+/* A fresh empty session with a new random id. */
+struct session	*session_new(time_t);
+void		 session_free(struct session *);
+/* Deep copy. */
+struct session	*session_dup(const struct session *);
+
+/* Serialize everything but the flags to compact JSON; caller frees. */
+char		*session_serialize(const struct session *);
+/* Parse what session_serialize wrote; NULL and *cause on bad input. */
+struct session	*session_deserialize(const char *, size_t, char **);
+
+/* Effective idle timeout and absolute expiry of a session. */
+long		 session_idle_timeout(const struct session *, const struct config *);
+time_t		 session_expires(const struct session *, const struct config *);
+int		 session_expired(const struct session *, const struct config *, time_t);
+/* True when the session has nothing worth storing (lazy creation). */
+int		 session_empty(const struct session *);
+/* Compact JSON of the data for $SESSION; caller frees. */
+char		*session_data_json(const struct session *);
+/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
+char		*session_form_encode(const struct session *);
+
+/* Identity changes. Each keeps the old id in old_id for the store to delete. */
+void		 session_regenerate(struct session *, time_t);
+void		 session_login(struct session *, const char *, time_t);
+void		 session_logout(struct session *, time_t);
+void		 session_rotate_ws(struct session *);
+
+/* RFC 7396 JSON merge patch: returns the new target (may replace it). */
+json_t		*json_merge_patch(json_t *, const json_t *);
+
+/* What a handler asked for in one X-Session-* (or mod_session) header. */
+enum session_op_type {
+	SOP_PATCH,		/* X-Session-Patch: <json> */
+	SOP_SET,		/* X-Session-Set: key=value */
+	SOP_UNSET,		/* X-Session-Unset: key */
+	SOP_REPLACE,		/* X-Replace-Session: k=v&k2= */
+	SOP_LOGIN,		/* X-Session-Login: user */
+	SOP_LOGOUT,		/* X-Session-Logout: 1 */
+	SOP_REGENERATE,		/* X-Session-Regenerate: 1 */
+	SOP_MAX_AGE,		/* X-Session-Max-Age: seconds */
+	SOP_CLOSE_WS		/* X-Session-Close-Websockets: 1 */
+};
+
+struct session_op {
+	enum session_op_type	 type;
+	char			*key;	/* SET/UNSET key, LOGIN user */
+	char			*value;	/* SET value */
+	json_t			*json;	/* PATCH and REPLACE as a merge patch */
+	long			 num;	/* MAX_AGE */
+};
+
+/*
+ * Recognise one response header. Returns 0 when it is not a session header,
+ * 1 and fills *op when it is, -1 and *cause when it is one but invalid
+ * (CR/LF, bad JSON, bad number...). `replace_header` is session_header.
+ */
+int		 session_op_parse(const char *, const char *, const char *,
+		    struct session_op *, char **);
+void		 session_op_clear(struct session_op *);
+/* True for operations that only change data (safe to re-apply on a newer copy). */
+int		 session_op_is_data(const struct session_op *);
+/* Apply one operation; identity ops need `now`. Sets the flags. */
+void		 session_apply(struct session *, const struct session_op *, time_t);
+
+/* Percent-decoding of application/x-www-form-urlencoded; caller frees. */
+char		*url_decode(const char *, size_t);
+char		*url_encode(const char *);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * Session stores. Each backend is a const struct store_ops in a file of its
+ * own (store_cookie.c, store_pg.c, store_memcached.c), found by name in the
+ * table in store.c, whose entries exist only where configure found the library.
+ */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <time.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "session.h"
+
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOTFOUND,		/* unknown, expired, forged: use a fresh session */
+	STORE_CONFLICT,		/* compare-and-swap lost: reload and re-apply */
+	STORE_TOOBIG,		/* does not fit (cookie over 4 KB, item too large) */
+	STORE_TIMEOUT,		/* lock not acquired within lock_timeout */
+	STORE_ERROR		/* store unreachable or failing: 503 */
+};
+
+struct store;
+
+struct store_ops {
+	const char	*name;
+	/* Does this backend take a `store =` value? Called at start-up. */
+	int		 (*match)(const char *);
+	/* Non-zero when the session lives in the cookie (no server state). */
+	int		 client_side;
+	/*
+	 * Called once per process at start-up: parse the URI, check what the
+	 * backend needs (keys). Returns backend state, or NULL and *cause.
+	 */
+	void		*(*open)(struct store *, char **);
+	/* Called once at exit with what open returned. */
+	void		 (*close)(void *);
+	/*
+	 * Called once per worker thread: its own connection. NULL and *cause
+	 * when it cannot be made now; the caller retries later (503 meanwhile).
+	 */
+	void		*(*conn_new)(struct store *, char **);
+	void		 (*conn_free)(void *);
+	/*
+	 * Load the session a cookie value names. STORE_OK fills *out (caller
+	 * frees); STORE_NOTFOUND for unknown/forged/expired; STORE_ERROR on an
+	 * outage. Never returns an expired session.
+	 */
+	enum store_result (*load)(struct store *, void *, const char *,
+			    time_t, struct session **, char **);
+	/*
+	 * Save the session. With `cas` set, fail with STORE_CONFLICT when the
+	 * stored version is no longer s->version. On STORE_OK, s->version is the
+	 * new version and *cookie the value the client must hold (caller frees).
+	 */
+	enum store_result (*save)(struct store *, void *, struct session *,
+			    int, time_t, char **, char **);
+	/* Delete a session by id, or keep it readable for `grace` seconds. */
+	enum store_result (*destroy)(struct store *, void *, const char *,
+			    long, time_t, char **);
+	/* Optional: exclusive lock of the session a cookie names, and release. */
+	enum store_result (*lock)(struct store *, void *, const char *,
+			    long, char **);
+	void		 (*unlock)(struct store *, void *);
+	/* Optional (ctl): purge expired sessions, count in *n. */
+	enum store_result (*gc)(struct store *, void *, time_t, long *, char **);
+	/* Optional (ctl): delete every session of a user, count in *n. */
+	enum store_result (*revoke_user)(struct store *, void *, const char *,
+			    long *, char **);
+	/* Optional (ctl): load by the public SESSION_ID or secret id. */
+	enum store_result (*show)(struct store *, void *, const char *,
+			    struct session **, char **);
+};
+
+struct store {
+	const struct store_ops	*ops;
+	const struct config	*cfg;
+	const struct keyring	*keys;
+	void			*priv;
+};
+
+/* Pick the backend for cfg->store and open it; NULL and *cause. */
+struct store	*store_open(const struct config *, const struct keyring *, char **);
+void		 store_close(struct store *);
+/* Names of the backends built in, space separated. */
+const char	*store_names(void);
+const char	*store_result_str(enum store_result);
+
+/* Helpers for server-side backends: signed cookie ids and keyed store keys. */
+char		*store_sign_id(const struct keyring *, const char *);
+/* Verify "id.mac"; 0 and *id (caller frees) when genuine. */
+int		 store_verify_id(const struct keyring *, const char *, char **);
+/* Keyed hash of a session id for use as the store key (hex). */
+char		*store_key(const struct keyring *, const char *);
+/* Public SESSION_ID for the handler (hex, never the cookie value). */
+char		*store_public_id(const struct keyring *, const char *);
+
+extern const struct store_ops store_cookie_ops;
+#ifdef HAVE_POSTGRESQL
+extern const struct store_ops store_pg_ops;
+#endif
+#ifdef HAVE_MEMCACHED
+extern const struct store_ops store_memcached_ops;
+#endif
+
+#endif
