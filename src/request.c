@@ -1,0 +1,2 @@
+#include "autoconf.h"
+typedef int sw_placeholder_t;

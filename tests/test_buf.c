@@ -1,0 +1,3 @@
+#include "autoconf.h"
+#include "../tests/test.h"
+int main(void) { return test_done("buf"); }
