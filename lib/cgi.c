@@ -1,3 +1,323 @@
-/* placeholder: being written */
+/* CGI/1.1 pieces: the script's response header parser and environment building. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cgi.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * Find the end of the header block in what the script wrote so far: the first
+ * empty line, ended by LF or CRLF after a line ended the same way or the other
+ * (a script mixing both is tolerated). Returns the offset of the first body
+ * byte, 0 when more input is needed, -1 on a NUL byte inside the block.
+ */
+ssize_t
+cgi_header_end(const char *buf, size_t len)
+{
+	const char	*p, *nul;
+	size_t		 i, end = 0;
+
+	if (len >= 1 && buf[0] == '\n')
+		end = 1;
+	else if (len >= 2 && buf[0] == '\r' && buf[1] == '\n')
+		end = 2;
+	for (i = 0; end == 0 && i < len; i = p - buf + 1) {
+		if ((p = memchr(buf + i, '\n', len - i)) == NULL)
+			break;
+		if (p + 1 < buf + len && p[1] == '\n')
+			end = p - buf + 2;
+		else if (p + 2 < buf + len && p[1] == '\r' && p[2] == '\n')
+			end = p - buf + 3;
+	}
+	nul = memchr(buf, '\0', end != 0 ? end : len);
+	if (nul != NULL)
+		return -1;
+	return (ssize_t)end;
+}
+
+/* A token character (RFC 9110 tchar) as allowed in a header name. */
+static int
+cgi_tchar(unsigned char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* A Status value: three digits from 100 to 599, then optionally SP and a reason. */
+static int
+cgi_status_valid(const char *v)
+{
+	int	 i;
+
+	for (i = 0; i < 3; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	}
+	if (v[0] < '1' || v[0] > '5')
+		return 0;
+	return v[3] == '\0' || v[3] == ' ' || v[3] == '\t';
+}
+
+/* Parse one header line (without its line ending) and add it; NULL or why not. */
+static const char *
+cgi_parse_line(const char *line, size_t len, struct cgi_headers *h)
+{
+	const char	*colon, *v, *end;
+	char		*name, *value;
+	size_t		 i;
+
+	if (line[0] == ' ' || line[0] == '\t')
+		return "obsolete line folding";
+	for (i = 0; i < len; i++) {
+		if (line[i] == '\r')
+			return "bare CR in header line";
+		if (line[i] == '\0')
+			return "NUL byte in header line";
+	}
+	if ((colon = memchr(line, ':', len)) == NULL)
+		return "header line without colon";
+	if (colon == line)
+		return "empty header name";
+	for (v = line; v < colon; v++) {
+		if (!cgi_tchar((unsigned char)*v))
+			return "invalid character in header name";
+	}
+	v = colon + 1;
+	end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (i = 0; v + i < end; i++) {
+		if ((unsigned char)v[i] < 0x20 && v[i] != '\t')
+			return "control character in header value";
+		if (v[i] == 0x7f)
+			return "control character in header value";
+	}
+	name = xstrndup(line, colon - line);
+	value = xstrndup(v, end - v);
+	if (strcasecmp(name, "Status") == 0) {
+		if (cgi_headers_get(h, "Status") != NULL) {
+			free(name);
+			free(value);
+			return "more than one Status header";
+		}
+		if (!cgi_status_valid(value)) {
+			free(name);
+			free(value);
+			return "bad Status value";
+		}
+	}
+	cgi_headers_add(h, name, value);
+	free(name);
+	free(value);
+	return NULL;
+}
+
+/*
+ * Parse a complete header block (as bounded by cgi_header_end); stops at the
+ * empty line. On -1 the headers this call added are removed again.
+ */
+int
+cgi_parse_headers(const char *buf, size_t len, struct cgi_headers *h,
+    char **cause)
+{
+	const char	*line, *nl, *errstr = NULL, *end = buf + len;
+	size_t		 first = h->n, linelen;
+
+	for (line = buf; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			nl = end;
+		linelen = nl - line;
+		if (linelen > 0 && line[linelen - 1] == '\r')
+			linelen--;
+		if (linelen == 0)
+			break;
+		if ((errstr = cgi_parse_line(line, linelen, h)) != NULL)
+			goto fail;
+	}
+	errstr = "no Content-Type, Location or Status";
+	if (cgi_headers_get(h, "Content-Type") == NULL &&
+	    cgi_headers_get(h, "Location") == NULL &&
+	    cgi_headers_get(h, "Status") == NULL)
+		goto fail;
+	return 0;
+
+fail:
+	while (h->n > first) {
+		h->n--;
+		free(h->v[h->n].name);
+		free(h->v[h->n].value);
+	}
+	*cause = xstrdup(errstr);
+	return -1;
+}
+
+/* An empty header list. */
+void
+cgi_headers_init(struct cgi_headers *h)
+{
+	h->v = NULL;
+	h->n = 0;
+	h->size = 0;
+}
+
+/* Append a header (copied); repeated names are kept in order. */
+void
+cgi_headers_add(struct cgi_headers *h, const char *name, const char *value)
+{
+	if (h->n == h->size) {
+		h->size = h->size ? h->size * 2 : 16;
+		h->v = xreallocarray(h->v, h->size, sizeof *h->v);
+	}
+	h->v[h->n].name = xstrdup(name);
+	h->v[h->n].value = xstrdup(value);
+	h->n++;
+}
+
+/* Free every header and the list's storage. */
+void
+cgi_headers_free(struct cgi_headers *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].value);
+	}
+	free(h->v);
+	cgi_headers_init(h);
+}
+
+/* The value of the first header of that name (case-insensitive), or NULL. */
+const char *
+cgi_headers_get(const struct cgi_headers *h, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, name) == 0)
+			return h->v[i].value;
+	}
+	return NULL;
+}
+
+/* An empty environment. */
+void
+cgi_env_init(struct cgi_env *env)
+{
+	env->v = NULL;
+	env->n = 0;
+	env->size = 0;
+}
+
+/* Free every entry and the array. */
+void
+cgi_env_free(struct cgi_env *env)
+{
+	size_t	 i;
+
+	for (i = 0; i < env->n; i++)
+		free(env->v[i]);
+	free(env->v);
+	cgi_env_init(env);
+}
+
+/* Index of NAME's entry, or -1. */
+static ssize_t
+cgi_env_find(const struct cgi_env *env, const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], name, len) == 0 && env->v[i][len] == '=')
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Set (replacing) NAME to value; a name that is empty or has '=' is ignored. */
+void
+cgi_env_set(struct cgi_env *env, const char *name, const char *value)
+{
+	size_t	 len = strlen(name);
+	ssize_t	 i;
+	char	*entry;
+
+	if (len == 0 || strchr(name, '=') != NULL) {
+		log_warnx("%s: ignoring a bad variable name", __func__);
+		return;
+	}
+	xasprintf(&entry, "%s=%s", name, value);
+	if ((i = cgi_env_find(env, name, len)) != -1) {
+		free(env->v[i]);
+		env->v[i] = entry;
+		return;
+	}
+	if (env->n + 1 >= env->size) {
+		env->size = env->size ? env->size * 2 : 64;
+		env->v = xreallocarray(env->v, env->size, sizeof *env->v);
+	}
+	env->v[env->n++] = entry;
+	env->v[env->n] = NULL;
+}
+
+/* Remove NAME if it is set. */
+void
+cgi_env_unset(struct cgi_env *env, const char *name)
+{
+	ssize_t	 i;
+
+	if ((i = cgi_env_find(env, name, strlen(name))) == -1)
+		return;
+	free(env->v[i]);
+	memmove(&env->v[i], &env->v[i + 1], (env->n - i) * sizeof *env->v);
+	env->n--;
+}
+
+/* The value of NAME, or NULL. */
+const char *
+cgi_env_get(const struct cgi_env *env, const char *name)
+{
+	size_t	 len = strlen(name);
+	ssize_t	 i;
+
+	if ((i = cgi_env_find(env, name, len)) == -1)
+		return NULL;
+	return env->v[i] + len + 1;
+}
+
+/* Add "NAME=value" entries from an environ-style array; skip ones without a name. */
+void
+cgi_env_add_all(struct cgi_env *env, char **vars)
+{
+	char	*eq, *name;
+
+	for (; vars != NULL && *vars != NULL; vars++) {
+		if ((eq = strchr(*vars, '=')) == NULL || eq == *vars)
+			continue;
+		name = xstrndup(*vars, eq - *vars);
+		cgi_env_set(env, name, eq + 1);
+		free(name);
+	}
+}
+
+/* The NULL-terminated array for posix_spawn; still owned by env. */
+char **
+cgi_env_array(struct cgi_env *env)
+{
+	if (env->v == NULL) {
+		env->size = 64;
+		env->v = xreallocarray(NULL, env->size, sizeof *env->v);
+		env->v[0] = NULL;
+	}
+	return env->v;
+}

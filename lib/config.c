@@ -1,3 +1,613 @@
-/* placeholder: being written */
+/* Site configuration: key = value files, --key=value arguments, one table of keys. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_NUMBER,		/* long within [min, max] */
+	CONFIG_BOOL,		/* int: on/off, yes/no, true/false, 1/0 */
+	CONFIG_SECURE,		/* int: auto (-1), on, off */
+	CONFIG_SAMESITE,
+	CONFIG_LOCK,
+	CONFIG_LOGLEVEL,
+	CONFIG_INT		/* int within [min, max] */
+};
+
+struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	size_t			 offset;
+	long			 min;
+	long			 max;
+	const char		*def;	/* default as text; NULL for none */
+	const char		*help;
+};
+
+#define C(f)	offsetof(struct config, f)
+#define DAY	86400L
+#define YEAR	(366 * DAY)
+
+/* Every key a site file or the command line may set. */
+static const struct config_key config_keys[] = {
+	{ "listen", CONFIG_STRING, C(listen), 0, 0, NULL,
+	  "unix:PATH or HOST:PORT to listen on (default: fd 0 or CGI)" },
+	{ "store", CONFIG_STRING, C(store), 0, 0, "cookie",
+	  "cookie, postgresql://..., memcached://host:port[,...]" },
+	{ "cache", CONFIG_STRING, C(cache), 0, 0, NULL,
+	  "memcached://... in front of a PostgreSQL store" },
+	{ "secret_file", CONFIG_STRING, C(secret_file), 0, 0, NULL,
+	  "secrets, one per line, first one current" },
+	{ "cookie_name", CONFIG_STRING, C(cookie_name), 0, 0, "sessionwrap",
+	  "name of the session cookie" },
+	{ "cookie_path", CONFIG_STRING, C(cookie_path), 0, 0, "/",
+	  "Path attribute" },
+	{ "cookie_domain", CONFIG_STRING, C(cookie_domain), 0, 0, NULL,
+	  "Domain attribute (default: host-only)" },
+	{ "cookie_secure", CONFIG_SECURE, C(cookie_secure), 0, 0, "auto",
+	  "auto (when HTTPS=on), on, off" },
+	{ "cookie_samesite", CONFIG_SAMESITE, C(cookie_samesite), 0, 0, "Lax",
+	  "Strict, Lax, None" },
+	{ "idle_timeout", CONFIG_NUMBER, C(idle_timeout), 0, 10 * YEAR, "1800",
+	  "seconds without a request before the session ends (0: none)" },
+	{ "absolute_timeout", CONFIG_NUMBER, C(absolute_timeout), 0, 10 * YEAR,
+	  "86400", "seconds after login/creation before it ends (0: none)" },
+	{ "touch_interval", CONFIG_NUMBER, C(touch_interval), 0, YEAR, "60",
+	  "refresh the stored expiry at most this often" },
+	{ "lock", CONFIG_LOCK, C(lock), 0, 0, "merge",
+	  "merge, exclusive, none" },
+	{ "lock_timeout", CONFIG_NUMBER, C(lock_timeout), 1, 3600, "10",
+	  "seconds to wait for an exclusive lock" },
+	{ "regenerate_grace", CONFIG_NUMBER, C(regenerate_grace), 0, 3600, "10",
+	  "seconds a replaced id stays readable (server stores)" },
+	{ "key_prefix", CONFIG_STRING, C(key_prefix), 0, 0, "sw:",
+	  "memcached key prefix" },
+	{ "script_root", CONFIG_STRING, C(script_root), 0, 0, NULL,
+	  "scripts must resolve inside this directory" },
+	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
+	  "run this one program for every request" },
+	{ "handler_timeout", CONFIG_NUMBER, C(handler_timeout), 1, DAY, "60",
+	  "seconds before a script is killed (504)" },
+	{ "max_header_size", CONFIG_NUMBER, C(max_header_size), 1024,
+	  16 * 1024 * 1024, "65536", "bytes of script response headers" },
+	{ "max_session_size", CONFIG_NUMBER, C(max_session_size), 256,
+	  64 * 1024 * 1024, "1048576", "bytes of serialized session" },
+	{ "threads", CONFIG_INT, C(threads), 0, 1024, "0",
+	  "worker threads (0: 2 x cores)" },
+	{ "allow_root", CONFIG_BOOL, C(allow_root), 0, 0, "off",
+	  "allow running scripts as root" },
+	{ "mod_session_compat", CONFIG_BOOL, C(mod_session_compat), 0, 0, "off",
+	  "export HTTP_SESSION (Apache mod_session form)" },
+	{ "session_header", CONFIG_STRING, C(session_header), 0, 0,
+	  "X-Replace-Session", "mod_session style patch header" },
+	{ "ws_control", CONFIG_STRING, C(ws_control), 0, 0, NULL,
+	  "control socket of sessionwrap-ws" },
+	{ "ws_origins", CONFIG_STRING, C(ws_origins), 0, 0, NULL,
+	  "allowed Origin values, space separated" },
+	{ "ws_handler", CONFIG_STRING, C(ws_handler), 0, 0, NULL,
+	  "program run per WebSocket connection" },
+	{ "ws_require_login", CONFIG_BOOL, C(ws_require_login), 0, 0, "off",
+	  "refuse sockets of anonymous sessions" },
+	{ "ws_close_code", CONFIG_INT, C(ws_close_code), 1000, 4999, "4001",
+	  "close code sent when a session's sockets are closed" },
+	{ "ws_max_message", CONFIG_NUMBER, C(ws_max_message), 16,
+	  64 * 1024 * 1024, "65536", "bytes per WebSocket message" },
+	{ "ws_max_connections", CONFIG_NUMBER, C(ws_max_connections), 1,
+	  1000000, "20000", "WebSocket connections in total" },
+	{ "ws_max_per_session", CONFIG_NUMBER, C(ws_max_per_session), 1,
+	  100000, "32", "WebSocket connections per session" },
+	{ "ws_handshake_timeout", CONFIG_NUMBER, C(ws_handshake_timeout), 1,
+	  3600, "10", "seconds to complete the upgrade" },
+	{ "ws_ping_interval", CONFIG_NUMBER, C(ws_ping_interval), 0, DAY, "30",
+	  "seconds between pings (0: none)" },
+	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
+	  "120", "seconds without any frame before closing (0: none)" },
+	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
+	  "error, warning, info, debug" },
+	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",
+	  "log to syslog instead of stderr" },
+};
+
+#define NKEYS	(sizeof config_keys / sizeof config_keys[0])
+
+/* Find a key by name; '-' and '_' are the same. */
+static const struct config_key *
+config_find(const char *name)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		const char *k = config_keys[i].name;
+
+		for (j = 0; k[j] != '\0' && name[j] != '\0'; j++) {
+			char a = k[j], b = name[j];
+
+			if (b == '-')
+				b = '_';
+			if (a != b)
+				break;
+		}
+		if (k[j] == '\0' && name[j] == '\0')
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+/* Parse a decimal number within [min, max] (strtonum-style). */
+static int
+config_number(const char *s, long min, long max, long *out, char **cause)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	if (*s == '\0' || isspace((unsigned char)*s)) {
+		xasprintf(cause, "not a number: \"%s\"", s);
+		return -1;
+	}
+	v = strtol(s, &end, 10);
+	if (*end != '\0') {
+		xasprintf(cause, "not a number: \"%s\"", s);
+		return -1;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		xasprintf(cause, "%s out of range %ld..%ld", s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parse on/off style booleans. */
+static int
+config_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+	size_t	 i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Store a value into the field a key describes. */
+static int
+config_assign(struct config *cfg, const struct config_key *k, const char *value,
+    char **cause)
+{
+	char	*field = (char *)cfg + k->offset;
+	long	 n;
+	int	 b;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		free(*(char **)field);
+		*(char **)field = *value == '\0' ? NULL : xstrdup(value);
+		return 0;
+	case CONFIG_NUMBER:
+		if (config_number(value, k->min, k->max, &n, cause) == -1)
+			return -1;
+		*(long *)field = n;
+		return 0;
+	case CONFIG_INT:
+		if (config_number(value, k->min, k->max, &n, cause) == -1)
+			return -1;
+		*(int *)field = (int)n;
+		return 0;
+	case CONFIG_BOOL:
+		if (config_bool(value, &b) == -1)
+			break;
+		*(int *)field = b;
+		return 0;
+	case CONFIG_SECURE:
+		if (strcasecmp(value, "auto") == 0)
+			b = -1;
+		else if (config_bool(value, &b) == -1)
+			break;
+		*(int *)field = b;
+		return 0;
+	case CONFIG_SAMESITE:
+		if (strcasecmp(value, "lax") == 0)
+			*(enum samesite *)field = SAMESITE_LAX;
+		else if (strcasecmp(value, "strict") == 0)
+			*(enum samesite *)field = SAMESITE_STRICT;
+		else if (strcasecmp(value, "none") == 0)
+			*(enum samesite *)field = SAMESITE_NONE;
+		else
+			break;
+		return 0;
+	case CONFIG_LOCK:
+		if (strcasecmp(value, "merge") == 0)
+			*(enum lock_mode *)field = LOCK_MERGE;
+		else if (strcasecmp(value, "exclusive") == 0)
+			*(enum lock_mode *)field = LOCK_EXCLUSIVE;
+		else if (strcasecmp(value, "none") == 0)
+			*(enum lock_mode *)field = LOCK_NONE;
+		else
+			break;
+		return 0;
+	case CONFIG_LOGLEVEL:
+		if ((b = log_level_parse(value)) == -1)
+			break;
+		*(int *)field = b;
+		return 0;
+	}
+	xasprintf(cause, "bad value \"%s\"", value);
+	return -1;
+}
+
+/* Fill every key with its default. */
+void
+config_init(struct config *cfg)
+{
+	size_t	 i;
+	char	*cause;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (i = 0; i < NKEYS; i++) {
+		if (config_keys[i].def == NULL)
+			continue;
+		if (config_assign(cfg, &config_keys[i], config_keys[i].def,
+		    &cause) == -1)
+			fatalx("%s: default of %s: %s", __func__,
+			    config_keys[i].name, cause);
+	}
+}
+
+/* Free every string. */
+void
+config_free(struct config *cfg)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (config_keys[i].type == CONFIG_STRING)
+			free(*(char **)((char *)cfg + config_keys[i].offset));
+	}
+	free(cfg->path);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+/* Set one key from text. */
+int
+config_set(struct config *cfg, const char *key, const char *value, char **cause)
+{
+	const struct config_key	*k;
+	char			*why;
+
+	if ((k = config_find(key)) == NULL) {
+		xasprintf(cause, "unknown key \"%s\"", key);
+		return -1;
+	}
+	if (config_assign(cfg, k, value, &why) == -1) {
+		xasprintf(cause, "%s: %s", k->name, why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Trim spaces at both ends in place. */
+static char *
+config_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Read a key = value file. */
+int
+config_load(struct config *cfg, const char *path, char **cause)
+{
+	FILE	*f;
+	char	*line = NULL, *p, *eq, *key, *value, *why;
+	size_t	 size = 0;
+	ssize_t	 n;
+	int	 lineno = 0, rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &size, f)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', n) != NULL) {
+			xasprintf(cause, "%s:%d: NUL byte", path, lineno);
+			goto out;
+		}
+		p = config_trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			xasprintf(cause, "%s:%d: expected key = value", path,
+			    lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = config_trim(p);
+		value = config_trim(eq + 1);
+		/* Allow "quoted values" for paths with spaces. */
+		n = strlen(value);
+		if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+			value[n - 1] = '\0';
+			value++;
+		}
+		if (config_set(cfg, key, value, &why) == -1) {
+			xasprintf(cause, "%s:%d: %s", path, lineno, why);
+			free(why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	free(cfg->path);
+	cfg->path = xstrdup(path);
+	rc = 0;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* Aliases accepted on the command line for keys. */
+static const char *
+config_alias(const char *name)
+{
+	if (strcmp(name, "control") == 0)
+		return "ws_control";
+	return name;
+}
+
+/* Parse argv; the file is read first so the command line wins. */
+int
+config_from_args(struct config *cfg, int argc, char **argv, int *help,
+    int *version, char **cause)
+{
+	const char	*file = NULL, *env;
+	char		*arg, *eq, *why;
+	int		 i, first;
+
+	*help = *version = 0;
+	/* First pass: find -c and the end of options. */
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0)
+			break;
+		if (arg[0] != '-')
+			break;
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			*help = 1;
+			return i + 1;
+		}
+		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			*version = 1;
+			return i + 1;
+		}
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+			if (i + 1 >= argc) {
+				xasprintf(cause, "%s needs a file", arg);
+				return -1;
+			}
+			file = argv[++i];
+			continue;
+		}
+		if (strncmp(arg, "--config=", 9) == 0) {
+			file = arg + 9;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL)
+			i++;	/* --key value */
+	}
+	first = i;
+	if (first < argc && strcmp(argv[first], "--") == 0)
+		first++;
+
+	if (file == NULL && (env = getenv("SESSIONWRAP_CONF")) != NULL &&
+	    *env != '\0')
+		file = env;
+	if (file != NULL) {
+		if (config_load(cfg, file, cause) == -1)
+			return -1;
+	} else if (access(SYSCONFDIR "/sessionwrap.conf", F_OK) == 0) {
+		if (config_load(cfg, SYSCONFDIR "/sessionwrap.conf", cause) == -1)
+			return -1;
+	}
+
+	/* Second pass: --key=value and --key value. */
+	for (i = 1; i < argc; i++) {
+		const char	*key, *value;
+		char		*copy;
+
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0 || arg[0] != '-')
+			break;
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(arg, "--config=", 9) == 0)
+			continue;
+		if (strncmp(arg, "--", 2) != 0) {
+			xasprintf(cause, "unknown option %s", arg);
+			return -1;
+		}
+		copy = xstrdup(arg + 2);
+		if ((eq = strchr(copy, '=')) != NULL) {
+			*eq = '\0';
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			xasprintf(cause, "--%s needs a value", copy);
+			free(copy);
+			return -1;
+		}
+		key = config_alias(copy);
+		if (config_set(cfg, key, value, &why) == -1) {
+			xasprintf(cause, "command line: %s", why);
+			free(why);
+			free(copy);
+			return -1;
+		}
+		free(copy);
+	}
+	return first;
+}
+
+/* Check values that depend on each other. */
+int
+config_check(const struct config *cfg, char **cause)
+{
+	const char	*p;
+
+	if (cfg->cookie_name == NULL) {
+		xasprintf(cause, "cookie_name must not be empty");
+		return -1;
+	}
+	for (p = cfg->cookie_name; *p != '\0'; p++) {
+		/* RFC 6265 token characters. */
+		if (*p <= 32 || *p >= 127 || strchr("()<>@,;:\\\"/[]?={}", *p)) {
+			xasprintf(cause, "cookie_name: invalid character");
+			return -1;
+		}
+	}
+	if (cfg->cookie_path != NULL && (cfg->cookie_path[0] != '/' ||
+	    strpbrk(cfg->cookie_path, ";\r\n") != NULL)) {
+		xasprintf(cause, "cookie_path must start with / and hold no ;");
+		return -1;
+	}
+	if (cfg->cookie_domain != NULL &&
+	    strpbrk(cfg->cookie_domain, "; \t\r\n") != NULL) {
+		xasprintf(cause, "cookie_domain: invalid character");
+		return -1;
+	}
+	if (cfg->script_root != NULL && cfg->script_root[0] != '/') {
+		xasprintf(cause, "script_root must be an absolute path");
+		return -1;
+	}
+	if (cfg->handler != NULL && cfg->handler[0] != '/') {
+		xasprintf(cause, "handler must be an absolute path");
+		return -1;
+	}
+	if (cfg->session_header == NULL ||
+	    strncasecmp(cfg->session_header, "X-Session-", 10) == 0) {
+		xasprintf(cause, "session_header must be set and not X-Session-*");
+		return -1;
+	}
+	if (cfg->cache != NULL && (cfg->store == NULL ||
+	    strncmp(cfg->store, "postgres", 8) != 0)) {
+		xasprintf(cause, "cache needs a PostgreSQL store");
+		return -1;
+	}
+	return 0;
+}
+
+/* Print every key with its value and help (for --help and check-config). */
+void
+config_dump(const struct config *cfg, FILE *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key	*k = &config_keys[i];
+		const char		*field = (const char *)cfg + k->offset;
+		int			 v;
+
+		fprintf(f, "%s = ", k->name);
+		switch (k->type) {
+		case CONFIG_STRING:
+			fprintf(f, "%s", *(char *const *)field ?
+			    *(char *const *)field : "");
+			break;
+		case CONFIG_NUMBER:
+			fprintf(f, "%ld", *(const long *)field);
+			break;
+		case CONFIG_INT:
+			fprintf(f, "%d", *(const int *)field);
+			break;
+		case CONFIG_BOOL:
+			fprintf(f, "%s", *(const int *)field ? "on" : "off");
+			break;
+		case CONFIG_SECURE:
+			v = *(const int *)field;
+			fprintf(f, "%s", v < 0 ? "auto" : v ? "on" : "off");
+			break;
+		case CONFIG_SAMESITE:
+			v = *(const enum samesite *)field;
+			fprintf(f, "%s", v == SAMESITE_LAX ? "Lax" :
+			    v == SAMESITE_STRICT ? "Strict" : "None");
+			break;
+		case CONFIG_LOCK:
+			v = *(const enum lock_mode *)field;
+			fprintf(f, "%s", v == LOCK_MERGE ? "merge" :
+			    v == LOCK_EXCLUSIVE ? "exclusive" : "none");
+			break;
+		case CONFIG_LOGLEVEL:
+			v = *(const int *)field;
+			fprintf(f, "%s", v == LOG_LVL_ERR ? "error" :
+			    v == LOG_LVL_WARN ? "warning" :
+			    v == LOG_LVL_INFO ? "info" : "debug");
+			break;
+		}
+		fputc('\n', f);
+	}
+}
+
+/* The key list with one-line help, for --help. */
+const char *
+config_usage_keys(void)
+{
+	static char	*text;
+	struct {
+		char	*s;
+		size_t	 len;
+	} acc = { NULL, 0 };
+	FILE		*f;
+	size_t		 i;
+
+	if (text != NULL)
+		return text;
+	if ((f = open_memstream(&acc.s, &acc.len)) == NULL)
+		fatal("open_memstream");
+	for (i = 0; i < NKEYS; i++)
+		fprintf(f, "  --%-22s %s%s%s%s\n", config_keys[i].name,
+		    config_keys[i].help, config_keys[i].def ? " [" : "",
+		    config_keys[i].def ? config_keys[i].def : "",
+		    config_keys[i].def ? "]" : "");
+	fclose(f);
+	text = acc.s;
+	return text;
+}

@@ -1,3 +1,628 @@
-/* placeholder: being written */
+/* Keys from secret_file, AES-256-GCM cookie sealing and keyed hashes (OpenSSL). */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * Sealed cookie layout, base64url without padding:
+ *
+ *	version (1) | key tag (4) | nonce (12) | ciphertext | GCM tag (16)
+ *
+ * The AAD is version | key tag | cookie name, so a value sealed for one
+ * cookie name does not open under another.
+ */
+#define SEAL_VERSION	0x01
+#define SEAL_KEYTAG_LEN	4
+#define SEAL_NONCE_LEN	12
+#define SEAL_TAG_LEN	16
+#define SEAL_HDR_LEN	(1 + SEAL_KEYTAG_LEN)
+#define SEAL_MIN_LEN	(SEAL_HDR_LEN + SEAL_NONCE_LEN + SEAL_TAG_LEN)
+
+/* Shortest MAC crypto_mac_verify accepts (signed ids use 16 bytes). */
+#define MAC_MIN_LEN	16
+
+/* Largest secret_file read; a real one is a few lines. */
+#define SECRET_FILE_MAX	(64 * 1024)
+
+/* One master key from secret_file, as its derived sub-keys. */
+struct crypto_key {
+	unsigned char	 sub[CRYPTO_NPURPOSES][CRYPTO_KEY_LEN];
+	unsigned char	 tag[SEAL_KEYTAG_LEN];	/* names the key in sealed values */
+};
+
+/* Immutable after load; shared read-only by every thread. */
+struct keyring {
+	struct crypto_key	*keys;		/* first is current */
+	size_t			 n;
+};
+
+static const unsigned char crypto_salt[] = "sessionwrap";
+static const char *const crypto_info[CRYPTO_NPURPOSES] = {
+	"sessionwrap seal v1",
+	"sessionwrap sign v1",
+	"sessionwrap storekey v1",
+	"sessionwrap public v1"
+};
+static const char crypto_tag_label[] = "sessionwrap key tag v1";
+
+static const char b64url_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* HKDF-SHA256 of one secret into a 32-byte sub-key; fatal if OpenSSL fails. */
+static void
+crypto_hkdf(const char *secret, size_t len, const char *info,
+    unsigned char out[CRYPTO_KEY_LEN])
+{
+	EVP_PKEY_CTX	*pctx;
+	size_t		 outlen = CRYPTO_KEY_LEN;
+
+	if ((pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL)) == NULL)
+		fatalx("%s: EVP_PKEY_CTX_new_id failed", __func__);
+	if (EVP_PKEY_derive_init(pctx) <= 0 ||
+	    EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_salt(pctx, crypto_salt,
+	    (int)(sizeof crypto_salt - 1)) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_key(pctx, (const unsigned char *)secret,
+	    (int)len) <= 0 ||
+	    EVP_PKEY_CTX_add1_hkdf_info(pctx, (const unsigned char *)info,
+	    (int)strlen(info)) <= 0 ||
+	    EVP_PKEY_derive(pctx, out, &outlen) <= 0 ||
+	    outlen != CRYPTO_KEY_LEN)
+		fatalx("%s: HKDF failed", __func__);
+	EVP_PKEY_CTX_free(pctx);
+}
+
+/* HMAC-SHA256 with a 32-byte key; fatal if OpenSSL fails. */
+static void
+crypto_hmac(const unsigned char *key, const void *data, size_t len,
+    unsigned char out[CRYPTO_MAC_LEN])
+{
+	unsigned int	 outlen = CRYPTO_MAC_LEN;
+	static const unsigned char empty[1];
+
+	if (len == 0)
+		data = empty;
+	if (HMAC(EVP_sha256(), key, CRYPTO_KEY_LEN, data, len, out,
+	    &outlen) == NULL || outlen != CRYPTO_MAC_LEN)
+		fatalx("%s: HMAC failed", __func__);
+}
+
+/* Derive every sub-key and the key tag of one secret. */
+static void
+crypto_key_derive(struct crypto_key *k, const char *secret, size_t len)
+{
+	unsigned char	 mac[CRYPTO_MAC_LEN];
+	int		 i;
+
+	for (i = 0; i < CRYPTO_NPURPOSES; i++)
+		crypto_hkdf(secret, len, crypto_info[i], k->sub[i]);
+	crypto_hmac(k->sub[CRYPTO_SEAL], crypto_tag_label,
+	    sizeof crypto_tag_label - 1, mac);
+	memcpy(k->tag, mac, sizeof k->tag);
+	OPENSSL_cleanse(mac, sizeof mac);
+}
+
+/* True for the blanks trimmed around a secret. */
+static int
+crypto_isblank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Parse secret_file text: one secret per line, first is current. */
+struct keyring *
+keyring_parse(const char *text, char **cause)
+{
+	struct keyring	*kr;
+	const char	*line, *end, *next, *s, *e;
+	u_int		 lineno = 0;
+
+	kr = xcalloc(1, sizeof *kr);
+	for (line = text; *line != '\0'; line = next) {
+		lineno++;
+		if ((end = strchr(line, '\n')) != NULL)
+			next = end + 1;
+		else
+			next = end = line + strlen(line);
+
+		for (s = line; s < end && crypto_isblank(*s); s++)
+			/* nothing */;
+		for (e = end; e > s && crypto_isblank(e[-1]); e--)
+			/* nothing */;
+		if (s == e || *s == '#')
+			continue;
+		if ((size_t)(e - s) < CRYPTO_MIN_SECRET) {
+			xasprintf(cause, "line %u: secret too short (%zu "
+			    "characters, need at least %d; generate one with: "
+			    "sessionwrap-ctl keygen)", lineno, (size_t)(e - s),
+			    CRYPTO_MIN_SECRET);
+			keyring_free(kr);
+			return NULL;
+		}
+		kr->keys = xreallocarray(kr->keys, kr->n + 1, sizeof *kr->keys);
+		crypto_key_derive(&kr->keys[kr->n], s, e - s);
+		kr->n++;
+	}
+	if (kr->n == 0) {
+		xasprintf(cause, "no keys");
+		keyring_free(kr);
+		return NULL;
+	}
+	return kr;
+}
+
+/* Read and parse secret_file; warns when others may read it. */
+struct keyring *
+keyring_load(const char *path, char **cause)
+{
+	struct keyring	*kr = NULL;
+	struct stat	 sb;
+	char		*text = NULL, *cause1 = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		goto out;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		log_warnx("%s: secret file is accessible by group or others "
+		    "(mode %03o); chmod 600 it", path,
+		    (u_int)(sb.st_mode & 0777));
+
+	text = xmalloc(SECRET_FILE_MAX + 1);
+	for (;;) {
+		n = read(fd, text + len, SECRET_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > SECRET_FILE_MAX) {
+			xasprintf(cause, "%s: larger than %d bytes", path,
+			    SECRET_FILE_MAX);
+			goto out;
+		}
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		xasprintf(cause, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	if ((kr = keyring_parse(text, &cause1)) == NULL) {
+		xasprintf(cause, "%s: %s", path, cause1);
+		free(cause1);
+	}
+
+out:
+	if (text != NULL) {
+		OPENSSL_cleanse(text, SECRET_FILE_MAX + 1);
+		free(text);
+	}
+	close(fd);
+	return kr;
+}
+
+/* Wipe and free a keyring. */
+void
+keyring_free(struct keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	if (kr->keys != NULL) {
+		OPENSSL_cleanse(kr->keys, kr->n * sizeof *kr->keys);
+		free(kr->keys);
+	}
+	free(kr);
+}
+
+/* Number of keys, current one included. */
+size_t
+keyring_count(const struct keyring *kr)
+{
+	return kr == NULL ? 0 : kr->n;
+}
+
+/* The current key; a keyring without keys is a broken invariant. */
+static const struct crypto_key *
+keyring_current(const struct keyring *kr)
+{
+	if (kr == NULL || kr->n == 0)
+		fatalx("crypto: no keys loaded");
+	return &kr->keys[0];
+}
+
+/* Fill a buffer from the CSPRNG. */
+void
+crypto_random(void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (len > INT_MAX || RAND_bytes(p, (int)len) != 1)
+		fatalx("%s: CSPRNG failed", __func__);
+}
+
+/* A random id of nbytes CSPRNG bytes, base64url. */
+char *
+crypto_random_id(size_t nbytes)
+{
+	unsigned char	*p;
+	char		*id;
+
+	p = xmalloc(nbytes + 1);
+	crypto_random(p, nbytes);
+	id = b64url_encode(p, nbytes);
+	OPENSSL_cleanse(p, nbytes + 1);
+	free(p);
+	return id;
+}
+
+/* Lowercase hex of len bytes into out (2 * len + 1 bytes). */
+static void
+crypto_hex(const unsigned char *p, size_t len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/* A new secret_file line: 32 CSPRNG bytes as 64 hex characters. */
+char *
+crypto_keygen(void)
+{
+	unsigned char	 key[CRYPTO_KEY_LEN];
+	char		*out;
+
+	crypto_random(key, sizeof key);
+	out = xmalloc(2 * sizeof key + 1);
+	crypto_hex(key, sizeof key, out);
+	OPENSSL_cleanse(key, sizeof key);
+	return out;
+}
+
+/* Seal plaintext with the current key for the cookie named aad. */
+char *
+crypto_seal(const struct keyring *kr, const char *aad, const void *pt,
+    size_t len)
+{
+	const struct crypto_key	*k = keyring_current(kr);
+	EVP_CIPHER_CTX		*ctx;
+	unsigned char		*raw, *ct;
+	size_t			 rawlen;
+	int			 n, ctlen = 0;
+	char			*out;
+
+	if (len > INT_MAX - SEAL_MIN_LEN)
+		fatalx("%s: plaintext too large", __func__);
+	rawlen = SEAL_MIN_LEN + len;
+	raw = xmalloc(rawlen);
+	raw[0] = SEAL_VERSION;
+	memcpy(raw + 1, k->tag, SEAL_KEYTAG_LEN);
+	crypto_random(raw + SEAL_HDR_LEN, SEAL_NONCE_LEN);
+	ct = raw + SEAL_HDR_LEN + SEAL_NONCE_LEN;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		fatalx("%s: EVP_CIPHER_CTX_new failed", __func__);
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
+	    NULL) != 1 ||
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, k->sub[CRYPTO_SEAL],
+	    raw + SEAL_HDR_LEN) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
+	    (int)strlen(aad)) != 1)
+		fatalx("%s: encryption setup failed", __func__);
+	if (len != 0) {
+		if (EVP_EncryptUpdate(ctx, ct, &n, pt, (int)len) != 1)
+			fatalx("%s: encryption failed", __func__);
+		ctlen = n;
+	}
+	if (EVP_EncryptFinal_ex(ctx, ct + ctlen, &n) != 1)
+		fatalx("%s: encryption failed", __func__);
+	ctlen += n;
+	if ((size_t)ctlen != len ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
+	    ct + ctlen) != 1)
+		fatalx("%s: encryption failed", __func__);
+	EVP_CIPHER_CTX_free(ctx);
+
+	out = b64url_encode(raw, rawlen);
+	free(raw);
+	return out;
+}
+
+/* Decrypt with one key; 0 on success with out filled (len bytes). */
+static int
+crypto_open_key(const struct crypto_key *k, const char *aad,
+    const unsigned char *raw, size_t rawlen, unsigned char *out)
+{
+	EVP_CIPHER_CTX		*ctx;
+	const unsigned char	*nonce, *ct, *tag;
+	size_t			 ctlen;
+	int			 n, ok;
+
+	nonce = raw + SEAL_HDR_LEN;
+	ct = nonce + SEAL_NONCE_LEN;
+	ctlen = rawlen - SEAL_MIN_LEN;
+	tag = ct + ctlen;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		fatalx("%s: EVP_CIPHER_CTX_new failed", __func__);
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
+	    NULL) == 1 &&
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, k->sub[CRYPTO_SEAL],
+	    nonce) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
+	    (int)strlen(aad)) == 1;
+	if (ok && ctlen != 0)
+		ok = EVP_DecryptUpdate(ctx, out, &n, ct, (int)ctlen) == 1;
+	if (ok)
+		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
+		    (void *)tag) == 1;
+	/* The tag is checked here; out is garbage unless this succeeds. */
+	if (ok)
+		ok = EVP_DecryptFinal_ex(ctx, out + ctlen, &n) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Open a sealed value for the cookie named aad. Only keys whose tag matches
+ * are tried. The plaintext is NUL-terminated for convenience.
+ */
+int
+crypto_open(const struct keyring *kr, const char *aad, const char *text,
+    unsigned char **out, size_t *outlen)
+{
+	unsigned char	*raw = NULL, *pt;
+	size_t		 rawlen, ptlen, i;
+
+	*out = NULL;
+	*outlen = 0;
+	if (kr == NULL || aad == NULL || text == NULL)
+		return -1;
+	if (b64url_decode(text, strlen(text), &raw, &rawlen) != 0)
+		return -1;
+	if (rawlen < SEAL_MIN_LEN || rawlen > INT_MAX || raw[0] != SEAL_VERSION) {
+		free(raw);
+		return -1;
+	}
+	ptlen = rawlen - SEAL_MIN_LEN;
+	pt = xmalloc(ptlen + 1);
+	for (i = 0; i < kr->n; i++) {
+		if (memcmp(raw + 1, kr->keys[i].tag, SEAL_KEYTAG_LEN) != 0)
+			continue;
+		if (crypto_open_key(&kr->keys[i], aad, raw, rawlen, pt) == 0) {
+			pt[ptlen] = '\0';
+			free(raw);
+			*out = pt;
+			*outlen = ptlen;
+			return 0;
+		}
+	}
+	OPENSSL_cleanse(pt, ptlen + 1);
+	free(pt);
+	free(raw);
+	return -1;
+}
+
+/* Check a purpose is one of the enum's. */
+static void
+crypto_check_purpose(enum crypto_purpose purpose)
+{
+	if ((int)purpose < 0 || purpose >= CRYPTO_NPURPOSES)
+		fatalx("crypto: bad purpose %d", (int)purpose);
+}
+
+/* HMAC-SHA256 with the current key's sub-key for a purpose. */
+void
+crypto_mac(const struct keyring *kr, enum crypto_purpose purpose,
+    const void *data, size_t len, unsigned char out[CRYPTO_MAC_LEN])
+{
+	crypto_check_purpose(purpose);
+	crypto_hmac(keyring_current(kr)->sub[purpose], data, len, out);
+}
+
+/*
+ * Verify a MAC, possibly truncated to maclen (16 to 32 bytes), against every
+ * key in constant time; 0 when one matches.
+ */
+int
+crypto_mac_verify(const struct keyring *kr, enum crypto_purpose purpose,
+    const void *data, size_t len, const unsigned char *mac, size_t maclen)
+{
+	unsigned char	 want[CRYPTO_MAC_LEN];
+	size_t		 i;
+	int		 found = 0;
+
+	crypto_check_purpose(purpose);
+	if (kr == NULL || mac == NULL || maclen < MAC_MIN_LEN ||
+	    maclen > CRYPTO_MAC_LEN)
+		return -1;
+	for (i = 0; i < kr->n; i++) {
+		crypto_hmac(kr->keys[i].sub[purpose], data, len, want);
+		found |= CRYPTO_memcmp(want, mac, maclen) == 0;
+	}
+	OPENSSL_cleanse(want, sizeof want);
+	return found ? 0 : -1;
+}
+
+/* Keyed hash of a string under the n-th key, as hexlen (<= 64) hex chars. */
+char *
+crypto_mac_hex_key(const struct keyring *kr, size_t idx,
+    enum crypto_purpose purpose, const char *s, size_t hexlen)
+{
+	unsigned char	 mac[CRYPTO_MAC_LEN];
+	char		*out;
+
+	crypto_check_purpose(purpose);
+	if (kr == NULL || idx >= kr->n)
+		fatalx("%s: no key %zu", __func__, idx);
+	if (hexlen == 0 || hexlen > 2 * CRYPTO_MAC_LEN)
+		fatalx("%s: bad length %zu", __func__, hexlen);
+	crypto_hmac(kr->keys[idx].sub[purpose], s, strlen(s), mac);
+	out = xmalloc(2 * CRYPTO_MAC_LEN + 1);
+	crypto_hex(mac, sizeof mac, out);
+	out[hexlen] = '\0';
+	OPENSSL_cleanse(mac, sizeof mac);
+	return out;
+}
+
+/* Keyed hash of a string under the current key as hexlen hex chars. */
+char *
+crypto_mac_hex(const struct keyring *kr, enum crypto_purpose purpose,
+    const char *s, size_t hexlen)
+{
+	return crypto_mac_hex_key(kr, 0, purpose, s, hexlen);
+}
+
+/* Constant-time comparison; non-zero when equal. */
+int
+crypto_memeq(const void *a, const void *b, size_t len)
+{
+	if (len == 0)
+		return 1;
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* Wipe memory in a way the compiler keeps. */
+void
+crypto_wipe(void *p, size_t len)
+{
+	if (p != NULL && len != 0)
+		OPENSSL_cleanse(p, len);
+}
+
+/* base64url without padding; caller frees. */
+char *
+b64url_encode(const void *data, size_t len)
+{
+	const unsigned char	*p = data;
+	char			*out, *o;
+	size_t			 i;
+	uint32_t		 v;
+
+	if (len > (SIZE_MAX - 4) / 4 * 3)
+		fatalx("%s: input too large", __func__);
+	o = out = xmalloc((len + 2) / 3 * 4 + 1);
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = b64url_chars[(v >> 18) & 0x3f];
+		*o++ = b64url_chars[(v >> 12) & 0x3f];
+		*o++ = b64url_chars[(v >> 6) & 0x3f];
+		*o++ = b64url_chars[v & 0x3f];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)p[i] << 16;
+		*o++ = b64url_chars[(v >> 18) & 0x3f];
+		*o++ = b64url_chars[(v >> 12) & 0x3f];
+	} else if (len - i == 2) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		*o++ = b64url_chars[(v >> 18) & 0x3f];
+		*o++ = b64url_chars[(v >> 12) & 0x3f];
+		*o++ = b64url_chars[(v >> 6) & 0x3f];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Value of one base64url character, -1 for anything else (padding too). */
+static int
+b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict base64url decoding: no padding, no other characters, and only the
+ * canonical encoding (unused trailing bits zero), so each value has exactly
+ * one text form. The output is NUL-terminated; caller frees.
+ */
+int
+b64url_decode(const char *text, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	unsigned char	*buf, *o;
+	size_t		 i, rest;
+	uint32_t	 v = 0;
+	int		 c, bits = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len % 4 == 1)
+		return -1;
+	o = buf = xmalloc(len / 4 * 3 + 3);
+	for (i = 0; i < len; i++) {
+		if ((c = b64url_value((unsigned char)text[i])) == -1) {
+			free(buf);
+			return -1;
+		}
+		v = (v << 6) | (uint32_t)c;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (unsigned char)(v >> bits);
+			v &= (1U << bits) - 1;
+		}
+	}
+	/* Leftover bits (2 or 4) must be zero in the canonical form. */
+	if (v != 0) {
+		free(buf);
+		return -1;
+	}
+	rest = o - buf;
+	*o = '\0';
+	*out = buf;
+	*outlen = rest;
+	return 0;
+}

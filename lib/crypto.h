@@ -57,7 +57,11 @@ int		 crypto_mac_verify(const struct keyring *, enum crypto_purpose,
 /* Keyed hash of a session id as lowercase hex of `hexlen` chars (<= 64). */
 char		*crypto_mac_hex(const struct keyring *, enum crypto_purpose,
 		    const char *, size_t);
+/* Same under the n-th key (0 = current): rotation-aware store lookups. */
+char		*crypto_mac_hex_key(const struct keyring *, size_t,
+		    enum crypto_purpose, const char *, size_t);
 
+/* Constant-time compare: non-zero when equal. */
 int		 crypto_memeq(const void *, const void *, size_t);
 void		 crypto_wipe(void *, size_t);
 

@@ -1,3 +1,200 @@
-/* placeholder: being written */
+/* Session store selection and helpers shared by the backends. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Signed cookie ids: "id.mac", mac = base64url of 16 bytes of HMAC. */
+#define STORE_ID_LEN	((SESSION_ID_BYTES * 4 + 2) / 3)
+#define STORE_MAC_BYTES	16
+#define STORE_MAC_LEN	((STORE_MAC_BYTES * 4 + 2) / 3)
+
+/* Backends built in, tried in order; entries exist only where configure found the library. */
+static const struct store_ops *const store_table[] = {
+	&store_cookie_ops,
+	/*
+	 * Server-side backends go here, each under its configure symbol:
+	 *	#ifdef HAVE_POSTGRESQL
+	 *	&store_pg_ops,
+	 *	#endif
+	 *	#ifdef HAVE_MEMCACHED
+	 *	&store_memcached_ops,
+	 *	#endif
+	 */
+};
+#define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
+
+static pthread_once_t	 store_names_once = PTHREAD_ONCE_INIT;
+static char		 store_names_buf[256];
+
+/* Fill store_names_buf once. */
+static void
+store_names_init(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_NTABLE; i++) {
+		if (i != 0)
+			strncat(store_names_buf, " ", sizeof store_names_buf -
+			    strlen(store_names_buf) - 1);
+		strncat(store_names_buf, store_table[i]->name,
+		    sizeof store_names_buf - strlen(store_names_buf) - 1);
+	}
+}
+
+/* Names of the backends built in, space separated. */
+const char *
+store_names(void)
+{
+	pthread_once(&store_names_once, store_names_init);
+	return store_names_buf;
+}
+
+/* Pick the backend for cfg->store and open it. */
+struct store *
+store_open(const struct config *cfg, const struct keyring *keys, char **cause)
+{
+	const struct store_ops	*ops = NULL;
+	const char		*uri = cfg->store != NULL ? cfg->store : "cookie";
+	struct store		*st;
+	size_t			 i, schemelen;
+
+	for (i = 0; i < STORE_NTABLE; i++) {
+		if (store_table[i]->match(uri)) {
+			ops = store_table[i];
+			break;
+		}
+	}
+	if (ops == NULL) {
+		/* Only the scheme: the rest may hold a password. */
+		schemelen = strcspn(uri, ":");
+		xasprintf(cause, "store = %.*s%s: not a known or built-in store "
+		    "(built in: %s)", (int)schemelen, uri,
+		    uri[schemelen] != '\0' ? ":..." : "", store_names());
+		return NULL;
+	}
+
+	st = xcalloc(1, sizeof *st);
+	st->ops = ops;
+	st->cfg = cfg;
+	st->keys = keys;
+	if ((st->priv = ops->open(st, cause)) == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Close the backend and free the store. */
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->ops->close != NULL)
+		st->ops->close(st->priv);
+	free(st);
+}
+
+/* A short text for a result, for logs. */
+const char *
+store_result_str(enum store_result r)
+{
+	switch (r) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOTFOUND:
+		return "not found";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_TOOBIG:
+		return "too big";
+	case STORE_TIMEOUT:
+		return "timeout";
+	case STORE_ERROR:
+		return "error";
+	}
+	return "unknown";
+}
+
+/* Cookie value for a server-side session: "id.mac" with the current key. */
+char *
+store_sign_id(const struct keyring *keys, const char *id)
+{
+	unsigned char	 mac[CRYPTO_MAC_LEN];
+	char		*m, *out;
+
+	crypto_mac(keys, CRYPTO_SIGN, id, strlen(id), mac);
+	m = b64url_encode(mac, STORE_MAC_BYTES);
+	xasprintf(&out, "%s.%s", id, m);
+	crypto_wipe(mac, sizeof mac);
+	free(m);
+	return out;
+}
+
+/* True when s is len base64url characters. */
+static int
+store_b64url_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_", s[i]) == NULL || s[i] == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+/* Verify "id.mac" against every key; 0 and *id (caller frees) when genuine. */
+int
+store_verify_id(const struct keyring *keys, const char *value, char **id)
+{
+	unsigned char	*mac;
+	size_t		 maclen;
+	int		 rc;
+
+	*id = NULL;
+	if (value == NULL || strlen(value) != STORE_ID_LEN + 1 + STORE_MAC_LEN ||
+	    value[STORE_ID_LEN] != '.' || !store_b64url_ok(value, STORE_ID_LEN))
+		return -1;
+	if (b64url_decode(value + STORE_ID_LEN + 1, STORE_MAC_LEN, &mac,
+	    &maclen) != 0)
+		return -1;
+	rc = -1;
+	if (maclen == STORE_MAC_BYTES &&
+	    crypto_mac_verify(keys, CRYPTO_SIGN, value, STORE_ID_LEN, mac,
+	    maclen) == 0)
+		rc = 0;
+	free(mac);
+	if (rc == 0)
+		*id = xstrndup(value, STORE_ID_LEN);
+	return rc;
+}
+
+/* Keyed hash of a session id for use as the store key (64 hex chars). */
+char *
+store_key(const struct keyring *keys, const char *id)
+{
+	return crypto_mac_hex(keys, CRYPTO_STOREKEY, id, 64);
+}
+
+/* Store key under the n-th key, to find sessions saved before a rotation. */
+char *
+store_key_n(const struct keyring *keys, size_t n, const char *id)
+{
+	return crypto_mac_hex_key(keys, n, CRYPTO_STOREKEY, id, 64);
+}
+
+/* Public SESSION_ID for the handler (32 hex chars, never the cookie value). */
+char *
+store_public_id(const struct keyring *keys, const char *id)
+{
+	return crypto_mac_hex(keys, CRYPTO_PUBLIC, id, 32);
+}

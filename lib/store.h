@@ -93,6 +93,11 @@ char		*store_sign_id(const struct keyring *, const char *);
 int		 store_verify_id(const struct keyring *, const char *, char **);
 /* Keyed hash of a session id for use as the store key (hex). */
 char		*store_key(const struct keyring *, const char *);
+/*
+ * Store key under the n-th key (0 = current). After a key rotation a miss
+ * under store_key() should retry n = 1 .. keyring_count() - 1 and re-save.
+ */
+char		*store_key_n(const struct keyring *, size_t, const char *);
 /* Public SESSION_ID for the handler (hex, never the cookie value). */
 char		*store_public_id(const struct keyring *, const char *);
 

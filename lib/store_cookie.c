@@ -1,3 +1,182 @@
-/* placeholder: being written */
+/* Client-side store: the whole session sealed with AES-256-GCM in the cookie. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cookie.h"
+#include "crypto.h"
+#include "log.h"
+#include "session.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * What browsers must accept per cookie (RFC 6265 section 6.1: name, value
+ * and attributes together).
+ */
+#define STORE_COOKIE_MAX	4096
+
+/* Backend state: nothing beyond the keyring, but open must return non-NULL. */
+static int	 store_cookie_state;
+
+/* Take "cookie" and "cookie:..." store values. */
+static int
+store_cookie_match(const char *uri)
+{
+	return strcmp(uri, "cookie") == 0 || strncmp(uri, "cookie:", 7) == 0;
+}
+
+/* Refuse to start without a key: never invent a per-process one. */
+static void *
+store_cookie_open(struct store *st, char **cause)
+{
+	if (st->keys == NULL || keyring_count(st->keys) == 0) {
+		xasprintf(cause, "store = cookie needs secret_file (generate "
+		    "one with: sessionwrap-ctl keygen > FILE)");
+		return NULL;
+	}
+	return &store_cookie_state;
+}
+
+/* Nothing to release. */
+static void
+store_cookie_close(void *priv)
+{
+}
+
+/* No connection: every thread shares the immutable keyring. */
+static void *
+store_cookie_conn_new(struct store *st, char **cause)
+{
+	return &store_cookie_state;
+}
+
+/* Nothing to release. */
+static void
+store_cookie_conn_free(void *conn)
+{
+}
+
+/* Open the cookie and parse the session; anything wrong is STORE_NOTFOUND. */
+static enum store_result
+store_cookie_load(struct store *st, void *conn, const char *cookie,
+    time_t now, struct session **out, char **cause)
+{
+	struct session	*s;
+	unsigned char	*pt;
+	size_t		 len;
+	char		*cause1 = NULL;
+
+	*out = NULL;
+	if (cookie == NULL ||
+	    crypto_open(st->keys, st->cfg->cookie_name, cookie, &pt, &len) != 0) {
+		log_debug("%s: session cookie does not open", __func__);
+		return STORE_NOTFOUND;
+	}
+	s = session_deserialize((const char *)pt, len, &cause1);
+	crypto_wipe(pt, len);
+	free(pt);
+	if (s == NULL) {
+		/* Not the cause: a JSON error may quote session data. */
+		log_debug("%s: sealed session does not parse", __func__);
+		free(cause1);
+		return STORE_NOTFOUND;
+	}
+	if (session_expired(s, st->cfg, now)) {
+		log_debug("%s: session in cookie has expired", __func__);
+		session_free(s);
+		return STORE_NOTFOUND;
+	}
+	/* Versions mean nothing client-side; non-zero says "was stored". */
+	s->version = 1;
+	*out = s;
+	return STORE_OK;
+}
+
+/*
+ * Seal the session into a new cookie value. `cas` is ignored: the client
+ * holds the only copy, so concurrent requests are last write wins.
+ */
+static enum store_result
+store_cookie_save(struct store *st, void *conn, struct session *s, int cas,
+    time_t now, char **cookie, char **cause)
+{
+	const struct config	*cfg = st->cfg;
+	struct cookie_attrs	 attrs;
+	char			*json, *sealed, *header;
+	size_t			 jsonlen, total;
+
+	*cookie = NULL;
+	json = session_serialize(s);
+	jsonlen = strlen(json);
+	sealed = crypto_seal(st->keys, cfg->cookie_name, json, jsonlen);
+	crypto_wipe(json, jsonlen);
+	free(json);
+
+	/* Measure the largest Set-Cookie this value can go out in. */
+	memset(&attrs, 0, sizeof attrs);
+	attrs.name = cfg->cookie_name;
+	attrs.path = cfg->cookie_path;
+	attrs.domain = cfg->cookie_domain;
+	attrs.secure = 1;
+	attrs.httponly = 1;
+	attrs.samesite = cfg->cookie_samesite;
+	attrs.max_age = session_idle_timeout(s, cfg);
+	if (attrs.max_age <= 0)
+		attrs.max_age = -1;
+	attrs.now = now;
+	header = cookie_build(&attrs, sealed);
+	total = strlen(header);
+	free(header);
+	if (total > STORE_COOKIE_MAX || strlen(sealed) > COOKIE_MAX_VALUE) {
+		xasprintf(cause, "session cookie would be %zu bytes with its "
+		    "attributes (session %zu bytes), over the %d bytes browsers "
+		    "must accept; store less or use a server-side store",
+		    total, jsonlen, STORE_COOKIE_MAX);
+		free(sealed);
+		return STORE_TOOBIG;
+	}
+
+	s->version++;
+	*cookie = sealed;
+	return STORE_OK;
+}
+
+/* Nothing is kept server-side; the caller expires the cookie. */
+static enum store_result
+store_cookie_destroy(struct store *st, void *conn, const char *id, long grace,
+    time_t now, char **cause)
+{
+	return STORE_OK;
+}
+
+const struct store_ops store_cookie_ops = {
+	/* Name in store_names() and in messages. */
+	.name = "cookie",
+	/* At start-up: "cookie" or "cookie:...". */
+	.match = store_cookie_match,
+	/* The session lives in the cookie; nothing server-side to lock or purge. */
+	.client_side = 1,
+	/* At start-up: checks a keyring is there. */
+	.open = store_cookie_open,
+	/* At exit: nothing to release. */
+	.close = store_cookie_close,
+	/* Per worker thread: no connection needed. */
+	.conn_new = store_cookie_conn_new,
+	.conn_free = store_cookie_conn_free,
+	/* Per request: opens the sealed value; forged or expired is NOTFOUND. */
+	.load = store_cookie_load,
+	/* Per changed session: seals it; over 4 KB is STORE_TOOBIG, never cut. */
+	.save = store_cookie_save,
+	/* On logout: nothing server-side, the cookie is expired by the caller. */
+	.destroy = store_cookie_destroy,
+	/* No locking: the client holds the only copy (last write wins). */
+	.lock = NULL,
+	.unlock = NULL,
+	/* Nothing stored server-side to purge, revoke or show. */
+	.gc = NULL,
+	.revoke_user = NULL,
+	.show = NULL
+};

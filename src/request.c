@@ -1,2 +1,869 @@
+/* One request: pick the script, load the session, run it, apply and save. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cgi.h"
+#include "cookie.h"
+#include "log.h"
+#include "request.h"
+#include "session.h"
+#include "spawn.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define REQUEST_CHUNK		65536
+#define REQUEST_MAX_RETRIES	8	/* compare-and-swap rounds in merge mode */
+
+/* Where a request stands, in the order it moves through them. */
+enum req_state {
+	REQ_HEADERS,		/* reading the script's response headers */
+	REQ_BODY,		/* headers sent, streaming the body */
+	REQ_FAILED		/* an error response was sent or the client left */
+};
+
+struct req {
+	struct worker		*w;
+	struct sw		*sw;
+	const struct config	*cfg;
+	const struct store_ops	*ops;
+	const struct rio	*io;
+	char			**envp;
+	time_t			 now;
+	long long		 deadline;	/* monotonic ms */
+
+	char			*script;	/* resolved script path */
+	char			*cookie;	/* our cookie as sent, or NULL */
+	char			*other_cookies;	/* HTTP_COOKIE without ours */
+	int			 cookie_bad;	/* sent but not accepted */
+	int			 locked;
+	int			 loaded;	/* session came from the store */
+	int			 touch;		/* refresh the stored expiry */
+	struct session		*s;
+	struct session_op	*ops_v;
+	size_t			 nops;
+	enum req_state		 state;
+	char			*setcookie;	/* Set-Cookie value to send */
+};
+
+/* Look up a variable in the web server's environment. */
+static const char *
+req_getenv(struct req *r, const char *name)
+{
+	size_t	 len = strlen(name);
+	char	**e;
+
+	for (e = r->envp; *e != NULL; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1;
+	}
+	return NULL;
+}
+
+/* Send a short error response (only before any header was sent). */
+static void
+req_fail(struct req *r, int status, const char *reason)
+{
+	char	*s;
+	int	 n;
+
+	if (r->state != REQ_HEADERS) {
+		r->state = REQ_FAILED;
+		return;
+	}
+	n = xasprintf(&s, "Status: %d %s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s"
+	    "\r\n%d %s\n", status, reason,
+	    status == 503 ? "Retry-After: 1\r\n" : "", status, reason);
+	r->io->write(r->io->ctx, s, n);
+	free(s);
+	r->state = REQ_FAILED;
+}
+
+/* Name of the request for log lines (never the cookie). */
+static const char *
+req_name(struct req *r)
+{
+	const char	*s;
+
+	if (r->script != NULL)
+		return r->script;
+	if ((s = req_getenv(r, "SCRIPT_NAME")) != NULL)
+		return s;
+	return "?";
+}
+
+/*
+ * Find the script: the fixed handler, or SCRIPT_FILENAME confined to
+ * script_root. Returns 0, or the HTTP status to answer with.
+ */
+static int
+req_pick_script(struct req *r)
+{
+	const char	*name, *p;
+	char		*joined = NULL, resolved[PATH_MAX];
+	struct stat	 st;
+	size_t		 rootlen;
+
+	if (r->cfg->handler != NULL) {
+		r->script = xstrdup(r->cfg->handler);
+		return 0;
+	}
+	name = NULL;
+	/* Apache's Action runs us as CGI with the target in PATH_TRANSLATED. */
+	if (r->sw->cgi && req_getenv(r, "REDIRECT_STATUS") != NULL)
+		name = req_getenv(r, "PATH_TRANSLATED");
+	if (name == NULL)
+		name = req_getenv(r, "SCRIPT_FILENAME");
+	/* mod_proxy_fcgi may send "proxy:fcgi://host/path". */
+	if (name != NULL && strncmp(name, "proxy:", 6) == 0) {
+		if ((p = strstr(name, "://")) != NULL &&
+		    (p = strchr(p + 3, '/')) != NULL)
+			name = p;
+		else
+			name = NULL;
+	}
+	if (name == NULL && (p = req_getenv(r, "SCRIPT_NAME")) != NULL) {
+		xasprintf(&joined, "%s%s", r->sw->root, p);
+		name = joined;
+	}
+	if (name == NULL || *name == '\0') {
+		log_warnx("request without SCRIPT_FILENAME");
+		free(joined);
+		return 404;
+	}
+	if (realpath(name, resolved) == NULL) {
+		int	 saved = errno;
+
+		log_warnx("script %s: %s", name, strerror(saved));
+		free(joined);
+		return saved == ENOENT || saved == ENOTDIR ? 404 : 403;
+	}
+	free(joined);
+	rootlen = strlen(r->sw->root);
+	if (strncmp(resolved, r->sw->root, rootlen) != 0 ||
+	    (resolved[rootlen] != '/' && r->sw->root[rootlen - 1] != '/')) {
+		log_warnx("script %s: outside script_root", resolved);
+		return 403;
+	}
+	if (stat(resolved, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("script %s: not a regular file", resolved);
+		return 403;
+	}
+	if (access(resolved, X_OK) == -1) {
+		log_warnx("script %s: not executable", resolved);
+		return 403;
+	}
+	r->script = xstrdup(resolved);
+	return 0;
+}
+
+/* Make sure this worker has a store connection; -1 while the store is down. */
+static int
+req_conn(struct req *r)
+{
+	struct worker	*w = r->w;
+	char		*cause;
+	long long	 now = spawn_now_ms();
+
+	if (w->conn != NULL)
+		return 0;
+	if (now < w->conn_retry)
+		return -1;
+	if ((w->conn = r->ops->conn_new(r->sw->store, &cause)) == NULL) {
+		log_warnx("store %s: %s", r->ops->name, cause);
+		free(cause);
+		w->conn_retry = now + 1000;
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the session named by the cookie (or make a fresh one); 0 or a status. */
+static int
+req_load(struct req *r)
+{
+	const char		*header;
+	struct session		*s = NULL;
+	enum cookie_find	 found;
+	enum store_result	 res;
+	char			*cause = NULL;
+
+	header = req_getenv(r, "HTTP_COOKIE");
+	if (header != NULL) {
+		found = cookie_find(header, r->cfg->cookie_name, &r->cookie,
+		    &r->other_cookies);
+		switch (found) {
+		case COOKIE_FOUND:
+		case COOKIE_ABSENT:
+			break;
+		case COOKIE_DUPLICATE:
+			log_warnx("%s: session cookie sent more than once; "
+			    "using a fresh session", req_name(r));
+			r->cookie_bad = 1;
+			break;
+		case COOKIE_OVERSIZED:
+			log_warnx("%s: oversized session cookie ignored",
+			    req_name(r));
+			r->cookie_bad = 1;
+			break;
+		case COOKIE_INVALID:
+			log_warnx("%s: malformed session cookie ignored",
+			    req_name(r));
+			r->cookie_bad = 1;
+			break;
+		}
+	}
+
+	if (r->cookie != NULL) {
+		if (req_conn(r) == -1)
+			return 503;
+		if (r->cfg->lock == LOCK_EXCLUSIVE && r->ops->lock != NULL) {
+			res = r->ops->lock(r->sw->store, r->w->conn, r->cookie,
+			    r->cfg->lock_timeout, &cause);
+			if (res == STORE_TIMEOUT) {
+				log_warnx("%s: session lock not acquired in "
+				    "%lds", req_name(r), r->cfg->lock_timeout);
+				free(cause);
+				return 503;
+			}
+			if (res == STORE_ERROR) {
+				log_warnx("%s: lock: %s", req_name(r), cause);
+				free(cause);
+				return 503;
+			}
+			free(cause);
+			cause = NULL;
+			if (res == STORE_OK)
+				r->locked = 1;
+		}
+		res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now,
+		    &s, &cause);
+		switch (res) {
+		case STORE_OK:
+			if (session_expired(s, r->cfg, r->now)) {
+				session_free(s);
+				s = NULL;
+				r->cookie_bad = 1;
+			} else
+				r->loaded = 1;
+			break;
+		case STORE_NOTFOUND:
+			r->cookie_bad = 1;
+			break;
+		default:
+			log_warnx("%s: loading session: %s", req_name(r),
+			    cause ? cause : store_result_str(res));
+			free(cause);
+			return 503;
+		}
+		free(cause);
+	}
+	if (s == NULL)
+		s = session_new(r->now);
+	else if (r->now - s->access >= r->cfg->touch_interval) {
+		r->touch = 1;
+		s->access = r->now;
+	}
+	r->s = s;
+	return 0;
+}
+
+/* Number as text into the environment. */
+static void
+req_env_num(struct cgi_env *env, const char *name, long long v)
+{
+	char	 num[32];
+
+	snprintf(num, sizeof num, "%lld", v);
+	cgi_env_set(env, name, num);
+}
+
+/* True for variables a client or server must not be able to plant. */
+static int
+req_env_reserved(const char *e)
+{
+	if (strncmp(e, "SESSION=", 8) == 0 || strncmp(e, "SESSION_", 8) == 0)
+		return 1;
+	if (strncmp(e, "HTTP_SESSION=", 13) == 0)	/* CVE-2018-1283 */
+		return 1;
+	if (strncmp(e, "HTTP_COOKIE=", 12) == 0)
+		return 1;
+	return 0;
+}
+
+/* The CGI/1.1 environment plus the session variables. */
+static char **
+req_env(struct req *r, struct cgi_env *env)
+{
+	struct session	*s = r->s;
+	char		*json, *id, **e;
+	const char	*pi;
+
+	cgi_env_init(env);
+	for (e = r->envp; *e != NULL; e++) {
+		if (!req_env_reserved(*e) && strchr(*e, '=') != NULL) {
+			char	*name = xstrndup(*e, strchr(*e, '=') - *e);
+
+			cgi_env_set(env, name, strchr(*e, '=') + 1);
+			free(name);
+		}
+	}
+	if (r->other_cookies != NULL)
+		cgi_env_set(env, "HTTP_COOKIE", r->other_cookies);
+	else if (r->cookie == NULL && !r->cookie_bad &&
+	    req_getenv(r, "HTTP_COOKIE") != NULL) {
+		/* No cookie of ours: pass the header through untouched. */
+		cgi_env_set(env, "HTTP_COOKIE", req_getenv(r, "HTTP_COOKIE"));
+	}
+	if (cgi_env_get(env, "PATH") == NULL)
+		cgi_env_set(env, "PATH", r->sw->path_env);
+	if (cgi_env_get(env, "GATEWAY_INTERFACE") == NULL)
+		cgi_env_set(env, "GATEWAY_INTERFACE", "CGI/1.1");
+	if (r->sw->cgi && req_getenv(r, "REDIRECT_STATUS") != NULL &&
+	    req_getenv(r, "PATH_TRANSLATED") != NULL) {
+		/* Apache Action: present the target as the script itself. */
+		pi = req_getenv(r, "PATH_INFO");
+		cgi_env_set(env, "SCRIPT_NAME", pi ? pi : "");
+		cgi_env_unset(env, "PATH_INFO");
+		cgi_env_unset(env, "PATH_TRANSLATED");
+	}
+	cgi_env_set(env, "SCRIPT_FILENAME", r->script);
+
+	json = session_data_json(s);
+	cgi_env_set(env, "SESSION", json);
+	free(json);
+	id = store_public_id(r->sw->keys, s->id);
+	cgi_env_set(env, "SESSION_ID", id);
+	free(id);
+	cgi_env_set(env, "SESSION_NEW", s->is_new ? "1" : "0");
+	cgi_env_set(env, "SESSION_USER", s->user ? s->user : "");
+	req_env_num(env, "SESSION_CREATED", s->created);
+	req_env_num(env, "SESSION_EXPIRES", session_expires(s, r->cfg));
+	cgi_env_set(env, "SESSION_WS_ID", s->ws_id);
+	if (r->cfg->mod_session_compat) {
+		char	*form = session_form_encode(s);
+
+		cgi_env_set(env, "HTTP_SESSION", form);
+		free(form);
+	}
+	return cgi_env_array(env);
+}
+
+/* True when the cookie must carry the Secure attribute. */
+static int
+req_secure(struct req *r)
+{
+	const char	*v;
+
+	if (r->cfg->cookie_secure != -1)
+		return r->cfg->cookie_secure;
+	if ((v = req_getenv(r, "HTTPS")) != NULL &&
+	    (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0))
+		return 1;
+	if ((v = req_getenv(r, "REQUEST_SCHEME")) != NULL &&
+	    strcasecmp(v, "https") == 0)
+		return 1;
+	return 0;
+}
+
+/* Prepare the Set-Cookie value for `value` (NULL: delete the cookie). */
+static void
+req_setcookie(struct req *r, const char *value)
+{
+	struct cookie_attrs	 a;
+
+	memset(&a, 0, sizeof a);
+	a.name = r->cfg->cookie_name;
+	a.path = r->cfg->cookie_path ? r->cfg->cookie_path : "/";
+	a.domain = r->cfg->cookie_domain;
+	a.secure = req_secure(r);
+	a.httponly = 1;
+	a.samesite = r->cfg->cookie_samesite;
+	a.now = r->now;
+	if (value == NULL)
+		a.max_age = 0;
+	else if (r->s->max_age > 0)
+		a.max_age = session_expires(r->s, r->cfg) - r->now;
+	else
+		a.max_age = -1;
+	free(r->setcookie);
+	r->setcookie = cookie_build(&a, value ? value : "");
+}
+
+/* Delete a replaced or logged-out id in the store; -1 on an outage. */
+static int
+req_destroy_old(struct req *r)
+{
+	struct session		*s = r->s;
+	enum store_result	 res;
+	char			*cause = NULL;
+
+	if (s->old_id == NULL || !r->loaded || r->ops->client_side)
+		return 0;
+	if (req_conn(r) == -1)
+		return -1;
+	res = r->ops->destroy(r->sw->store, r->w->conn, s->old_id,
+	    s->destroyed ? 0 : r->cfg->regenerate_grace, r->now, &cause);
+	if (res != STORE_OK && res != STORE_NOTFOUND) {
+		log_warnx("%s: destroying old session: %s", req_name(r),
+		    cause ? cause : store_result_str(res));
+		free(cause);
+		return -1;
+	}
+	free(cause);
+	return 0;
+}
+
+/* Reload the latest copy and re-apply this request's operations (merge). */
+static void
+req_reapply(struct req *r)
+{
+	struct session		*t = NULL;
+	enum store_result	 res;
+	char			*cause = NULL;
+	size_t			 i;
+
+	res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now, &t,
+	    &cause);
+	free(cause);
+	if (res != STORE_OK)
+		t = session_new(r->now);
+	t->access = r->now;
+	for (i = 0; i < r->nops; i++)
+		session_apply(t, &r->ops_v[i], r->now);
+	t->changed = 1;
+	session_free(r->s);
+	r->s = t;
+}
+
+/* Save the session if needed and decide the cookie; 0 or a status. */
+static int
+req_save(struct req *r)
+{
+	struct session		*s = r->s;
+	enum store_result	 res;
+	char			*cause = NULL, *value = NULL;
+	int			 tries = 0, must;
+
+	if (r->ops->client_side == 0 && s->old_id != NULL &&
+	    req_destroy_old(r) == -1)
+		return 503;
+
+	must = s->changed || r->touch || s->id_changed;
+	if (session_empty(s) && s->version == 0 && !r->loaded)
+		must = 0;	/* lazy: nothing worth a cookie yet */
+	if (s->destroyed && session_empty(s))
+		must = 0;
+	if (!must) {
+		if ((s->destroyed || r->cookie_bad) && r->cookie != NULL)
+			req_setcookie(r, NULL);
+		else if (s->destroyed)
+			req_setcookie(r, NULL);
+		return 0;
+	}
+	if (req_conn(r) == -1)
+		return 503;
+
+	for (;;) {
+		s = r->s;
+		s->access = r->now;
+		res = r->ops->save(r->sw->store, r->w->conn, s,
+		    r->cfg->lock == LOCK_MERGE, r->now, &value, &cause);
+		if (res != STORE_CONFLICT)
+			break;
+		free(cause);
+		cause = NULL;
+		if (r->nops == 0)
+			return 0;	/* only a refresh: another request wrote */
+		if (++tries >= REQUEST_MAX_RETRIES) {
+			log_warnx("%s: session update lost %d races in a row",
+			    req_name(r), tries);
+			return 503;
+		}
+		req_reapply(r);
+	}
+	switch (res) {
+	case STORE_OK:
+		break;
+	case STORE_TOOBIG:
+		log_warnx("%s: session not saved, previous one kept: %s",
+		    req_name(r), cause ? cause : "too big");
+		free(cause);
+		return 0;
+	default:
+		log_warnx("%s: saving session: %s", req_name(r),
+		    cause ? cause : store_result_str(res));
+		free(cause);
+		return 503;
+	}
+	free(cause);
+	if (r->ops->client_side || s->is_new || s->id_changed ||
+	    s->max_age > 0 || r->cookie_bad || s->destroyed)
+		req_setcookie(r, value);
+	free(value);
+	return 0;
+}
+
+/* Clear the recorded operations. */
+static void
+req_ops_free(struct req *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nops; i++)
+		session_op_clear(&r->ops_v[i]);
+	free(r->ops_v);
+	r->ops_v = NULL;
+	r->nops = 0;
+}
+
+/*
+ * The script's headers are complete: apply its session operations, save,
+ * and send the headers on. Returns 0, or the status of the error to send.
+ */
+static int
+req_headers(struct req *r, const char *block, size_t len)
+{
+	struct cgi_headers	 h;
+	struct buf		 out;
+	struct session_op	 op;
+	char			*cause = NULL, *consumed;
+	size_t			 i;
+	int			 rc, status;
+
+	cgi_headers_init(&h);
+	if (cgi_parse_headers(block, len, &h, &cause) == -1) {
+		log_warnx("script %s: malformed response headers: %s",
+		    req_name(r), cause);
+		free(cause);
+		cgi_headers_free(&h);
+		return 502;
+	}
+	consumed = xcalloc(h.n ? h.n : 1, 1);
+	for (i = 0; i < h.n; i++) {
+		memset(&op, 0, sizeof op);
+		rc = session_op_parse(h.v[i].name, h.v[i].value,
+		    r->cfg->session_header, &op, &cause);
+		if (rc == -1) {
+			log_warnx("script %s: %s: %s", req_name(r),
+			    h.v[i].name, cause);
+			free(cause);
+			free(consumed);
+			cgi_headers_free(&h);
+			return 502;
+		}
+		if (rc == 1) {
+			consumed[i] = 1;
+			r->ops_v = xreallocarray(r->ops_v, r->nops + 1,
+			    sizeof *r->ops_v);
+			r->ops_v[r->nops++] = op;
+		}
+	}
+	for (i = 0; i < r->nops; i++)
+		session_apply(r->s, &r->ops_v[i], r->now);
+
+	if ((status = req_save(r)) != 0) {
+		free(consumed);
+		cgi_headers_free(&h);
+		return status;
+	}
+	if (r->s->close_ws && r->s->old_ws_id != NULL &&
+	    r->cfg->ws_control == NULL)
+		log_debug("%s: websockets to close but no ws_control",
+		    req_name(r));
+
+	buf_init(&out);
+	for (i = 0; i < h.n; i++) {
+		if (!consumed[i])
+			buf_printf(&out, "%s: %s\r\n", h.v[i].name,
+			    h.v[i].value);
+	}
+	if (r->setcookie != NULL) {
+		buf_printf(&out, "Set-Cookie: %s\r\n", r->setcookie);
+		if (cgi_headers_get(&h, "Cache-Control") == NULL)
+			buf_adds(&out, "Cache-Control: private, no-cache=\""
+			    "Set-Cookie\"\r\n");
+	}
+	buf_adds(&out, "\r\n");
+	r->state = REQ_BODY;
+	if (r->io->write(r->io->ctx, out.data, out.len) == -1)
+		r->state = REQ_FAILED;
+	buf_free(&out);
+	free(consumed);
+	cgi_headers_free(&h);
+	return 0;
+}
+
+/* Forward what the script wrote to stderr to the web server's log. */
+static void
+req_stderr(struct req *r, struct child *c)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(c->err, buf, sizeof buf);
+		if (n > 0) {
+			r->io->error(r->io->ctx, buf, n);
+			continue;
+		}
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(c->err);
+			c->err = -1;
+		}
+		return;
+	}
+}
+
+/* Handle script output; -1 when the request is over (error or client gone). */
+static int
+req_stdout(struct req *r, struct child *c, struct buf *hdr)
+{
+	char	 buf[REQUEST_CHUNK];
+	ssize_t	 n, end;
+	int	 status;
+
+	n = read(c->out, buf, sizeof buf);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		log_warn("script %s: read", req_name(r));
+		n = 0;
+	}
+	if (n == 0) {
+		close(c->out);
+		c->out = -1;
+		if (r->state == REQ_HEADERS) {
+			log_warnx("script %s: ended without complete response "
+			    "headers", req_name(r));
+			req_fail(r, 502, "Bad Gateway");
+			return -1;
+		}
+		return 0;
+	}
+	if (r->state == REQ_BODY) {
+		if (r->io->write(r->io->ctx, buf, n) == -1) {
+			r->state = REQ_FAILED;
+			return -1;
+		}
+		return 0;
+	}
+	buf_add(hdr, buf, n);
+	end = cgi_header_end(hdr->data, hdr->len);
+	if (end == -1 || (end == 0 &&
+	    hdr->len > (size_t)r->cfg->max_header_size) ||
+	    end > r->cfg->max_header_size) {
+		log_warnx("script %s: %s", req_name(r), end == -1 ?
+		    "NUL byte in response headers" :
+		    "response headers over max_header_size");
+		req_fail(r, 502, "Bad Gateway");
+		return -1;
+	}
+	if (end == 0)
+		return 0;
+	if ((status = req_headers(r, hdr->data, end)) != 0) {
+		req_fail(r, status, status == 503 ? "Service Unavailable" :
+		    "Bad Gateway");
+		return -1;
+	}
+	if (r->state == REQ_BODY && (size_t)end < hdr->len &&
+	    r->io->write(r->io->ctx, hdr->data + end, hdr->len - end) == -1) {
+		r->state = REQ_FAILED;
+		return -1;
+	}
+	buf_free(hdr);
+	return r->state == REQ_FAILED ? -1 : 0;
+}
+
+/*
+ * Run the script: feed it the request body while reading its output, so
+ * neither side blocks the other whatever the sizes.
+ */
+static void
+req_run(struct req *r, char **argv, char **env, const char *dir)
+{
+	struct child	 c;
+	struct pollfd	 pfd[3];
+	struct buf	 hdr;
+	char		 inbuf[REQUEST_CHUNK], *cause;
+	const char	*cl;
+	size_t		 inlen = 0, inoff = 0;
+	long long	 remaining = -1, now;
+	ssize_t		 n;
+	int		 body_done = 0, nfd, i, status, timeout;
+
+	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
+		char	*end;
+
+		remaining = strtoll(cl, &end, 10);
+		if (*end != '\0' || remaining < 0)
+			remaining = -1;
+	}
+	if (remaining == 0 || (remaining == -1 && r->sw->cgi))
+		body_done = 1;
+
+	if (spawn_child(r->script, argv, env, dir, &c, &cause) == -1) {
+		log_warnx("script %s: cannot run: %s", req_name(r), cause);
+		free(cause);
+		req_fail(r, errno == EACCES ? 403 : 502,
+		    errno == EACCES ? "Forbidden" : "Bad Gateway");
+		return;
+	}
+	buf_init(&hdr);
+
+	while (c.out != -1) {
+		/* Keep the script's stdin fed from the request body. */
+		if (c.in != -1 && inoff == inlen && !body_done) {
+			size_t	 want = sizeof inbuf;
+
+			if (remaining >= 0 && (long long)want > remaining)
+				want = remaining;
+			n = r->io->read(r->io->ctx, inbuf, want);
+			if (n <= 0)
+				body_done = 1;
+			else {
+				inlen = n;
+				inoff = 0;
+				if (remaining >= 0 && (remaining -= n) == 0)
+					body_done = 1;
+			}
+		}
+		if (c.in != -1 && inoff == inlen && body_done) {
+			close(c.in);
+			c.in = -1;
+		}
+
+		nfd = 0;
+		pfd[nfd].fd = c.out;
+		pfd[nfd++].events = POLLIN;
+		if (c.err != -1) {
+			pfd[nfd].fd = c.err;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (c.in != -1) {
+			pfd[nfd].fd = c.in;
+			pfd[nfd++].events = POLLOUT;
+		}
+		now = spawn_now_ms();
+		if (now >= r->deadline) {
+			log_warnx("script %s: no response within %lds; killed",
+			    req_name(r), r->cfg->handler_timeout);
+			spawn_kill(&c);
+			req_fail(r, 504, "Gateway Timeout");
+			goto done;
+		}
+		timeout = r->deadline - now > INT_MAX ? INT_MAX :
+		    (int)(r->deadline - now);
+		if (poll(pfd, nfd, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: poll", __func__);
+			spawn_kill(&c);
+			req_fail(r, 502, "Bad Gateway");
+			goto done;
+		}
+		for (i = 0; i < nfd; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (pfd[i].fd == c.in) {
+				n = write(c.in, inbuf + inoff, inlen - inoff);
+				if (n > 0)
+					inoff += n;
+				else if (n == -1 && errno != EAGAIN &&
+				    errno != EINTR) {
+					/* It stopped reading: drop the rest. */
+					close(c.in);
+					c.in = -1;
+					body_done = 1;
+					inoff = inlen;
+				}
+			} else if (pfd[i].fd == c.err)
+				req_stderr(r, &c);
+			else if (pfd[i].fd == c.out &&
+			    req_stdout(r, &c, &hdr) == -1) {
+				spawn_kill(&c);
+				goto done;
+			}
+		}
+	}
+
+	status = spawn_reap(&c, r->deadline);
+	if (c.err != -1)
+		req_stderr(r, &c);
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
+		log_warnx("script %s: killed by signal %d", req_name(r),
+		    WTERMSIG(status));
+done:
+	if (c.err != -1)
+		req_stderr(r, &c);
+	spawn_close(&c);
+	buf_free(&hdr);
+}
+
+/* Handle one request from start to end. */
+void
+request_handle(struct worker *w, char **envp, const struct rio *io)
+{
+	struct req	 r;
+	struct cgi_env	 env;
+	char		*argv[2], *dir, *slash;
+	int		 status;
+
+	memset(&r, 0, sizeof r);
+	r.w = w;
+	r.sw = w->sw;
+	r.cfg = w->sw->cfg;
+	r.ops = w->sw->store->ops;
+	r.io = io;
+	r.envp = envp;
+	r.now = time(NULL);
+	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
+	r.state = REQ_HEADERS;
+
+	if ((status = req_pick_script(&r)) != 0) {
+		req_fail(&r, status, status == 404 ? "Not Found" :
+		    "Forbidden");
+		goto out;
+	}
+	if ((status = req_load(&r)) != 0) {
+		req_fail(&r, status, "Service Unavailable");
+		goto out;
+	}
+
+	argv[0] = r.script;
+	argv[1] = NULL;
+	dir = xstrdup(r.script);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	req_run(&r, argv, req_env(&r, &env), dir);
+	free(dir);
+	cgi_env_free(&env);
+
+out:
+	if (r.locked && r.ops->unlock != NULL)
+		r.ops->unlock(r.sw->store, w->conn);
+	r.io->flush(r.io->ctx);
+	req_ops_free(&r);
+	session_free(r.s);
+	free(r.script);
+	free(r.cookie);
+	free(r.other_cookies);
+	free(r.setcookie);
+}

@@ -1,0 +1,44 @@
+/* One request: pick the script, load the session, run it, apply and save. */
+#ifndef SW_REQUEST_H
+#define SW_REQUEST_H
+
+#include <sys/types.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "store.h"
+
+/* How a request talks to the web server: FastCGI streams or CGI fds. */
+struct rio {
+	void	*ctx;
+	/* Read request body bytes; 0 at the end, -1 on error. */
+	ssize_t	 (*read)(void *, char *, size_t);
+	/* Write response bytes; -1 when the client is gone. */
+	int	 (*write)(void *, const char *, size_t);
+	/* Write to the web server's error log (script stderr). */
+	void	 (*error)(void *, const char *, size_t);
+	/* Push buffered response bytes now. */
+	void	 (*flush)(void *);
+};
+
+/* Process-wide state shared read-only by every worker. */
+struct sw {
+	struct config	*cfg;
+	struct keyring	*keys;
+	struct store	*store;
+	char		*root;		/* realpath of script_root */
+	char		*path_env;	/* PATH for scripts */
+	int		 cgi;		/* running as plain CGI */
+};
+
+/* A worker thread's own resources. */
+struct worker {
+	struct sw	*sw;
+	void		*conn;		/* store connection, NULL until made */
+	long long	 conn_retry;	/* monotonic ms of the next attempt */
+	int		 id;
+};
+
+void	 request_handle(struct worker *, char **, const struct rio *);
+
+#endif

@@ -1,2 +1,289 @@
+/* sessionwrap: a FastCGI responder (or CGI program) that gives CGI scripts sessions. */
 #include "autoconf.h"
-int main(void) { return 0; }
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+#include "request.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 listen_fd;
+
+/* Print usage. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sessionwrap [-c FILE] [--listen unix:PATH|HOST:PORT] "
+	    "[--threads N] [--KEY=VALUE]...\n"
+	    "\n"
+	    "A FastCGI responder that runs CGI scripts with sessions. Without\n"
+	    "--listen it takes the listening socket on fd 0 (spawned by the web\n"
+	    "server), or runs as a plain CGI program when fd 0 is no socket.\n"
+	    "\n"
+	    "  -c FILE                  configuration file "
+	    "(default $SESSIONWRAP_CONF, then " SYSCONFDIR "/sessionwrap.conf)\n"
+	    "  -h, --help               this text\n"
+	    "  -V, --version            version\n"
+	    "\nConfiguration keys (file: key = value; command line: --key=value):\n"
+	    "%s", config_usage_keys());
+}
+
+/* FastCGI stream adapters. */
+static ssize_t
+fcgi_read(void *ctx, char *buf, size_t len)
+{
+	FCGX_Request	*req = ctx;
+	int		 n;
+
+	n = FCGX_GetStr(buf, len > INT_MAX ? INT_MAX : (int)len, req->in);
+	return n < 0 ? -1 : n;
+}
+
+static int
+fcgi_write(void *ctx, const char *buf, size_t len)
+{
+	FCGX_Request	*req = ctx;
+
+	if (FCGX_PutStr(buf, (int)len, req->out) != (int)len)
+		return -1;
+	return 0;
+}
+
+static void
+fcgi_error(void *ctx, const char *buf, size_t len)
+{
+	FCGX_Request	*req = ctx;
+
+	FCGX_PutStr(buf, (int)len, req->err);
+}
+
+static void
+fcgi_flush(void *ctx)
+{
+	FCGX_Request	*req = ctx;
+
+	FCGX_FFlush(req->out);
+}
+
+/* Plain CGI adapters on fds 0, 1 and 2. */
+static ssize_t
+cgi_read(void *ctx, char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	do
+		n = read(STDIN_FILENO, buf, len);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+static int
+cgi_write(void *ctx, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = write(STDOUT_FILENO, buf, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+cgi_error(void *ctx, const char *buf, size_t len)
+{
+	if (write(STDERR_FILENO, buf, len) == -1) {
+		/* Nowhere to report it. */
+	}
+}
+
+static void
+cgi_flush(void *ctx)
+{
+}
+
+/* One worker thread: accept and handle FastCGI requests forever. */
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	FCGX_Request	 req;
+	struct rio	 io = { &req, fcgi_read, fcgi_write, fcgi_error,
+			    fcgi_flush };
+	int		 rc;
+
+	if (FCGX_InitRequest(&req, listen_fd, 0) != 0)
+		fatalx("FCGX_InitRequest failed");
+	for (;;) {
+		pthread_mutex_lock(&accept_lock);
+		rc = FCGX_Accept_r(&req);
+		pthread_mutex_unlock(&accept_lock);
+		if (rc < 0) {
+			log_warnx("FCGX_Accept_r: %d", rc);
+			break;
+		}
+		request_handle(w, req.envp, &io);
+		FCGX_Finish_r(&req);
+	}
+	return NULL;
+}
+
+/* Open --listen: unix:PATH, HOST:PORT or :PORT. */
+static int
+open_listener(const char *spec)
+{
+	const char	*path;
+	int		 fd;
+	mode_t		 old;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		path = spec + 5;
+		if (unlink(path) == -1 && errno != ENOENT)
+			fatal("unlink %s", path);
+		old = umask(0);
+		fd = FCGX_OpenSocket(path, 128);
+		umask(old);
+		if (fd >= 0 && chmod(path, 0666) == -1)
+			fatal("chmod %s", path);
+	} else
+		fd = FCGX_OpenSocket(spec, 128);
+	if (fd < 0)
+		fatalx("cannot listen on %s", spec);
+	return fd;
+}
+
+/* Everything process-wide: config checks, keys, store, script_root. */
+static void
+setup(struct sw *sw)
+{
+	struct config	*cfg = sw->cfg;
+	char		*cause, resolved[PATH_MAX];
+	const char	*path;
+
+	if (config_check(cfg, &cause) == -1)
+		fatalx("%s", cause);
+	if (cfg->script_root == NULL && cfg->handler == NULL)
+		fatalx("neither script_root nor handler is set: refusing to "
+		    "run whatever the web server names");
+	if (cfg->script_root != NULL) {
+		if (realpath(cfg->script_root, resolved) == NULL)
+			fatal("script_root %s", cfg->script_root);
+		sw->root = xstrdup(resolved);
+	} else
+		sw->root = xstrdup("/nonexistent");
+	if (cfg->handler != NULL && access(cfg->handler, X_OK) == -1)
+		fatal("handler %s", cfg->handler);
+	if (cfg->secret_file != NULL) {
+		if ((sw->keys = keyring_load(cfg->secret_file, &cause)) == NULL)
+			fatalx("%s", cause);
+	} else
+		fatalx("secret_file is not set (generate one with: "
+		    "sessionwrap-ctl keygen > FILE)");
+	if ((sw->store = store_open(cfg, sw->keys, &cause)) == NULL)
+		fatalx("store: %s", cause);
+	path = getenv("PATH");
+	sw->path_env = xstrdup(path != NULL && *path != '\0' ? path :
+	    DEFAULT_PATH);
+}
+
+/* Entry point. */
+int
+main(int argc, char **argv)
+{
+	struct config	 cfg;
+	struct sw	 sw;
+	struct worker	*workers;
+	pthread_t	*threads;
+	char		*cause;
+	int		 help, version, i, n;
+
+	log_init(argv[0], 0);
+	config_init(&cfg);
+	if (config_from_args(&cfg, argc, argv, &help, &version, &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		return 2;
+	}
+	if (help) {
+		usage(stdout);
+		return 0;
+	}
+	if (version) {
+		printf("sessionwrap %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (cfg.syslog)
+		log_init(argv[0], 1);
+	log_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&sw, 0, sizeof sw);
+	sw.cfg = &cfg;
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
+	if (cfg.listen != NULL)
+		listen_fd = open_listener(cfg.listen);
+	else if (FCGX_IsCGI())
+		sw.cgi = 1;
+	else
+		listen_fd = 0;
+	setup(&sw);
+
+	if (sw.cgi) {
+		struct worker	 w = { &sw, NULL, 0, 0 };
+		struct rio	 io = { NULL, cgi_read, cgi_write, cgi_error,
+				    cgi_flush };
+		extern char	**environ;
+
+		request_handle(&w, environ, &io);
+		if (w.conn != NULL)
+			sw.store->ops->conn_free(w.conn);
+		return 0;
+	}
+
+	n = cfg.threads;
+	if (n <= 0) {
+		long	 cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cores > 0 ? 2 * (int)cores : 4;
+	}
+	workers = xcalloc(n, sizeof *workers);
+	threads = xcalloc(n, sizeof *threads);
+	log_info("ready: %d threads, store %s", n, sw.store->ops->name);
+	for (i = 0; i < n; i++) {
+		workers[i].sw = &sw;
+		workers[i].id = i;
+		if ((errno = pthread_create(&threads[i], NULL, worker_main,
+		    &workers[i])) != 0)
+			fatal("pthread_create");
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+	return 0;
+}

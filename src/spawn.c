@@ -1,2 +1,189 @@
+/* Spawning a CGI script in its own process group with pipes to all three fds. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+/* Monotonic clock in milliseconds. */
+long long
+spawn_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Close-on-exec pipe: no other thread's child inherits it. */
+static int
+spawn_pipe(int fds[2])
+{
+#ifdef HAVE_PIPE2
+	return pipe2(fds, O_CLOEXEC);
+#else
+	if (pipe(fds) == -1)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+#endif
+}
+
+/* Make our end non-blocking. */
+static void
+spawn_nonblock(int fd)
+{
+	int	 flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Close a descriptor if open and mark it closed. */
+static void
+spawn_closefd(int *fd)
+{
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Start the script; see spawn.h. */
+int
+spawn_child(const char *path, char *const *argv, char *const *envp,
+    const char *dir, struct child *c, char **cause)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 none, defaults;
+	int				 in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int				 err[2] = { -1, -1 }, rc;
+
+	c->pid = -1;
+	c->in = c->out = c->err = -1;
+	if (spawn_pipe(in) == -1 || spawn_pipe(out) == -1 ||
+	    spawn_pipe(err) == -1) {
+		rc = errno;
+		xasprintf(cause, "pipe: %s", strerror(rc));
+		goto fail;
+	}
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP
+	if (dir != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, dir);
+#endif
+
+	/* Own process group; default signal dispositions and an empty mask. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	sigaddset(&defaults, SIGCHLD);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGHUP);
+	sigaddset(&defaults, SIGINT);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+	rc = posix_spawn(&c->pid, path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		xasprintf(cause, "%s", strerror(rc));
+		c->pid = -1;
+		goto fail;
+	}
+
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	spawn_nonblock(c->in);
+	spawn_nonblock(c->out);
+	spawn_nonblock(c->err);
+	return 0;
+
+fail:
+	spawn_closefd(&in[0]);
+	spawn_closefd(&in[1]);
+	spawn_closefd(&out[0]);
+	spawn_closefd(&out[1]);
+	spawn_closefd(&err[0]);
+	spawn_closefd(&err[1]);
+	errno = rc;
+	return -1;
+}
+
+/* Kill the whole process group and reap the leader. */
+void
+spawn_kill(struct child *c)
+{
+	if (c->pid <= 0)
+		return;
+	if (killpg(c->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: killpg", __func__);
+	while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	c->pid = -1;
+}
+
+/* Wait for the child until deadline, killing its group after that. */
+int
+spawn_reap(struct child *c, long long deadline)
+{
+	struct timespec	 ts = { 0, 2 * 1000 * 1000 };
+	int		 status = 0;
+	pid_t		 r;
+
+	if (c->pid <= 0)
+		return 0;
+	for (;;) {
+		r = waitpid(c->pid, &status, WNOHANG);
+		if (r == c->pid) {
+			c->pid = -1;
+			return status;
+		}
+		if (r == -1 && errno != EINTR) {
+			c->pid = -1;
+			return 0;
+		}
+		if (spawn_now_ms() >= deadline) {
+			spawn_kill(c);
+			return SIGKILL;
+		}
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 50 * 1000 * 1000)
+			ts.tv_nsec *= 2;
+	}
+}
+
+/* Close our remaining pipe ends. */
+void
+spawn_close(struct child *c)
+{
+	spawn_closefd(&c->in);
+	spawn_closefd(&c->out);
+	spawn_closefd(&c->err);
+}

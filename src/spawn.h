@@ -1,0 +1,30 @@
+/* Spawning a CGI script in its own process group with pipes to all three fds. */
+#ifndef SW_SPAWN_H
+#define SW_SPAWN_H
+
+#include <sys/types.h>
+
+struct child {
+	pid_t	 pid;		/* also the process group id */
+	int	 in;		/* its stdin (we write), -1 once closed */
+	int	 out;		/* its stdout (we read), -1 once closed */
+	int	 err;		/* its stderr (we read), -1 once closed */
+};
+
+/*
+ * Start path with argv/envp in directory dir (NULL: unchanged), in a new
+ * process group, with non-blocking pipes on our side. -1 and *cause (errno
+ * kept) when it cannot be started.
+ */
+int	 spawn_child(const char *, char *const *, char *const *, const char *,
+	     struct child *, char **);
+/* Kill the whole process group and reap the child. */
+void	 spawn_kill(struct child *);
+/* Wait for the child until deadline (monotonic ms); kill it after. Returns its status. */
+int	 spawn_reap(struct child *, long long);
+/* Close our remaining pipe ends. */
+void	 spawn_close(struct child *);
+/* Monotonic clock in milliseconds. */
+long long spawn_now_ms(void);
+
+#endif

@@ -1,0 +1,301 @@
+/* Client of sessionwrap-ws's control socket: one command line, one reply line. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "wsctl.h"
+#include "xmalloc.h"
+
+/* Milliseconds on a clock that does not jump. */
+static long long
+wsctl_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready for `events` before the deadline; -1 and errno. */
+static int
+wsctl_wait(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 n;
+
+	for (;;) {
+		left = deadline - wsctl_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/* A non-blocking stream socket connected (or connecting) to path; -1 and errno. */
+static int
+wsctl_connect(const char *path, long long deadline)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd, err;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+		return fd;
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		goto fail;
+	/* A full backlog: wait for the helper to accept, within the deadline. */
+	if (wsctl_wait(fd, POLLOUT, deadline) == -1)
+		goto fail;
+	len = sizeof err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		goto fail;
+	if (err != 0) {
+		errno = err;
+		goto fail;
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Send a command line and read the reply line; see wsctl.h. */
+int
+wsctl_command(const char *path, const char *line, char **reply,
+    long timeout_ms, char **cause)
+{
+	struct buf	 out, in;
+	long long	 deadline;
+	size_t		 off;
+	ssize_t		 n;
+	char		*nl, tmp[4096];
+	int		 fd = -1, rc = -1;
+
+	if (reply != NULL)
+		*reply = NULL;
+	buf_init(&out);
+	buf_init(&in);
+	if (path == NULL || *path == '\0') {
+		*cause = xstrdup("no ws_control socket configured");
+		goto out;
+	}
+	if (strpbrk(line, "\r\n") != NULL) {
+		*cause = xstrdup("control command contains a line break");
+		goto out;
+	}
+	if (timeout_ms <= 0)
+		timeout_ms = WSCTL_TIMEOUT_MS;
+	deadline = wsctl_now_ms() + timeout_ms;
+
+	if ((fd = wsctl_connect(path, deadline)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf_adds(&out, line);
+	buf_addc(&out, '\n');
+	for (off = 0; off < out.len; off += n) {
+		n = send(fd, out.data + off, out.len - off, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			n = 0;
+			if (wsctl_wait(fd, POLLOUT, deadline) == 0)
+				continue;
+		}
+		if (n == -1) {
+			xasprintf(cause, "%s: send: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	for (;;) {
+		if ((nl = memchr(in.data, '\n', in.len)) != NULL)
+			break;
+		if (in.len > WSCTL_MAX_REPLY) {
+			xasprintf(cause, "%s: reply too long", path);
+			goto out;
+		}
+		n = recv(fd, tmp, sizeof tmp, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if (wsctl_wait(fd, POLLIN, deadline) == 0)
+				continue;
+		}
+		if (n == -1) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			xasprintf(cause, "%s: closed without a reply", path);
+			goto out;
+		}
+		buf_add(&in, tmp, n);
+	}
+	*nl = '\0';
+	if (nl > in.data && nl[-1] == '\r')
+		nl[-1] = '\0';
+
+	if (strncmp(in.data, "OK", 2) == 0 &&
+	    (in.data[2] == '\0' || in.data[2] == ' ')) {
+		if (reply != NULL)
+			*reply = xstrdup(in.data[2] == ' ' ? in.data + 3 : "");
+		rc = 0;
+	} else if (strncmp(in.data, "ERR", 3) == 0 &&
+	    (in.data[3] == '\0' || in.data[3] == ' '))
+		xasprintf(cause, "sessionwrap-ws: %s",
+		    in.data[3] == ' ' ? in.data + 4 : "error");
+	else
+		xasprintf(cause, "%s: malformed reply", path);
+out:
+	if (fd != -1)
+		close(fd);
+	buf_free(&out);
+	buf_free(&in);
+	return rc;
+}
+
+/* Close every socket of a session through the control socket. */
+int
+wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
+    long *n, long timeout_ms, char **cause)
+{
+	char	*line, *reply, *end;
+	long	 v;
+	int	 rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (ws_id == NULL || !wsctl_valid_id(ws_id)) {
+		*cause = xstrdup("invalid ws_id");
+		return -1;
+	}
+	if (code != 0 && !wsctl_valid_code(code)) {
+		xasprintf(cause, "invalid close code %d", code);
+		return -1;
+	}
+	if (reason != NULL && (code == 0 || strlen(reason) > WSCTL_MAX_REASON ||
+	    !wsctl_valid_utf8(reason, strlen(reason)) ||
+	    strpbrk(reason, "\r\n") != NULL)) {
+		*cause = xstrdup("invalid close reason");
+		return -1;
+	}
+	if (code == 0)
+		xasprintf(&line, "CLOSE %s", ws_id);
+	else if (reason == NULL || *reason == '\0')
+		xasprintf(&line, "CLOSE %s %d", ws_id, code);
+	else
+		xasprintf(&line, "CLOSE %s %d %s", ws_id, code, reason);
+	rc = wsctl_command(path, line, &reply, timeout_ms, cause);
+	free(line);
+	if (rc == 0) {
+		v = strtol(reply, &end, 10);
+		if (n != NULL && end != reply)
+			*n = v;
+		free(reply);
+	}
+	return rc;
+}
+
+/* True for 1 to WSCTL_MAX_ID characters of the base64url alphabet. */
+int
+wsctl_valid_id(const char *s)
+{
+	size_t	 i;
+	char	 c;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= WSCTL_MAX_ID)
+			return 0;
+		c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	return i > 0;
+}
+
+/* Codes an endpoint may put in a close frame it sends on its own accord. */
+int
+wsctl_valid_code(long code)
+{
+	return code == 1000 || (code >= 3000 && code <= 4999);
+}
+
+/* Strict UTF-8 check (RFC 3629). */
+int
+wsctl_valid_utf8(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	size_t			 i = 0, need, k;
+	uint32_t		 cp, min;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			need = 1;
+			cp = s[i] & 0x1f;
+			min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			need = 2;
+			cp = s[i] & 0x0f;
+			min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			need = 3;
+			cp = s[i] & 0x07;
+			min = 0x10000;
+		} else
+			return 0;
+		if (len - i <= need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}

@@ -1,0 +1,208 @@
+/* sessionwrap-ws: shared declarations of the WebSocket helper's modules. */
+#ifndef SW_WS_H
+#define SW_WS_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define WS_MAX_REQUEST		8192	/* bytes of upgrade request headers */
+#define WS_MAX_HEADERS		64	/* header lines in an upgrade request */
+#define WS_ACCEPT_LEN		28	/* base64 of a SHA-1 */
+#define WS_CLOSE_TIMEOUT	5	/* seconds to wait for the peer's close frame */
+#define WS_CLOSED_TTL		60	/* seconds a CLOSEd ws_id stays refused */
+#define WS_CLOSED_MAX		100000	/* CLOSEd ws_ids remembered at most */
+#define WS_CONTROL_MAX_CLIENTS	64	/* control connections at once */
+#define WS_CONTROL_TIMEOUT	10	/* seconds a control client may idle */
+
+struct config;
+struct session;
+struct store;
+struct keyring;
+struct event_base;
+struct bufferevent;
+struct evconnlistener;
+struct event;
+
+/* ws-handshake.c: the HTTP/1.1 upgrade request, parsed by a pure function. */
+struct ws_header {
+	char	*name;
+	char	*value;
+};
+
+struct ws_request {
+	char			*method;
+	char			*uri;
+	struct ws_header	*headers;
+	size_t			 nheaders;
+	const char		*host;		/* points into headers */
+	const char		*origin;
+	const char		*key;
+	const char		*protocols;	/* Sec-WebSocket-Protocol, checked */
+	char			*cookie;	/* every Cookie header, "; " joined */
+	int			 bad_version;	/* answer with Sec-WebSocket-Version */
+};
+
+/* Offset just past the blank line ending the headers; 0: need more; -1: bad. */
+ssize_t		 ws_handshake_end(const char *, size_t);
+/*
+ * Parse and validate a complete upgrade request (as bounded by
+ * ws_handshake_end). Returns 0 when it is a valid RFC 6455 opening
+ * handshake, else the HTTP status to answer with and *cause (static text).
+ */
+int		 ws_handshake_parse(const char *, size_t, struct ws_request *,
+		     const char **);
+void		 ws_request_free(struct ws_request *);
+const char	*ws_request_header(const struct ws_request *, const char *);
+/* Sec-WebSocket-Accept for a key into out[WS_ACCEPT_LEN + 1]. */
+void		 ws_handshake_accept(const char *, char *);
+/* Is this Origin allowed by the space-separated list (NULL: same host only)? */
+int		 ws_handshake_origin_ok(const char *, const char *, const char *);
+const char	*ws_handshake_reason(int);
+
+/* ws-command.c: control socket command lines, parsed by a pure function. */
+enum ws_command_type {
+	WS_CMD_CLOSE,		/* CLOSE <ws_id> [code [reason]] */
+	WS_CMD_SEND,		/* SEND <ws_id> <text> */
+	WS_CMD_COUNT,		/* COUNT [ws_id] */
+	WS_CMD_STATS,		/* STATS */
+	WS_CMD_PING		/* PING */
+};
+
+struct ws_command {
+	enum ws_command_type	 type;
+	char			*ws_id;		/* NULL for COUNT of everything */
+	int			 code;		/* CLOSE; 0: the configured one */
+	char			*text;		/* CLOSE reason or SEND text */
+	size_t			 textlen;
+};
+
+/* Parse one line (without its newline); -1 and *cause (static text). */
+int		 ws_command_parse(const char *, size_t, size_t, struct ws_command *,
+		     const char **);
+void		 ws_command_clear(struct ws_command *);
+
+/* ws-registry.c: ws_id -> connections, and ws_ids closed moments ago. */
+struct ws_conn;
+struct ws_entry;
+
+void		 ws_registry_init(void);
+void		 ws_registry_free(void);
+void		 ws_registry_add(struct ws_conn *, const char *);
+void		 ws_registry_remove(struct ws_conn *);
+u_int		 ws_registry_count(const char *);
+u_int		 ws_registry_sessions(void);
+/* Queue a close on every connection of a ws_id and remember it; count. */
+u_int		 ws_registry_close(const char *, int, const char *);
+u_int		 ws_registry_send(const char *, const char *, size_t);
+int		 ws_registry_closed(const char *, time_t);
+void		 ws_registry_remember(const char *, time_t, long);
+u_int		 ws_registry_remembered(void);
+
+/* ws-conn.c: one client connection, from handshake to close. */
+enum ws_conn_state {
+	WS_CONN_HANDSHAKE,	/* reading the upgrade request */
+	WS_CONN_REFUSING,	/* flushing an HTTP error, then gone */
+	WS_CONN_OPEN,		/* upgraded: frames flow both ways */
+	WS_CONN_CLOSING,	/* close frame queued; waiting for flush and peer */
+	WS_CONN_DEAD		/* freed as soon as the stack unwinds */
+};
+
+struct ws_handler;
+
+struct ws_conn {
+	uint64_t		 serial;	/* for log lines */
+	enum ws_conn_state	 state;
+	struct bufferevent	*bev;
+	void			*wslay;		/* wslay_event_context_ptr */
+	struct event		*timer;		/* handshake or closing deadline */
+	struct ws_handler	*handler;
+	struct ws_entry		*entry;		/* registry entry once open */
+	time_t			 last_recv;
+	time_t			 last_ping;
+	int			 busy;		/* inside a callback: defer free */
+	char			 addr[64];	/* REMOTE_ADDR */
+	char			 port[8];	/* REMOTE_PORT */
+
+	TAILQ_ENTRY(ws_conn)	 all_entry;
+	LIST_ENTRY(ws_conn)	 reg_entry;
+};
+TAILQ_HEAD(ws_conns, ws_conn);
+
+void		 ws_conn_accept(int, struct sockaddr *, int);
+/* Queue a close frame; the connection goes once it is sent (or times out). */
+void		 ws_conn_close(struct ws_conn *, int, const char *);
+/* Queue a text message; -1 when the connection cannot take it. */
+int		 ws_conn_send_text(struct ws_conn *, const void *, size_t);
+/* Pings and idle timeouts: called every second or so. */
+void		 ws_conn_sweep(time_t);
+/* Handler output blocked or unblocked by the client's send buffer. */
+void		 ws_conn_handler_gone(struct ws_conn *, int);
+/* Close every connection (shutdown). */
+void		 ws_conn_close_all(int, const char *);
+void		 ws_conn_drop_all(void);
+
+/* ws-handler.c: the per-connection program, websocketd style. */
+struct ws_handler	*ws_handler_start(struct ws_conn *, const struct ws_request *,
+			     const struct session *, const char *, char **);
+/* A text message for the program's stdin, as one line. */
+void		 ws_handler_input(struct ws_handler *, const void *, size_t);
+/* The connection is going: close stdin, then SIGTERM, then SIGKILL. */
+void		 ws_handler_detach(struct ws_handler *);
+/* Stop or resume reading the program's stdout (client backpressure). */
+void		 ws_handler_throttle(struct ws_handler *, int);
+/* Input queued for the program's stdin (for backpressure). */
+size_t		 ws_handler_pending(struct ws_handler *);
+/* SIGCHLD: collect exited programs. */
+void		 ws_handler_reap(void);
+u_int		 ws_handler_count(void);
+void		 ws_handler_kill_all(void);
+
+/* ws-control.c: the Unix control socket. */
+int		 ws_control_open(const char *, char **);
+void		 ws_control_close(void);
+
+/* ws-server.c: process-wide state, start-up, signals, reload, sessions. */
+struct ws_stats {
+	uint64_t	 accepted;
+	uint64_t	 upgraded;
+	uint64_t	 refused;
+	uint64_t	 closed_by_command;
+	uint64_t	 messages_in;
+	uint64_t	 messages_out;
+};
+
+struct ws_server {
+	struct event_base	*base;
+	struct config		*cfg;
+	struct keyring		*keys;
+	struct store		*store;
+	void			*store_conn;
+	struct evconnlistener	*listener;
+	struct event		*sweep;
+	time_t			 started;
+	u_int			 nconns;	/* accepted, any state */
+	u_int			 nopen;		/* registered */
+	int			 exiting;
+	struct ws_conns		 conns;
+	struct ws_stats		 stats;
+};
+
+extern struct ws_server	*ws_server;
+
+int		 ws_server_start(int, char **, char **);
+int		 ws_server_loop(void);
+/*
+ * Load the session a Cookie header names (blocking: store I/O). 0 and *s,
+ * or the HTTP status to refuse with and *cause.
+ */
+int		 ws_server_load_session(const char *, struct session **, char **);
+char		*ws_server_stats_json(void);
+/* SESSION_ID for a session (never the cookie value); caller frees. */
+char		*ws_server_public_id(const struct session *);
+
+#endif

@@ -1,0 +1,448 @@
+# Shared harness for sessionwrap's integration tests, the demo and the bench.
+# POSIX sh (dash and bash); source it, do not run it.
+#
+#   . "$top_srcdir/tests/lib.sh"
+#   sw_setup                  # temp dir $T, cleanup trap, watchdog, programs
+#   need_cmd lighttpd         # skip (77), or fail under CI=true
+#   sw_secret; sw_config script_root="$T/www/cgi-bin"; sw_start
+#   lighttpd_start            # $PORT, $BASE
+#   req /cgi-bin/do.py        # $STATUS, $T/out.h, $T/out.b
+#   pass
+#
+# Automake's TESTS_ENVIRONMENT exports top_srcdir and top_builddir; when run by
+# hand from the source tree they default to it (and to a build dir in
+# $SW_BUILDDIR if given).
+
+: "${top_srcdir:=$(cd "$(dirname "$0")" && while [ ! -f tests/lib.sh ] && [ "$(pwd)" != / ]; do cd ..; done; pwd)}"
+: "${top_builddir:=${SW_BUILDDIR:-$top_srcdir}}"
+export top_srcdir top_builddir
+
+SESSIONWRAP="$top_builddir/src/sessionwrap"
+SESSIONWRAP_CTL="$top_builddir/src/sessionwrap-ctl"
+SCRIPTS_SRC="$top_srcdir/tests/integration/scripts"
+TEST_NAME=$(basename "$0" .sh)
+PATH="$PATH:/usr/sbin:/sbin"
+export PATH
+
+# Overall time limit of one test, in seconds (SW_TEST_TIMEOUT overrides).
+: "${SW_TEST_TIMEOUT:=300}"
+
+_sw_pids=""
+_sw_done=0
+
+log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
+
+# Print what the servers said, for test-suite.log.
+sw_dump_logs() {
+	[ -n "$T" ] && [ -d "$T" ] || return 0
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "----- $(basename "$f") (last 40 lines) -----" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# Stop every process this test started, then remove the temp dir.
+sw_cleanup() {
+	rc=$?
+	[ "$_sw_done" = 1 ] && return
+	_sw_done=1
+	trap - EXIT INT TERM HUP
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		sw_dump_logs
+	fi
+	for p in $_sw_pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $_sw_pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "$_sw_watchdog" ]; then
+		kill -TERM "$_sw_watchdog" 2>/dev/null
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ -n "$SW_KEEP_TMP" ]; then
+			echo "$TEST_NAME: kept $T" >&2
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Remember a pid to stop at exit.
+sw_track() { _sw_pids="$_sw_pids $1"; }
+
+# Temp dir, trap, watchdog. Call first.
+sw_setup() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/sw-$TEST_NAME.XXXXXX") || exit 99
+	chmod 755 "$T"
+	export T
+	trap sw_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	if [ "${SW_TEST_TIMEOUT:-0}" -gt 0 ]; then
+		# The watchdog ends the whole test: TERM runs the trap, which kills servers.
+		# One process, so cleanup can stop it with a single kill.
+		python3 -c 'import os, signal, sys, time
+time.sleep(int(sys.argv[1]))
+sys.stderr.write("%s: TIMEOUT after %ss\n" % (sys.argv[3], sys.argv[1]))
+os.kill(int(sys.argv[2]), signal.SIGTERM)' "$SW_TEST_TIMEOUT" "$$" "$TEST_NAME" </dev/null >/dev/null &
+		_sw_watchdog=$!
+	fi
+}
+
+# Skip (77). Under CI=true a missing prerequisite is a failure instead.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "$TEST_NAME: ERROR: prerequisite missing under CI: $*" >&2
+		echo "$TEST_NAME: ERROR: tests/check.sh installs it on Debian; this is a broken CI setup" >&2
+		exit 1
+	fi
+	echo "$TEST_NAME: SKIP: $*" >&2
+	exit 77
+}
+
+# Fail the test now.
+fail() {
+	echo "$TEST_NAME: FAIL: $*" >&2
+	exit 1
+}
+
+pass() {
+	echo "$TEST_NAME: PASS${*:+: $*}" >&2
+	exit 0
+}
+
+# Test step: prints what is being checked.
+step() { echo "$TEST_NAME: -- $*" >&2; }
+
+# need_cmd NAME...: skip unless every command exists.
+need_cmd() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+	done
+}
+
+# The programs under test must have been built.
+need_sessionwrap() {
+	[ -x "$SESSIONWRAP" ] || fail "$SESSIONWRAP not built"
+	[ -x "$SESSIONWRAP_CTL" ] || fail "$SESSIONWRAP_CTL not built"
+}
+
+# Print a free TCP port on 127.0.0.1.
+free_port() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+		return
+	fi
+	# Fallback: a random port that nothing listens on.
+	while :; do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# True when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+	python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()' "$1" 2>/dev/null
+}
+
+# True when a Unix socket at PATH accepts connections.
+socket_open() {
+	[ -S "$1" ] || return 1
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(0.5)
+s.connect(sys.argv[1])
+s.close()' "$1" 2>/dev/null
+}
+
+# wait_for_port PORT [SECONDS [PID]]: fail if it does not open in time or PID dies.
+wait_for_port() {
+	_n=$(( ${2:-10} * 10 ))
+	while ! port_open "$1"; do
+		if [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; then
+			fail "process $3 died before port $1 opened"
+		fi
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "port $1 did not open"
+		sleep 0.1
+	done
+}
+
+# wait_for_socket PATH [SECONDS [PID]]
+wait_for_socket() {
+	_n=$(( ${2:-10} * 10 ))
+	while ! socket_open "$1"; do
+		if [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; then
+			fail "process $3 died before socket $1 opened"
+		fi
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "socket $1 did not open"
+		sleep 0.1
+	done
+}
+
+# sw_secret [FILE]: a new secret file (default $T/secret), readable by the
+# web server's user when it is not us.
+sw_secret() {
+	_f=${1:-$T/secret}
+	"$SESSIONWRAP_CTL" keygen > "$_f" || fail "sessionwrap-ctl keygen failed"
+	[ -s "$_f" ] || fail "sessionwrap-ctl keygen printed nothing"
+	chmod 600 "$_f"
+}
+
+# sw_config [key=value]...: write $T/sw.conf (or $SW_CONF) from the shipped
+# contrib/sessionwrap.conf.example, with secret_file = $T/secret and
+# script_root = $SCRIPT_ROOT, plus the given keys (each replacing the example's).
+sw_config() {
+	_c=${SW_CONF:-$T/sw.conf}
+	sed -e "s|^secret_file = .*|secret_file = $T/secret|" \
+	    -e "s|^script_root = .*|script_root = ${SCRIPT_ROOT:-$T/www/cgi-bin}|" \
+	    "$top_srcdir/contrib/sessionwrap.conf.example" > "$_c.tmp"
+	# Scripts run as our user; CI runs as root.
+	[ "$(id -u)" = 0 ] && set -- allow_root=on "$@"
+	for kv in "$@"; do
+		_k=${kv%%=*}
+		grep -v "^$_k *=" "$_c.tmp" > "$_c.tmp2"
+		mv "$_c.tmp2" "$_c.tmp"
+		echo "$_k = ${kv#*=}" >> "$_c.tmp"
+	done
+	mv "$_c.tmp" "$_c"
+	chmod 644 "$_c"
+}
+
+# sw_start [extra args]: start sessionwrap on unix:$T/sw.sock with $T/sw.conf.
+# Sets SW_PID and SW_SOCK; stderr goes to $T/sessionwrap.log.
+sw_start() {
+	SW_SOCK=${SW_SOCK:-$T/sw.sock}
+	rm -f "$SW_SOCK"
+	setsid "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
+	    >>"$T/sessionwrap.log" 2>&1 </dev/null &
+	SW_PID=$!
+	sw_track "$SW_PID"
+	wait_for_socket "$SW_SOCK" 10 "$SW_PID"
+	# A web server that dropped root must still connect.
+	chmod 666 "$SW_SOCK" 2>/dev/null
+}
+
+# sw_stop: stop the sessionwrap started by sw_start.
+sw_stop() {
+	[ -n "$SW_PID" ] || return 0
+	kill -TERM "$SW_PID" 2>/dev/null
+	_n=0
+	while kill -0 "$SW_PID" 2>/dev/null && [ $_n -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+	kill -KILL "$SW_PID" 2>/dev/null
+	wait "$SW_PID" 2>/dev/null
+	SW_PID=
+}
+
+# sw_alive: fail unless sessionwrap is still running.
+sw_alive() {
+	kill -0 "$SW_PID" 2>/dev/null || fail "sessionwrap died ($*)"
+}
+
+# install_scripts DIR: copy the test CGI scripts to DIR with their modes,
+# with @SESSIONWRAP_CTL@ pointing at the built tool.
+install_scripts() {
+	mkdir -p "$1"
+	chmod 755 "$1"
+	for s in "$SCRIPTS_SRC"/*; do
+		_d="$1/$(basename "$s")"
+		sed "s|@SESSIONWRAP_CTL@|$SESSIONWRAP_CTL|g" "$s" > "$_d"
+		if [ -x "$s" ]; then chmod 755 "$_d"; else chmod 644 "$_d"; fi
+	done
+}
+
+# docroot_setup: $T/www as document root, $T/www/cgi-bin as script_root
+# holding the test scripts, $T/state for scripts to write to.
+docroot_setup() {
+	DOCROOT=$T/www
+	SCRIPT_ROOT=$DOCROOT/cgi-bin
+	mkdir -p "$DOCROOT" "$T/state"
+	chmod 755 "$DOCROOT"
+	chmod 777 "$T/state"
+	install_scripts "$SCRIPT_ROOT"
+	echo "static file" > "$DOCROOT/index.html"
+	chmod 644 "$DOCROOT/index.html"
+}
+
+# lighttpd_start [PORT]: lighttpd from contrib/lighttpd.conf with our paths,
+# FastCGI to $SW_SOCK. Sets PORT, BASE, LIGHTTPD_PID.
+lighttpd_start() {
+	need_cmd lighttpd
+	PORT=${1:-$(free_port)}
+	BASE="http://127.0.0.1:$PORT"
+	sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+	    -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
+	    -e "s|^server.port *=.*|server.port = $PORT|" \
+	    -e "s|^server.bind *=.*|server.bind = \"127.0.0.1\"|" \
+	    -e "s|^server.errorlog *=.*|server.errorlog = \"$T/lighttpd.log\"|" \
+	    -e "s|^server.pid-file *=.*|server.pid-file = \"$T/lighttpd.pid\"|" \
+	    "$top_srcdir/contrib/lighttpd.conf" > "$T/lighttpd.conf"
+	lighttpd -tt -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 ||
+	    fail "lighttpd rejects $T/lighttpd.conf: $(tail -n 3 "$T/lighttpd.log")"
+	setsid lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &
+	LIGHTTPD_PID=$!
+	sw_track "$LIGHTTPD_PID"
+	wait_for_port "$PORT" 10 "$LIGHTTPD_PID"
+}
+
+# req PATH [curl args]: request $BASE$PATH with the cookie jar $JAR (if set).
+# Sets STATUS; headers in $T/out.h, body in $T/out.b.
+req() {
+	_p=$1
+	shift
+	if [ -n "$JAR" ]; then
+		set -- -b "$JAR" -c "$JAR" "$@"
+	fi
+	STATUS=$(curl -sS --max-time "${REQ_TIMEOUT:-30}" -o "$T/out.b" -D "$T/out.h" \
+	    -w '%{http_code}' "$@" "$BASE$_p") || STATUS=000
+	tr -d '\r' < "$T/out.h" > "$T/out.h.tmp" && mv "$T/out.h.tmp" "$T/out.h"
+}
+
+# expect_status CODE [what]
+expect_status() {
+	[ "$STATUS" = "$1" ] || {
+		echo "--- response headers:" >&2; cat "$T/out.h" >&2
+		echo "--- body (first 20 lines):" >&2; head -n 20 "$T/out.b" >&2
+		fail "${2:-request}: expected status $1, got $STATUS"
+	}
+}
+
+# header NAME: print the values of response header NAME (case-insensitive).
+header() {
+	awk -v n="$1" 'BEGIN { n = tolower(n) }
+	    { i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v } }' "$T/out.h"
+}
+
+# set_cookie_of NAME: the Set-Cookie header line for cookie NAME, if any.
+set_cookie_of() {
+	header Set-Cookie | grep "^$1=" | tail -n 1
+}
+
+# jar_cookie JAR NAME: the value of cookie NAME in a curl cookie jar.
+jar_cookie() {
+	awk -v n="$2" '/^#HttpOnly_/ { sub(/^#HttpOnly_/, "") } /^#/ { next } NF >= 7 && $6 == n { v = $7 } END { if (v != "") print v }' "$1"
+}
+
+# body_json EXPR: evaluate a Python expression over the JSON body as `j`
+# (env dumps from do.py: j["SESSION_USER"], s = parsed $SESSION).
+body_json() {
+	python3 - "$T/out.b" "$1" <<'EOF'
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("<body is not JSON: %s>" % e)
+    sys.exit(0)
+try:
+    s = json.loads(j.get("SESSION") or "null")
+except Exception:
+    s = "<SESSION is not JSON: %r>" % j.get("SESSION")
+r = eval(sys.argv[2])
+if isinstance(r, str):
+    print(r)
+else:
+    print(json.dumps(r, sort_keys=True, separators=(",", ":")))
+EOF
+}
+
+# expect_json EXPR VALUE [what]
+expect_json() {
+	_got=$(body_json "$1")
+	[ "$_got" = "$2" ] || fail "${3:-$1}: expected '$2', got '$_got'"
+}
+
+# urlencode STRING
+urlencode() {
+	python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
+}
+
+# do_query HEADER...: query string making do.py emit these response headers.
+do_query() {
+	_q=""
+	for h in "$@"; do
+		_q="$_q${_q:+&}h=$(urlencode "$h")"
+	done
+	echo "$_q"
+}
+
+# apache_start [PORT]: Apache 2.4 (prefork) with a generated minimal
+# httpd.conf that includes contrib/apache.conf (mod_proxy_fcgi to $SW_SOCK for
+# $DOCROOT/cgi-bin) and contrib/apache-cgi.conf (mod_cgi + Action running
+# $T/swcgi/sessionwrap as CGI with $T/sw-cgi.conf for $DOCROOT/cgi).
+# As root, Apache's children run as www-data. Sets PORT, BASE, APACHE_PID.
+apache_start() {
+	need_cmd apache2
+	_mods=/usr/lib/apache2/modules
+	[ -f "$_mods/mod_proxy_fcgi.so" ] || skip "Apache mod_proxy_fcgi not installed"
+	PORT=${1:-$(free_port)}
+	BASE="http://127.0.0.1:$PORT"
+	mkdir -p "$T/apache-run" "$T/swcgi"
+	sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+	    -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
+	    "$top_srcdir/contrib/apache.conf" > "$T/apache-site.conf"
+	sed -e "s|/var/www/sessionwrap/cgi-bin|$DOCROOT/cgi|g" \
+	    -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+	    -e "s|/usr/local/lib/sessionwrap/cgi|$T/swcgi|g" \
+	    -e "s|/etc/sessionwrap.conf|$T/sw-cgi.conf|g" \
+	    "$top_srcdir/contrib/apache-cgi.conf" > "$T/apache-cgi-site.conf"
+	{
+		echo "ServerName 127.0.0.1"
+		echo "Listen 127.0.0.1:$PORT"
+		echo "PidFile $T/apache.pid"
+		echo "ErrorLog $T/apache.log"
+		echo "LogLevel ${APACHE_LOGLEVEL:-warn}"
+		echo "DefaultRuntimeDir $T/apache-run"
+		echo "Mutex file:$T/apache-run default"
+		for m in mpm_prefork authz_core mime dir alias actions cgi env proxy proxy_fcgi; do
+			echo "LoadModule ${m}_module $_mods/mod_$m.so"
+		done
+		if [ "$(id -u)" = 0 ]; then
+			echo "User www-data"
+			echo "Group www-data"
+		fi
+		echo "StartServers 2"
+		echo "MaxRequestWorkers 16"
+		echo "TypesConfig /etc/mime.types"
+		echo "DocumentRoot $DOCROOT"
+		echo "<Directory />"
+		echo "	AllowOverride None"
+		echo "	Require all denied"
+		echo "</Directory>"
+		echo "<Directory $DOCROOT>"
+		echo "	Require all granted"
+		echo "</Directory>"
+		echo "Include $T/apache-site.conf"
+		echo "Include $T/apache-cgi-site.conf"
+	} > "$T/httpd.conf"
+	apache2 -t -f "$T/httpd.conf" >>"$T/apache.log" 2>&1 ||
+	    fail "apache2 rejects $T/httpd.conf: $(tail -n 3 "$T/apache.log")"
+	# Own session: on shutdown Apache signals its whole process group.
+	setsid apache2 -f "$T/httpd.conf" -DFOREGROUND >>"$T/apache.log" 2>&1 </dev/null &
+	APACHE_PID=$!
+	sw_track "$APACHE_PID"
+	wait_for_port "$PORT" 10 "$APACHE_PID"
+}
+
+# req_nojar PATH [curl args]: req without the cookie jar.
+req_nojar() {
+	_jar=$JAR
+	JAR=
+	req "$@"
+	JAR=$_jar
+}
