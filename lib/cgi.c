@@ -51,7 +51,7 @@ cgi_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/* A Status value: three digits from 100 to 599, then optionally SP and a reason. */
+/* A Status value: three digits 100 to 599, optionally SP and a reason. */
 static int
 cgi_status_valid(const char *v)
 {
@@ -66,7 +66,7 @@ cgi_status_valid(const char *v)
 	return v[3] == '\0' || v[3] == ' ' || v[3] == '\t';
 }
 
-/* Parse one header line (without its line ending) and add it; NULL or why not. */
+/* Parse one header line (no line ending) and add it; NULL or why not. */
 static const char *
 cgi_parse_line(const char *line, size_t len, struct cgi_headers *h)
 {
@@ -295,7 +295,7 @@ cgi_env_get(const struct cgi_env *env, const char *name)
 	return env->v[i] + len + 1;
 }
 
-/* Add "NAME=value" entries from an environ-style array; skip ones without a name. */
+/* Add "NAME=value" entries from an environ-style array; skip bad ones. */
 void
 cgi_env_add_all(struct cgi_env *env, char **vars)
 {

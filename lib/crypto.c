@@ -1,4 +1,4 @@
-/* Keys from secret_file, AES-256-GCM cookie sealing and keyed hashes (OpenSSL). */
+/* Keys from secret_file, AES-256-GCM cookie sealing, keyed hashes (OpenSSL). */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -194,9 +194,10 @@ keyring_load(const char *path, char **cause)
 		xasprintf(cause, "%s: not a regular file", path);
 		goto out;
 	}
-	if (sb.st_mode & (S_IRWXG | S_IRWXO))
-		log_warnx("%s: secret file is accessible by group or others "
-		    "(mode %03o); chmod 600 it", path,
+	/* 0640 root:www-data is a sound setup; others reading is not. */
+	if (sb.st_mode & (S_IRWXO | S_IWGRP))
+		log_warnx("%s: secret file is readable or writable beyond its "
+		    "owner and group (mode %03o); chmod 640 it", path,
 		    (u_int)(sb.st_mode & 0777));
 
 	text = xmalloc(SECRET_FILE_MAX + 1);

@@ -20,7 +20,7 @@
 
 #define SESSION_FORMAT		1		/* "v" in the serialized form */
 #define SESSION_WS_ID_BYTES	12
-#define SESSION_ID_MAX		128		/* longest id accepted on load */
+#define SESSION_ID_MAX		128		/* longest id accepted */
 #define SESSION_USER_MAX	256
 #define SESSION_MAX_AGE_MAX	(10L * 365 * 86400)
 #define SESSION_TIME_MAX	253402300799LL	/* 9999-12-31T23:59:59Z */
@@ -117,7 +117,7 @@ session_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-/* An id as crypto_random_id makes them: base64url characters, bounded length. */
+/* An id as crypto_random_id makes them: base64url, bounded length. */
 static int
 session_id_valid(const char *s, size_t len)
 {
@@ -126,7 +126,8 @@ session_id_valid(const char *s, size_t len)
 	if (len == 0 || len > SESSION_ID_MAX)
 		return 0;
 	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		if ((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_')
 			continue;
 		return 0;
@@ -239,7 +240,7 @@ session_dup(const struct session *s)
 	return d;
 }
 
-/* Serialize everything but the flags and version to compact JSON; caller frees. */
+/* Serialize all but the flags and version to compact JSON; caller frees. */
 char *
 session_serialize(const struct session *s)
 {
@@ -264,7 +265,7 @@ session_serialize(const struct session *s)
 	return out;
 }
 
-/* An integer member within [min, max]; -1 when missing, of another type or out of range. */
+/* An integer member within [min, max]; -1 when missing or not one. */
 static int
 session_get_int(json_t *j, const char *key, long long min, long long max,
     long long *out)
@@ -413,7 +414,7 @@ session_empty(const struct session *s)
 	return s->user == NULL && json_object_size(s->data) == 0;
 }
 
-/* Compact JSON of the data for $SESSION, keys in insertion order; caller frees. */
+/* Compact JSON of the data for $SESSION, in insertion order; caller frees. */
 char *
 session_data_json(const struct session *s)
 {
@@ -424,7 +425,7 @@ session_data_json(const struct session *s)
 	return out;
 }
 
-/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
+/* mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
 char *
 session_form_encode(const struct session *s)
 {
@@ -446,7 +447,7 @@ session_form_encode(const struct session *s)
 	return buf_steal(&b);
 }
 
-/* Free the current id, or keep it in old_id when it is the one the client had. */
+/* Free the current id, or keep it in old_id if it is the client's. */
 static void
 session_retire_id(struct session *s)
 {
@@ -520,7 +521,7 @@ session_logout(struct session *s, time_t now)
 	s->changed = 1;
 }
 
-/* RFC 7396 JSON merge patch: consumes target, returns the new target; patch is borrowed. */
+/* RFC 7396 merge patch: consumes target, returns the new one; borrows patch. */
 json_t *
 json_merge_patch(json_t *target, const json_t *patch)
 {
@@ -593,7 +594,7 @@ url_decode(const char *s, size_t len)
 	return out;
 }
 
-/* Encode like Apache's apr_escape_urlencoded: keep [A-Za-z0-9.*_-], space as '+'. */
+/* Encode like apr_escape_urlencoded: keep [A-Za-z0-9.*_-], space as '+'. */
 char *
 url_encode(const char *s)
 {
@@ -712,7 +713,8 @@ session_op_parse_replace(const struct session_op_entry *e, const char *value,
 		key = url_decode(p, (eq != NULL ? eq : end) - p);
 		if (eq != NULL && eq + 1 != end)
 			val = url_decode(eq + 1, end - eq - 1);
-		if (key == NULL || (eq != NULL && eq + 1 != end && val == NULL)) {
+		if (key == NULL ||
+		    (eq != NULL && eq + 1 != end && val == NULL)) {
 			xasprintf(cause, "%s: bad escape", e->name);
 			goto fail;
 		}
@@ -801,8 +803,8 @@ session_op_parse_max_age(const struct session_op_entry *e, const char *value,
  * replace_header NULL means the default name, "" recognises none.
  */
 int
-session_op_parse(const char *name, const char *value, const char *replace_header,
-    struct session_op *op, char **cause)
+session_op_parse(const char *name, const char *value,
+    const char *replace_header, struct session_op *op, char **cause)
 {
 	const struct session_op_entry	*e = NULL;
 	struct session_op_entry		 replace;

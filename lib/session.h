@@ -38,12 +38,16 @@ void		 session_free(struct session *);
 /* Deep copy. */
 struct session	*session_dup(const struct session *);
 
-/* Serialize everything but the flags to compact JSON; caller frees. */
+/* Serialize all but the flags and version to compact JSON; caller frees. */
 char		*session_serialize(const struct session *);
 /* Parse what session_serialize wrote; NULL and *cause on bad input. */
 struct session	*session_deserialize(const char *, size_t, char **);
 
-/* Effective idle timeout and absolute expiry of a session. */
+/*
+ * Effective idle timeout and expiry of a session: min(access + idle, created +
+ * max(absolute_timeout, max_age)); a zero timeout drops its term, and
+ * session_expires returns 0 ("never") when both are dropped.
+ */
 long		 session_idle_timeout(const struct session *, const struct config *);
 time_t		 session_expires(const struct session *, const struct config *);
 int		 session_expired(const struct session *, const struct config *, time_t);
@@ -54,13 +58,20 @@ char		*session_data_json(const struct session *);
 /* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
 char		*session_form_encode(const struct session *);
 
-/* Identity changes. Each keeps the old id in old_id for the store to delete. */
+/*
+ * Identity changes. Each keeps the old id in old_id (and old_version; version
+ * becomes 0) for the store to delete; the first one of a request is kept.
+ * Logout then continues with a fresh empty session (is_new, destroyed set).
+ */
 void		 session_regenerate(struct session *, time_t);
 void		 session_login(struct session *, const char *, time_t);
 void		 session_logout(struct session *, time_t);
 void		 session_rotate_ws(struct session *);
 
-/* RFC 7396 JSON merge patch: returns the new target (may replace it). */
+/*
+ * RFC 7396 JSON merge patch: consumes the target reference (may be NULL) and
+ * returns the new target (may replace it); the patch is borrowed.
+ */
 json_t		*json_merge_patch(json_t *, const json_t *);
 
 /* What a handler asked for in one X-Session-* (or mod_session) header. */
@@ -81,23 +92,29 @@ struct session_op {
 	char			*key;	/* SET/UNSET key, LOGIN user */
 	char			*value;	/* SET value */
 	json_t			*json;	/* PATCH and REPLACE as a merge patch */
-	long			 num;	/* MAX_AGE */
+	long			 num;	/* MAX_AGE seconds */
 };
 
 /*
  * Recognise one response header. Returns 0 when it is not a session header,
  * 1 and fills *op when it is, -1 and *cause when it is one but invalid
- * (CR/LF, bad JSON, bad number...). `replace_header` is session_header.
+ * (CR/LF, bad JSON, bad number, unknown X-Session-*...). `replace_header` is
+ * session_header: NULL means X-Replace-Session, "" recognises none. Yes/no
+ * headers (Logout, Regenerate, Close-Websockets) take 1/true or 0/false; 0 is
+ * consumed as an empty SOP_PATCH, which changes nothing.
  */
 int		 session_op_parse(const char *, const char *, const char *,
 		    struct session_op *, char **);
 void		 session_op_clear(struct session_op *);
-/* True for operations that only change data (safe to re-apply on a newer copy). */
+/* True for ops that change only data or max_age (safe to re-apply on a newer copy). */
 int		 session_op_is_data(const struct session_op *);
 /* Apply one operation; identity ops need `now`. Sets the flags. */
 void		 session_apply(struct session *, const struct session_op *, time_t);
 
-/* Percent-decoding of application/x-www-form-urlencoded; caller frees. */
+/*
+ * Percent-decoding of application/x-www-form-urlencoded; NULL on a bad escape
+ * or %00. Encoding is Apache's (space as '+'). Caller frees.
+ */
 char		*url_decode(const char *, size_t);
 char		*url_encode(const char *);
 

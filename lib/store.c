@@ -15,7 +15,7 @@
 #define STORE_MAC_BYTES	16
 #define STORE_MAC_LEN	((STORE_MAC_BYTES * 4 + 2) / 3)
 
-/* Backends built in, tried in order; entries exist only where configure found the library. */
+/* Backends built in, tried in order; each only where configure found it. */
 static const struct store_ops *const store_table[] = {
 	&store_cookie_ops,
 	/*

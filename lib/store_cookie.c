@@ -1,4 +1,4 @@
-/* Client-side store: the whole session sealed with AES-256-GCM in the cookie. */
+/* Client-side store: the whole session sealed (AES-256-GCM) in the cookie. */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -165,6 +165,7 @@ const struct store_ops store_cookie_ops = {
 	.close = store_cookie_close,
 	/* Per worker thread: no connection needed. */
 	.conn_new = store_cookie_conn_new,
+	/* When a worker thread exits: nothing to release. */
 	.conn_free = store_cookie_conn_free,
 	/* Per request: opens the sealed value; forged or expired is NOTFOUND. */
 	.load = store_cookie_load,
@@ -174,9 +175,12 @@ const struct store_ops store_cookie_ops = {
 	.destroy = store_cookie_destroy,
 	/* No locking: the client holds the only copy (last write wins). */
 	.lock = NULL,
+	/* Nothing locked, nothing to release. */
 	.unlock = NULL,
-	/* Nothing stored server-side to purge, revoke or show. */
+	/* Nothing stored server-side to purge. */
 	.gc = NULL,
+	/* Cannot revoke: sessions end by timeout or a new secret_file key. */
 	.revoke_user = NULL,
+	/* Cannot look up a session by id: only the client holds it. */
 	.show = NULL
 };

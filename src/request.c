@@ -24,6 +24,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "store.h"
+#include "wsctl.h"
 #include "xmalloc.h"
 
 #define REQUEST_CHUNK		65536
@@ -521,6 +522,28 @@ req_save(struct req *r)
 	return 0;
 }
 
+/*
+ * Tell sessionwrap-ws to close the sockets of the session's previous ws_id.
+ * The HTTP request never fails because the helper is down: it is logged.
+ */
+static void
+req_close_ws(struct req *r)
+{
+	const char	*id = r->s->old_ws_id;
+	char		*cause;
+	long		 n;
+
+	if (id == NULL || r->cfg->ws_control == NULL)
+		return;
+	if (wsctl_close(r->cfg->ws_control, id, 0, NULL, &n, 0, &cause) == -1) {
+		log_warnx("%s: closing websockets: %s", req_name(r), cause);
+		free(cause);
+		return;
+	}
+	log_debug("%s: closed %ld websocket%s", req_name(r), n,
+	    n == 1 ? "" : "s");
+}
+
 /* Clear the recorded operations. */
 static void
 req_ops_free(struct req *r)
@@ -562,8 +585,7 @@ req_headers(struct req *r, const char *block, size_t len)
 		rc = session_op_parse(h.v[i].name, h.v[i].value,
 		    r->cfg->session_header, &op, &cause);
 		if (rc == -1) {
-			log_warnx("script %s: %s: %s", req_name(r),
-			    h.v[i].name, cause);
+			log_warnx("script %s: %s", req_name(r), cause);
 			free(cause);
 			free(consumed);
 			cgi_headers_free(&h);
@@ -584,10 +606,8 @@ req_headers(struct req *r, const char *block, size_t len)
 		cgi_headers_free(&h);
 		return status;
 	}
-	if (r->s->close_ws && r->s->old_ws_id != NULL &&
-	    r->cfg->ws_control == NULL)
-		log_debug("%s: websockets to close but no ws_control",
-		    req_name(r));
+	if (r->s->close_ws)
+		req_close_ws(r);
 
 	buf_init(&out);
 	for (i = 0; i < h.n; i++) {

@@ -293,6 +293,8 @@ lighttpd_start() {
 	    -e "s|^server.errorlog *=.*|server.errorlog = \"$T/lighttpd.log\"|" \
 	    -e "s|^server.pid-file *=.*|server.pid-file = \"$T/lighttpd.pid\"|" \
 	    "$top_srcdir/contrib/lighttpd.conf" > "$T/lighttpd.conf"
+	# Settings a test needs beyond the shipped file (LIGHTTPD_EXTRA, one per line).
+	[ -z "$LIGHTTPD_EXTRA" ] || printf '%s\n' "$LIGHTTPD_EXTRA" >> "$T/lighttpd.conf"
 	lighttpd -tt -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 ||
 	    fail "lighttpd rejects $T/lighttpd.conf: $(tail -n 3 "$T/lighttpd.log")"
 	setsid lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &

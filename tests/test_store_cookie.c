@@ -1,4 +1,4 @@
-/* Unit tests for lib/store.c and lib/store_cookie.c: selection, signed ids, sealed sessions. */
+/* Unit tests for lib/store.c and lib/store_cookie.c. */
 #include "autoconf.h"
 
 #include <stdlib.h>

@@ -1,0 +1,199 @@
+/* Unit tests of the control socket client: validators, replies, bounded time. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wsctl.h"
+#include "test.h"
+
+/* A one-shot fake helper on path: reads a line, answers `reply` (NULL: never). */
+static pid_t
+fake_helper(const char *path, const char *reply)
+{
+	struct sockaddr_un	 sun;
+	char			 line[256];
+	pid_t			 pid;
+	ssize_t			 n;
+	int			 s, c;
+
+	unlink(path);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(s, 4) == -1) {
+		perror("fake helper");
+		exit(99);
+	}
+	if ((pid = fork()) == -1)
+		exit(99);
+	if (pid != 0) {
+		close(s);
+		return pid;
+	}
+	alarm(10);
+	if ((c = accept(s, NULL, NULL)) == -1)
+		_exit(1);
+	n = read(c, line, sizeof line - 1);
+	if (n > 0 && reply != NULL) {
+		line[n] = '\0';
+		/* Echo the command back in the reply to check what was sent. */
+		if (strcmp(reply, "echo") == 0) {
+			if (write(c, "OK ", 3) != 3 || write(c, line, n) != n)
+				_exit(1);
+		} else if (write(c, reply, strlen(reply)) == -1)
+			_exit(1);
+	}
+	if (reply == NULL)
+		sleep(5);
+	_exit(0);
+}
+
+/* Reap a fake helper. */
+static void
+fake_done(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* Replies, errors and the time bound, against fake helpers. */
+static void
+test_command(void)
+{
+	char		 path[] = "/tmp/test_wsctl.XXXXXX", sock[64];
+	char		*reply, *cause;
+	struct timespec	 t0, t1;
+	long		 n, ms;
+	pid_t		 pid;
+
+	if (mkdtemp(path) == NULL)
+		exit(99);
+	snprintf(sock, sizeof sock, "%s/ctl", path);
+
+	pid = fake_helper(sock, "OK 2\n");
+	CHECK(wsctl_command(sock, "CLOSE abc", &reply, 2000, &cause) == 0);
+	CHECK_STR(reply, "2");
+	free(reply);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "echo");
+	CHECK(wsctl_close(sock, "abc", 4001, "bye now", &n, 2000, &cause) == 0);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "echo");
+	CHECK(wsctl_command(sock, "CLOSE abc 4001 bye now", &reply, 2000,
+	    &cause) == 0);
+	CHECK_STR(reply, "CLOSE abc 4001 bye now");
+	free(reply);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "ERR unknown command\n");
+	CHECK(wsctl_command(sock, "FROB", &reply, 2000, &cause) == -1);
+	CHECK(reply == NULL);
+	CHECK_STR(cause, "sessionwrap-ws: unknown command");
+	free(cause);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "OK\r\n");
+	CHECK(wsctl_command(sock, "PING", &reply, 2000, &cause) == 0);
+	CHECK_STR(reply, "");
+	free(reply);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "HELLO\n");
+	CHECK(wsctl_command(sock, "PING", NULL, 2000, &cause) == -1);
+	free(cause);
+	fake_done(pid);
+
+	pid = fake_helper(sock, "");
+	CHECK(wsctl_command(sock, "PING", NULL, 2000, &cause) == -1);
+	free(cause);
+	fake_done(pid);
+
+	/* A helper that never answers costs at most the timeout. */
+	pid = fake_helper(sock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(wsctl_command(sock, "PING", NULL, 200, &cause) == -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 150 && ms < 1000);
+	free(cause);
+	fake_done(pid);
+
+	/* Nobody listening: fails at once. */
+	unlink(sock);
+	CHECK(wsctl_command(sock, "PING", NULL, 500, &cause) == -1);
+	free(cause);
+	CHECK(wsctl_command(NULL, "PING", NULL, 500, &cause) == -1);
+	free(cause);
+	CHECK(wsctl_command(sock, "PING\nCLOSE x", NULL, 500, &cause) == -1);
+	free(cause);
+	CHECK(wsctl_close(sock, "a/b", 0, NULL, NULL, 500, &cause) == -1);
+	free(cause);
+	CHECK(wsctl_close(sock, "ab", 1006, NULL, NULL, 500, &cause) == -1);
+	free(cause);
+	CHECK(wsctl_close(sock, "ab", 4001, "a\nb", NULL, 500, &cause) == -1);
+	free(cause);
+	rmdir(path);
+}
+
+/* The validators. */
+static void
+test_valid(void)
+{
+	char	 longid[WSCTL_MAX_ID + 2];
+
+	CHECK(wsctl_valid_id("abcXYZ019-_"));
+	CHECK(!wsctl_valid_id(""));
+	CHECK(!wsctl_valid_id("a b"));
+	CHECK(!wsctl_valid_id("a+b"));
+	CHECK(!wsctl_valid_id("a="));
+	memset(longid, 'a', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	CHECK(!wsctl_valid_id(longid));
+	longid[WSCTL_MAX_ID] = '\0';
+	CHECK(wsctl_valid_id(longid));
+
+	CHECK(wsctl_valid_code(1000));
+	CHECK(wsctl_valid_code(4001));
+	CHECK(wsctl_valid_code(3000));
+	CHECK(wsctl_valid_code(4999));
+	CHECK(!wsctl_valid_code(1001));
+	CHECK(!wsctl_valid_code(1005));
+	CHECK(!wsctl_valid_code(2999));
+	CHECK(!wsctl_valid_code(5000));
+
+	CHECK(wsctl_valid_utf8("", 0));
+	CHECK(wsctl_valid_utf8("plain", 5));
+	CHECK(wsctl_valid_utf8("\xc3\xa9", 2));
+	CHECK(wsctl_valid_utf8("\xe2\x82\xac", 3));
+	CHECK(wsctl_valid_utf8("\xf0\x9f\x98\x80", 4));
+	CHECK(wsctl_valid_utf8("\xf4\x8f\xbf\xbf", 4));
+	CHECK(!wsctl_valid_utf8("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	CHECK(!wsctl_valid_utf8("\xc3", 1));
+	CHECK(!wsctl_valid_utf8("\xc0\x80", 2));		/* overlong NUL */
+	CHECK(!wsctl_valid_utf8("\xe0\x80\xaf", 3));		/* overlong */
+	CHECK(!wsctl_valid_utf8("\xed\xbf\xbf", 3));		/* surrogate */
+	CHECK(!wsctl_valid_utf8("\x80", 1));
+	CHECK(!wsctl_valid_utf8("\xfe", 1));
+	CHECK(!wsctl_valid_utf8("\xe2\x82", 2));
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_valid();
+	test_command();
+	return test_done("wsctl");
+}
