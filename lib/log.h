@@ -23,7 +23,8 @@ void	log_warn(const char *, ...) SW_PRINTF(1, 2);	/* appends strerror(errno) */
 void	log_warnx(const char *, ...) SW_PRINTF(1, 2);
 void	log_info(const char *, ...) SW_PRINTF(1, 2);
 void	log_debug(const char *, ...) SW_PRINTF(1, 2);
-void	log_vmsg(enum log_level, int, const char *, va_list);
+void	log_vmsg(enum log_level, int, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
 
 /* Start-up failures and broken invariants only. */
 void	fatal(const char *, ...) SW_PRINTF(1, 2) __attribute__((noreturn));

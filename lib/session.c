@@ -23,7 +23,7 @@
 #define SESSION_ID_MAX		128		/* longest id accepted */
 #define SESSION_USER_MAX	256
 #define SESSION_MAX_AGE_MAX	(10L * 365 * 86400)
-#define SESSION_TIME_MAX	253402300799LL	/* 9999-12-31T23:59:59Z */
+#define SESSION_TIME_MAX	((long long)SESSION_NEVER)
 #define SESSION_PATCH_DEPTH	64		/* nesting allowed in a patch */
 #define SESSION_REPLACE_DEFAULT	"X-Replace-Session"
 #define SESSION_HEADER_PREFIX	"X-Session-"
@@ -375,13 +375,13 @@ session_idle_timeout(const struct session *s, const struct config *cfg)
 /*
  * When the session ends: the earlier of the idle and the absolute limit. The
  * absolute limit stretches to max_age so "remember me" can outlive it. A zero
- * timeout disables its term; 0 is returned when neither applies.
+ * timeout disables its term; SESSION_NEVER when neither applies.
  */
 time_t
 session_expires(const struct session *s, const struct config *cfg)
 {
 	long	 idle, absolute;
-	time_t	 expires = 0, t;
+	time_t	 expires = SESSION_NEVER, t;
 
 	idle = session_idle_timeout(s, cfg);
 	absolute = cfg->absolute_timeout;
@@ -391,7 +391,7 @@ session_expires(const struct session *s, const struct config *cfg)
 		expires = session_time_add(s->access, idle);
 	if (absolute > 0) {
 		t = session_time_add(s->created, absolute);
-		if (expires == 0 || t < expires)
+		if (t < expires)
 			expires = t;
 	}
 	return expires;
@@ -401,10 +401,7 @@ session_expires(const struct session *s, const struct config *cfg)
 int
 session_expired(const struct session *s, const struct config *cfg, time_t now)
 {
-	time_t	 expires;
-
-	expires = session_expires(s, cfg);
-	return expires != 0 && now >= expires;
+	return now >= session_expires(s, cfg);
 }
 
 /* True when the session has nothing worth storing (lazy creation). */

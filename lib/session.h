@@ -9,6 +9,7 @@
 #include "config.h"
 
 #define SESSION_ID_BYTES	18	/* 144 bits of CSPRNG -> 24 base64url chars */
+#define SESSION_NEVER		((time_t)253402300799LL) /* 9999-12-31: no limit */
 
 struct keyring;
 
@@ -45,8 +46,8 @@ struct session	*session_deserialize(const char *, size_t, char **);
 
 /*
  * Effective idle timeout and expiry of a session: min(access + idle, created +
- * max(absolute_timeout, max_age)); a zero timeout drops its term, and
- * session_expires returns 0 ("never") when both are dropped.
+ * max(absolute_timeout, max_age)); a zero timeout drops its term. Expiry is
+ * SESSION_NEVER when both are dropped (and saturates there; never 0).
  */
 long		 session_idle_timeout(const struct session *, const struct config *);
 time_t		 session_expires(const struct session *, const struct config *);

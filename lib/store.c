@@ -18,15 +18,12 @@
 /* Backends built in, tried in order; each only where configure found it. */
 static const struct store_ops *const store_table[] = {
 	&store_cookie_ops,
-	/*
-	 * Server-side backends go here, each under its configure symbol:
-	 *	#ifdef HAVE_POSTGRESQL
-	 *	&store_pg_ops,
-	 *	#endif
-	 *	#ifdef HAVE_MEMCACHED
-	 *	&store_memcached_ops,
-	 *	#endif
-	 */
+#ifdef HAVE_POSTGRESQL
+	&store_pg_ops,
+#endif
+#ifdef HAVE_MEMCACHED
+	&store_memcached_ops,
+#endif
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
 

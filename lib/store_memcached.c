@@ -1,3 +1,1039 @@
-/* placeholder: being written */
+/* memcached session store (libmemcached): ketama hashing, CAS versions, native TTL. */
 #include "autoconf.h"
-typedef int sw_placeholder_t;
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmemcached/memcached.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "session.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define MC_DEFAULT_PREFIX	"sw:"
+#define MC_DEFAULT_TIMEOUT	300	/* ms: connect, poll, send, receive */
+#define MC_RETRY_TIMEOUT	2	/* s before a failed server is tried again */
+#define MC_FAILURE_LIMIT	2	/* failures before a server is ejected */
+#define MC_RELATIVE_MAX		2592000	/* 30 days: beyond, exptime is absolute */
+#define MC_INDEX_MAX		256	/* store keys kept per user index */
+#define MC_CAS_RETRIES		16	/* read-modify-write attempts */
+#define MC_LOCK_SUFFIX		":lock"
+#define MC_LOCK_MARGIN		5	/* s a lock outlives handler_timeout */
+
+/*
+ * After a store memcached does not tell libmemcached the new CAS value, so a
+ * saved session carries this "stored, version unknown": a second CAS save
+ * in the same request conflicts and reloads rather than overwrite blindly.
+ */
+#define MC_VERSION_UNKNOWN	UINT64_MAX
+
+/* Process-wide state: the configured prototype every thread clones. */
+struct mc_store {
+	memcached_st	*proto;
+	pthread_mutex_t	 lock;		/* memcached_clone reads proto */
+	char		*prefix;
+	int		 nservers;
+};
+
+/* Per-thread state: a private memcached_st and what this request holds. */
+struct mc_conn {
+	struct mc_store	*ms;
+	memcached_st	*mc;
+	char		*lock_key;	/* full key of the lock we hold */
+	char		*lock_token;	/* our value in it */
+	char		*doomed_key;	/* last loaded session was replaced... */
+	time_t		 doomed_until;	/* ...and stays readable until then */
+};
+
+/* Does this backend take the store value? */
+static int
+mc_match(const char *uri)
+{
+	return strncmp(uri, "memcached:", 10) == 0;
+}
+
+/* A key prefix is printable, without spaces, and short. */
+static int
+mc_prefix_ok(const char *p)
+{
+	size_t	 n;
+
+	for (n = 0; p[n] != '\0'; n++) {
+		if (p[n] <= ' ' || p[n] > '~')
+			return 0;
+	}
+	return n <= 128;
+}
+
+/* Add one "host:port", "[v6]:port" or "/path" server to the prototype. */
+static int
+mc_add_server(memcached_st *mc, const char *spec, char **cause)
+{
+	memcached_return_t rc;
+	const char	*colon, *errstr;
+	char		*host;
+	long long	 port = 11211;
+	char		*end;
+
+	if (*spec == '/') {
+		rc = memcached_server_add_unix_socket(mc, spec);
+		goto done;
+	}
+	if (*spec == '[') {
+		if ((colon = strchr(spec, ']')) == NULL) {
+			xasprintf(cause, "bad memcached server \"%s\"", spec);
+			return -1;
+		}
+		host = xstrndup(spec + 1, colon - spec - 1);
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+	} else if ((colon = strrchr(spec, ':')) != NULL)
+		host = xstrndup(spec, colon - spec);
+	else
+		host = xstrdup(spec);
+	if (colon != NULL) {
+		errno = 0;
+		port = strtoll(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || errno != 0 ||
+		    port < 1 || port > 65535) {
+			xasprintf(cause, "bad port in memcached server \"%s\"",
+			    spec);
+			free(host);
+			return -1;
+		}
+	}
+	if (*host == '\0') {
+		xasprintf(cause, "missing host in memcached server \"%s\"", spec);
+		free(host);
+		return -1;
+	}
+	rc = memcached_server_add(mc, host, (in_port_t)port);
+	free(host);
+done:
+	if (rc != MEMCACHED_SUCCESS) {
+		errstr = memcached_strerror(mc, rc);
+		xasprintf(cause, "memcached server \"%s\": %s", spec, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse "?prefix=...&timeout=ms" into the store; -1 and *cause. */
+static int
+mc_parse_options(struct mc_store *ms, char *q, long *timeout, char **cause)
+{
+	char		*opt, *val, *end;
+
+	while ((opt = strsep(&q, "&")) != NULL) {
+		if (*opt == '\0')
+			continue;
+		if ((val = strchr(opt, '=')) == NULL) {
+			xasprintf(cause, "memcached option without value: %s",
+			    opt);
+			return -1;
+		}
+		*val++ = '\0';
+		if (strcmp(opt, "prefix") == 0) {
+			free(ms->prefix);
+			ms->prefix = url_decode(val, strlen(val));
+		} else if (strcmp(opt, "timeout") == 0) {
+			errno = 0;
+			*timeout = strtol(val, &end, 10);
+			if (*val == '\0' || *end != '\0' || errno != 0 ||
+			    *timeout < 10 || *timeout > 60000) {
+				xasprintf(cause, "bad memcached timeout "
+				    "(10-60000 ms): %s", val);
+				return -1;
+			}
+		} else {
+			xasprintf(cause, "unknown memcached option: %s", opt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Set the behaviours the store relies on; -1 and *cause. */
+static int
+mc_behaviours(memcached_st *mc, long timeout, char **cause)
+{
+	static const struct {
+		memcached_behavior_t	 flag;
+		const char		*name;
+	} flags[] = {
+		{ MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, "binary protocol" },
+		{ MEMCACHED_BEHAVIOR_SUPPORT_CAS, "CAS" },
+		{ MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, "ketama" },
+		{ MEMCACHED_BEHAVIOR_TCP_NODELAY, "TCP_NODELAY" },
+		{ MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, "ejection" },
+	};
+	memcached_return_t rc;
+	size_t		 i;
+
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		rc = memcached_behavior_set(mc, flags[i].flag, 1);
+		if (rc != MEMCACHED_SUCCESS)
+			goto fail;
+	}
+	i = 0;
+	rc = memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
+	    timeout);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT,
+		    timeout);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT,
+		    timeout * 1000);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT,
+		    timeout * 1000);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc,
+		    MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, MC_RETRY_TIMEOUT);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc,
+		    MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, MC_FAILURE_LIMIT);
+	if (rc == MEMCACHED_SUCCESS)
+		return 0;
+fail:
+	xasprintf(cause, "memcached behaviour %s: %s",
+	    i < sizeof flags / sizeof flags[0] ? flags[i].name : "timeouts",
+	    memcached_strerror(mc, rc));
+	return -1;
+}
+
+/* Release the process-wide state. */
+static void
+mc_close(void *arg)
+{
+	struct mc_store	*ms = arg;
+
+	if (ms == NULL)
+		return;
+	if (ms->proto != NULL)
+		memcached_free(ms->proto);
+	pthread_mutex_destroy(&ms->lock);
+	free(ms->prefix);
+	free(ms);
+}
+
+/*
+ * Parse memcached://h1:port,h2:port[?prefix=P&timeout=MS] and configure the
+ * prototype. No connection is made: servers are contacted on first use.
+ */
+static void *
+mc_open(struct store *st, char **cause)
+{
+	struct mc_store	*ms;
+	char		*copy, *list, *q, *spec;
+	long		 timeout = MC_DEFAULT_TIMEOUT;
+
+	if (st->keys == NULL || keyring_count(st->keys) == 0) {
+		*cause = xstrdup("the memcached store needs secret_file "
+		    "(keys for signed ids and store keys)");
+		return NULL;
+	}
+	ms = xcalloc(1, sizeof *ms);
+	pthread_mutex_init(&ms->lock, NULL);
+	if ((ms->proto = memcached_create(NULL)) == NULL)
+		fatalx("%s: memcached_create failed", __func__);
+	if (st->cfg->key_prefix != NULL)
+		ms->prefix = xstrdup(st->cfg->key_prefix);
+
+	copy = xstrdup(st->cfg->store + strlen("memcached:"));
+	list = copy;
+	if (strncmp(list, "//", 2) == 0)
+		list += 2;
+	if ((q = strchr(list, '?')) != NULL)
+		*q++ = '\0';
+	if (q != NULL && mc_parse_options(ms, q, &timeout, cause) != 0)
+		goto fail;
+	while ((spec = strsep(&list, ",")) != NULL) {
+		if (*spec == '\0')
+			continue;
+		if (mc_add_server(ms->proto, spec, cause) != 0)
+			goto fail;
+		ms->nservers++;
+	}
+	if (ms->nservers == 0) {
+		*cause = xstrdup("memcached store without servers "
+		    "(memcached://host:port[,host:port...])");
+		goto fail;
+	}
+	if (ms->prefix == NULL)
+		ms->prefix = xstrdup(MC_DEFAULT_PREFIX);
+	if (!mc_prefix_ok(ms->prefix)) {
+		*cause = xstrdup("memcached key prefix must be printable, "
+		    "without spaces, at most 128 characters");
+		goto fail;
+	}
+	if (mc_behaviours(ms->proto, timeout, cause) != 0)
+		goto fail;
+	free(copy);
+	return ms;
+
+fail:
+	free(copy);
+	mc_close(ms);
+	return NULL;
+}
+
+/* A private memcached_st for one worker thread. */
+static void *
+mc_conn_new(struct store *st, char **cause)
+{
+	struct mc_store	*ms = st->priv;
+	struct mc_conn	*mcc;
+	memcached_st	*mc;
+
+	pthread_mutex_lock(&ms->lock);
+	mc = memcached_clone(NULL, ms->proto);
+	pthread_mutex_unlock(&ms->lock);
+	if (mc == NULL) {
+		*cause = xstrdup("memcached_clone failed");
+		return NULL;
+	}
+	mcc = xcalloc(1, sizeof *mcc);
+	mcc->ms = ms;
+	mcc->mc = mc;
+	return mcc;
+}
+
+/* Free a worker's memcached_st. */
+static void
+mc_conn_free(void *arg)
+{
+	struct mc_conn	*mcc = arg;
+
+	if (mcc == NULL)
+		return;
+	memcached_free(mcc->mc);
+	free(mcc->lock_key);
+	free(mcc->lock_token);
+	free(mcc->doomed_key);
+	free(mcc);
+}
+
+/* Map a libmemcached failure to a store result and cause. */
+static enum store_result
+mc_error(struct mc_conn *mcc, memcached_return_t rc, const char *what,
+    char **cause)
+{
+	const char	*msg;
+
+	if (rc == MEMCACHED_E2BIG) {
+		*cause = xstrdup("session too large for memcached");
+		return STORE_TOOBIG;
+	}
+	msg = memcached_last_error_message(mcc->mc);
+	if (msg == NULL || *msg == '\0')
+		msg = memcached_strerror(mcc->mc, rc);
+	xasprintf(cause, "memcached %s: %s", what, msg);
+	return STORE_ERROR;
+}
+
+/* The full memcached key of a session id; caller frees. */
+static char *
+mc_key(struct store *st, const char *id)
+{
+	struct mc_store	*ms = st->priv;
+	char		*hash, *key;
+
+	hash = store_key(st->keys, id);
+	xasprintf(&key, "%s%s", ms->prefix, hash);
+	free(hash);
+	return key;
+}
+
+/* The full key of a user's index (a keyed hash: names stay out of keys). */
+static char *
+mc_index_key(struct store *st, const char *user)
+{
+	struct mc_store	*ms = st->priv;
+	char		*tmp, *hash, *key;
+
+	xasprintf(&tmp, "user\n%s", user);
+	hash = store_key(st->keys, tmp);
+	free(tmp);
+	xasprintf(&key, "%su:%s", ms->prefix, hash);
+	free(hash);
+	return key;
+}
+
+/*
+ * memcached's exptime: relative seconds up to 30 days, an absolute Unix time
+ * beyond (a larger relative value would be read as a time in 1970).
+ */
+static time_t
+mc_exptime(time_t expires, time_t now)
+{
+	time_t	 ttl;
+
+	ttl = expires - now;
+	if (ttl < 1)
+		ttl = 1;
+	if (ttl <= MC_RELATIVE_MAX)
+		return ttl;
+	/* The protocol's exptime has 32 bits: no limit (SESSION_NEVER). */
+	if (expires > INT32_MAX)
+		return 0;
+	return expires;
+}
+
+/*
+ * Get one item with its CAS value. MEMCACHED_SUCCESS fills *value (caller
+ * frees), *len and *cas; MEMCACHED_NOTFOUND when absent; else the failure.
+ */
+static memcached_return_t
+mc_get(struct mc_conn *mcc, const char *key, char **value, size_t *len,
+    uint64_t *cas)
+{
+	memcached_result_st *res;
+	memcached_return_t rc, frc;
+	size_t		 klen = strlen(key);
+
+	*value = NULL;
+	rc = memcached_mget(mcc->mc, &key, &klen, 1);
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	rc = MEMCACHED_NOTFOUND;
+	while ((res = memcached_fetch_result(mcc->mc, NULL, &frc)) != NULL) {
+		if (*value == NULL) {
+			*len = memcached_result_length(res);
+			*value = xstrndup(memcached_result_value(res), *len);
+			*cas = memcached_result_cas(res);
+			rc = MEMCACHED_SUCCESS;
+		}
+		memcached_result_free(res);
+	}
+	if (frc != MEMCACHED_END && frc != MEMCACHED_SUCCESS &&
+	    frc != MEMCACHED_NOTFOUND) {
+		free(*value);
+		*value = NULL;
+		return frc;
+	}
+	return rc;
+}
+
+/* The stored form: the session without its secret id, plus grace end. */
+static char *
+mc_value(const struct session *s, time_t until)
+{
+	json_t		*o;
+	char		*text;
+
+	o = json_pack("{s:i, s:O, s:s*, s:s*, s:I, s:I, s:I}",
+	    "v", 1,
+	    "data", s->data,
+	    "user", s->user,
+	    "ws_id", s->ws_id,
+	    "created", (json_int_t)s->created,
+	    "access", (json_int_t)s->access,
+	    "max_age", (json_int_t)s->max_age);
+	if (o == NULL)
+		return NULL;
+	if (until != 0)
+		json_object_set_new(o, "until", json_integer(until));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/* Parse the stored form back into a session; takes ownership of id. */
+static struct session *
+mc_parse(const char *value, size_t len, char *id, time_t now, time_t *until,
+    char **cause)
+{
+	struct session	*s;
+	json_t		*o, *data = NULL;
+	json_error_t	 jerr;
+	const char	*user = NULL, *ws_id = NULL;
+	json_int_t	 v = 0, created = 0, access = 0, max_age = 0, u = 0;
+
+	o = json_loadb(value, len, 0, &jerr);
+	if (o == NULL || json_unpack_ex(o, &jerr, 0,
+	    "{s:I, s:o, s?:s, s?:s, s:I, s:I, s:I, s?:I}",
+	    "v", &v, "data", &data, "user", &user, "ws_id", &ws_id,
+	    "created", &created, "access", &access, "max_age", &max_age,
+	    "until", &u) != 0 || v != 1 || !json_is_object(data)) {
+		json_decref(o);
+		free(id);
+		*cause = xstrdup("stored session is not in the expected form");
+		return NULL;
+	}
+	s = session_new(now);
+	free(s->id);
+	s->id = id;
+	if (ws_id != NULL) {
+		free(s->ws_id);
+		s->ws_id = xstrdup(ws_id);
+	}
+	free(s->user);
+	s->user = user != NULL ? xstrdup(user) : NULL;
+	json_decref(s->data);
+	s->data = json_incref(data);
+	s->created = (time_t)created;
+	s->access = (time_t)access;
+	s->max_age = (long)max_age;
+	s->is_new = 0;
+	s->changed = 0;
+	*until = (time_t)u;
+	json_decref(o);
+	return s;
+}
+
+static void	mc_index_add(struct store *, struct mc_conn *, const char *,
+		    const char *, time_t, time_t);
+
+/*
+ * After a key rotation, move a session stored under an older key to the
+ * current one (add, then delete the old item). MEMCACHED_NOTFOUND when
+ * there is none.
+ */
+static memcached_return_t
+mc_rekey(struct store *st, struct mc_conn *mcc, const char *id,
+    const char *key, time_t now)
+{
+	struct mc_store	*ms = st->priv;
+	memcached_return_t rc;
+	struct session	*s;
+	char		*hash, *old, *value, *cause = NULL;
+	size_t		 n, len;
+	uint64_t	 cas;
+	time_t		 until, expires;
+
+	for (n = 1; n < keyring_count(st->keys); n++) {
+		hash = store_key_n(st->keys, n, id);
+		xasprintf(&old, "%s%s", ms->prefix, hash);
+		free(hash);
+		rc = mc_get(mcc, old, &value, &len, &cas);
+		if (rc == MEMCACHED_NOTFOUND) {
+			free(old);
+			continue;
+		}
+		if (rc != MEMCACHED_SUCCESS) {
+			free(old);
+			return rc;
+		}
+		s = mc_parse(value, len, xstrdup(id), now, &until, &cause);
+		free(cause);
+		if (s == NULL || session_expired(s, st->cfg, now)) {
+			session_free(s);
+			free(value);
+			free(old);
+			continue;
+		}
+		expires = session_expires(s, st->cfg);
+		if (until != 0 && until < expires)
+			expires = until;
+		rc = memcached_add(mcc->mc, key, strlen(key), value, len,
+		    mc_exptime(expires, now), 0);
+		free(value);
+		if (rc == MEMCACHED_SUCCESS && s->user != NULL)
+			mc_index_add(st, mcc, s->user, key, expires, now);
+		session_free(s);
+		if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTSTORED &&
+		    rc != MEMCACHED_DATA_EXISTS) {
+			free(old);
+			return rc;
+		}
+		memcached_delete(mcc->mc, old, strlen(old), 0);
+		free(old);
+		return MEMCACHED_SUCCESS;
+	}
+	return MEMCACHED_NOTFOUND;
+}
+
+/* Load the session a cookie value names; version is the item's CAS value. */
+static enum store_result
+mc_load(struct store *st, void *conn, const char *cookie, time_t now,
+    struct session **out, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	struct session	*s;
+	char		*id, *key, *value;
+	size_t		 len;
+	uint64_t	 cas = 0;
+	time_t		 until;
+
+	*out = NULL;
+	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+		return STORE_NOTFOUND;
+	key = mc_key(st, id);
+	rc = mc_get(mcc, key, &value, &len, &cas);
+	if (rc == MEMCACHED_NOTFOUND && keyring_count(st->keys) > 1 &&
+	    (rc = mc_rekey(st, mcc, id, key, now)) == MEMCACHED_SUCCESS)
+		rc = mc_get(mcc, key, &value, &len, &cas);
+	if (rc != MEMCACHED_SUCCESS) {
+		free(id);
+		free(key);
+		if (rc == MEMCACHED_NOTFOUND)
+			return STORE_NOTFOUND;
+		return mc_error(mcc, rc, "get", cause);
+	}
+	s = mc_parse(value, len, id, now, &until, cause);
+	free(value);
+	if (s == NULL) {
+		free(key);
+		return STORE_ERROR;
+	}
+	if (session_expired(s, st->cfg, now) || (until != 0 && until <= now)) {
+		session_free(s);
+		free(key);
+		return STORE_NOTFOUND;
+	}
+	s->version = cas;
+	free(mcc->doomed_key);
+	mcc->doomed_key = NULL;
+	if (until != 0) {
+		mcc->doomed_key = key;
+		mcc->doomed_until = until;
+	} else
+		free(key);
+	*out = s;
+	return STORE_OK;
+}
+
+/* Remember a logged-in session under its user, for revoke_user. */
+static void
+mc_index_add(struct store *st, struct mc_conn *mcc, const char *user,
+    const char *key, time_t expires, time_t now)
+{
+	struct mc_store	*ms = st->priv;
+	memcached_return_t rc;
+	const char	*hash = key + strlen(ms->prefix);
+	char		*ikey, *old, *list, *p, *q, *cut, *value;
+	size_t		 len, n;
+	uint64_t	 cas;
+	long long	 until, t;
+	int		 try;
+
+	ikey = mc_index_key(st, user);
+	for (try = 0; try < MC_CAS_RETRIES; try++) {
+		rc = mc_get(mcc, ikey, &old, &len, &cas);
+		if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND)
+			break;
+		until = expires;
+		list = xstrdup("");
+		if (rc == MEMCACHED_SUCCESS) {
+			/* "until key key ...": keep the newest entries. */
+			if ((t = strtoll(old, &p, 10)) > until)
+				until = t;
+			cut = p;
+			for (n = 0, q = p + strlen(p); q > p; q--) {
+				if (q[-1] == ' ' && ++n >= MC_INDEX_MAX - 1) {
+					cut = q - 1;
+					break;
+				}
+			}
+			free(list);
+			list = xstrdup(cut);
+		}
+		xasprintf(&value, "%lld%s %s", until, list, hash);
+		free(list);
+		if (rc == MEMCACHED_NOTFOUND)
+			rc = memcached_add(mcc->mc, ikey, strlen(ikey), value,
+			    strlen(value), mc_exptime(until, now), 0);
+		else
+			rc = memcached_cas(mcc->mc, ikey, strlen(ikey), value,
+			    strlen(value), mc_exptime(until, now), 0, cas);
+		free(value);
+		free(old);
+		if (rc == MEMCACHED_SUCCESS) {
+			free(ikey);
+			return;
+		}
+		if (rc != MEMCACHED_DATA_EXISTS && rc != MEMCACHED_NOTSTORED &&
+		    rc != MEMCACHED_NOTFOUND)
+			break;
+	}
+	log_warnx("%s: user index not updated: %s", __func__,
+	    memcached_strerror(mcc->mc, rc));
+	free(ikey);
+}
+
+/*
+ * Save a session: add when new, CAS or replace when stored. memcached does
+ * not report the new CAS value, so s->version becomes MC_VERSION_UNKNOWN.
+ */
+static enum store_result
+mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
+    char **cookie, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	enum store_result rv = STORE_OK;
+	char		*key, *value;
+	time_t		 expires, until = 0, oaccess;
+	size_t		 klen, vlen;
+
+	*cookie = NULL;
+	oaccess = s->access;
+	s->access = now;
+	key = mc_key(st, s->id);
+	klen = strlen(key);
+	expires = session_expires(s, st->cfg);
+	if (mcc->doomed_key != NULL && strcmp(mcc->doomed_key, key) == 0) {
+		/* Replaced by a login: never extend its grace period. */
+		until = mcc->doomed_until;
+		if (expires > until)
+			expires = until;
+	}
+	if ((value = mc_value(s, until)) == NULL) {
+		free(key);
+		s->access = oaccess;
+		*cause = xstrdup("session data cannot be serialized");
+		return STORE_ERROR;
+	}
+	vlen = strlen(value);
+	if (st->cfg->max_session_size > 0 &&
+	    (long)vlen > st->cfg->max_session_size) {
+		rv = STORE_TOOBIG;
+		*cause = xstrdup("session data larger than max_session_size");
+		goto out;
+	}
+
+	if (s->version == 0) {
+		rc = memcached_add(mcc->mc, key, klen, value, vlen,
+		    mc_exptime(expires, now), 0);
+		if ((rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) &&
+		    !cas)
+			rc = memcached_set(mcc->mc, key, klen, value, vlen,
+			    mc_exptime(expires, now), 0);
+	} else if (cas) {
+		rc = memcached_cas(mcc->mc, key, klen, value, vlen,
+		    mc_exptime(expires, now), 0, s->version);
+	} else {
+		rc = memcached_replace(mcc->mc, key, klen, value, vlen,
+		    mc_exptime(expires, now), 0);
+	}
+	switch (rc) {
+	case MEMCACHED_SUCCESS:
+	case MEMCACHED_STORED:
+		break;
+	case MEMCACHED_DATA_EXISTS:
+	case MEMCACHED_NOTSTORED:
+	case MEMCACHED_NOTFOUND:
+		if (cas) {
+			rv = STORE_CONFLICT;
+			goto out;
+		}
+		/* Gone (logout, expiry): never resurrect it. */
+		*cause = xstrdup("session no longer stored");
+		rv = STORE_NOTFOUND;
+		goto out;
+	default:
+		rv = mc_error(mcc, rc, "store", cause);
+		goto out;
+	}
+	if (s->version == 0 && s->user != NULL)
+		mc_index_add(st, mcc, s->user, key, expires, now);
+	s->version = MC_VERSION_UNKNOWN;
+	*cookie = store_sign_id(st->keys, s->id);
+
+out:
+	if (rv != STORE_OK)
+		s->access = oaccess;
+	free(value);
+	free(key);
+	return rv;
+}
+
+/* Delete a session by id, or leave it readable for `grace` seconds. */
+static enum store_result
+mc_destroy(struct store *st, void *conn, const char *id, long grace,
+    time_t now, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	json_t		*o;
+	json_error_t	 jerr;
+	char		*key, *value, *nvalue;
+	size_t		 len;
+	uint64_t	 cas;
+	int		 try;
+
+	key = mc_key(st, id);
+	if (grace <= 0) {
+		rc = memcached_delete(mcc->mc, key, strlen(key), 0);
+		free(key);
+		if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_DELETED ||
+		    rc == MEMCACHED_NOTFOUND)
+			return STORE_OK;
+		return mc_error(mcc, rc, "delete", cause);
+	}
+
+	/* Mark it with the end of its grace so saves cannot extend it. */
+	for (try = 0; try < MC_CAS_RETRIES; try++) {
+		rc = mc_get(mcc, key, &value, &len, &cas);
+		if (rc == MEMCACHED_NOTFOUND)
+			break;
+		if (rc != MEMCACHED_SUCCESS)
+			goto fail;
+		o = json_loadb(value, len, 0, &jerr);
+		free(value);
+		if (o == NULL || !json_is_object(o)) {
+			/* Unreadable: nothing to keep. */
+			json_decref(o);
+			rc = memcached_delete(mcc->mc, key, strlen(key), 0);
+			break;
+		}
+		json_object_set_new(o, "until", json_integer(now + grace));
+		nvalue = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		rc = memcached_cas(mcc->mc, key, strlen(key), nvalue,
+		    strlen(nvalue), mc_exptime(now + grace, now), 0, cas);
+		free(nvalue);
+		if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTFOUND)
+			break;
+		if (rc != MEMCACHED_DATA_EXISTS)
+			goto fail;
+	}
+	free(key);
+	if (try == MC_CAS_RETRIES) {
+		*cause = xstrdup("session changed too often to destroy");
+		return STORE_CONFLICT;
+	}
+	return STORE_OK;
+
+fail:
+	free(key);
+	return mc_error(mcc, rc, "destroy", cause);
+}
+
+/* Sleep for a number of milliseconds. */
+static void
+mc_sleep_ms(long ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Monotonic clock in milliseconds, for lock deadlines. */
+static long long
+mc_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Take the session's lock: `add` of "<key>:lock" holding a random token,
+ * polled with jittered back-off until `timeout` seconds have passed. The
+ * lock's TTL covers a handler that runs its full handler_timeout, so it
+ * only expires on its own when its holder died.
+ */
+static enum store_result
+mc_lock(struct store *st, void *conn, const char *cookie, long timeout,
+    char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	char		*id, *key, *token;
+	long long	 deadline;
+	long		 delay = 2, ttl;
+	unsigned int	 jitter;
+
+	if (mcc->lock_key != NULL) {
+		*cause = xstrdup("a session lock is already held");
+		return STORE_ERROR;
+	}
+	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+		return STORE_NOTFOUND;
+	key = mc_key(st, id);
+	free(id);
+	id = key;
+	xasprintf(&key, "%s" MC_LOCK_SUFFIX, id);
+	free(id);
+	token = crypto_random_id(12);
+
+	ttl = st->cfg->handler_timeout + MC_LOCK_MARGIN;
+	if (ttl < timeout)
+		ttl = timeout;
+	deadline = mc_now_ms() + (timeout > 0 ? timeout : 1) * 1000LL;
+	for (;;) {
+		rc = memcached_add(mcc->mc, key, strlen(key), token,
+		    strlen(token), ttl, 0);
+		if (rc == MEMCACHED_SUCCESS) {
+			mcc->lock_key = key;
+			mcc->lock_token = token;
+			return STORE_OK;
+		}
+		if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS) {
+			free(key);
+			free(token);
+			return mc_error(mcc, rc, "lock", cause);
+		}
+		if (mc_now_ms() >= deadline)
+			break;
+		crypto_random(&jitter, sizeof jitter);
+		mc_sleep_ms(delay / 2 + (long)(jitter % (unsigned)delay) + 1);
+		if (delay < 50)
+			delay *= 2;
+	}
+	free(key);
+	free(token);
+	*cause = xstrdup("session lock not acquired within lock_timeout");
+	return STORE_TIMEOUT;
+}
+
+/* Release our lock, unless it expired and someone else holds it now. */
+static void
+mc_unlock(struct store *st, void *conn)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	char		*value;
+	size_t		 len;
+	uint64_t	 cas;
+
+	if (mcc->lock_key == NULL)
+		return;
+	rc = mc_get(mcc, mcc->lock_key, &value, &len, &cas);
+	if (rc == MEMCACHED_SUCCESS && strcmp(value, mcc->lock_token) == 0)
+		rc = memcached_delete(mcc->mc, mcc->lock_key,
+		    strlen(mcc->lock_key), 0);
+	else if (rc == MEMCACHED_SUCCESS)
+		log_warnx("%s: session lock expired while held", __func__);
+	if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND &&
+	    rc != MEMCACHED_DELETED)
+		log_warnx("%s: %s", __func__, memcached_strerror(mcc->mc, rc));
+	free(value);
+	free(mcc->lock_key);
+	free(mcc->lock_token);
+	mcc->lock_key = mcc->lock_token = NULL;
+}
+
+/* memcached expires items itself: nothing to collect. */
+static enum store_result
+mc_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
+{
+	*n = 0;
+	return STORE_OK;
+}
+
+/* Delete every session in a user's index, then the index. */
+static enum store_result
+mc_revoke_user(struct store *st, void *conn, const char *user, long *n,
+    char **cause)
+{
+	struct mc_store	*ms = st->priv;
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	char		*ikey, *value, *p, *hash, *key;
+	size_t		 len;
+	uint64_t	 cas;
+	int		 try;
+
+	*n = 0;
+	ikey = mc_index_key(st, user);
+	for (try = 0; try < MC_CAS_RETRIES; try++) {
+		rc = mc_get(mcc, ikey, &value, &len, &cas);
+		if (rc == MEMCACHED_NOTFOUND) {
+			free(ikey);
+			return STORE_OK;
+		}
+		if (rc != MEMCACHED_SUCCESS)
+			goto fail;
+		p = value;
+		strsep(&p, " ");	/* until */
+		while ((hash = strsep(&p, " ")) != NULL) {
+			if (*hash == '\0')
+				continue;
+			xasprintf(&key, "%s%s", ms->prefix, hash);
+			rc = memcached_delete(mcc->mc, key, strlen(key), 0);
+			free(key);
+			if (rc == MEMCACHED_SUCCESS)
+				(*n)++;
+			else if (rc != MEMCACHED_NOTFOUND) {
+				free(value);
+				goto fail;
+			}
+		}
+		free(value);
+		/* Drop the index unless a login added to it meanwhile. */
+		rc = memcached_cas(mcc->mc, ikey, strlen(ikey), "0", 1, 1, 0,
+		    cas);
+		if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTFOUND) {
+			memcached_delete(mcc->mc, ikey, strlen(ikey), 0);
+			free(ikey);
+			return STORE_OK;
+		}
+		if (rc != MEMCACHED_DATA_EXISTS)
+			goto fail;
+	}
+	free(ikey);
+	*cause = xstrdup("user index changed too often to revoke");
+	return STORE_CONFLICT;
+
+fail:
+	free(ikey);
+	return mc_error(mcc, rc, "revoke", cause);
+}
+
+/*
+ * Find a live session by secret id or cookie value (sessionwrap-ctl show).
+ * The public SESSION_ID is a one-way hash memcached cannot be searched by.
+ */
+static enum store_result
+mc_show(struct store *st, void *conn, const char *what, struct session **out,
+    char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	char		*id, *key, *value;
+	size_t		 len;
+	uint64_t	 cas;
+	time_t		 until, now = time(NULL);
+
+	*out = NULL;
+	if (store_verify_id(st->keys, what, &id) != 0)
+		id = xstrdup(what);
+	key = mc_key(st, id);
+	rc = mc_get(mcc, key, &value, &len, &cas);
+	free(key);
+	if (rc != MEMCACHED_SUCCESS) {
+		free(id);
+		if (rc == MEMCACHED_NOTFOUND)
+			return STORE_NOTFOUND;
+		return mc_error(mcc, rc, "get", cause);
+	}
+	*out = mc_parse(value, len, id, now, &until, cause);
+	free(value);
+	if (*out == NULL)
+		return STORE_ERROR;
+	(*out)->version = cas;
+	return STORE_OK;
+}
+
+const struct store_ops store_memcached_ops = {
+	.name = "memcached",
+	.match = mc_match,
+	.client_side = 0,
+	.open = mc_open,
+	.close = mc_close,
+	.conn_new = mc_conn_new,
+	.conn_free = mc_conn_free,
+	.load = mc_load,
+	.save = mc_save,
+	.destroy = mc_destroy,
+	.lock = mc_lock,
+	.unlock = mc_unlock,
+	.gc = mc_gc,
+	.revoke_user = mc_revoke_user,
+	.show = mc_show,
+};

@@ -81,6 +81,7 @@ enum pg_stmt {
 	PG_LOCK,	/* $1 advisory lock key */
 	PG_UNLOCK,	/* $1 advisory lock key */
 	PG_COUNT,	/* $1 now: live and expired row counts */
+	PG_REKEY,	/* $1 old key, $2 key, $3 public id, $4 now */
 	PG_NSTMTS
 };
 
@@ -131,6 +132,9 @@ static const struct {
 	    "count(*) FILTER (WHERE expires_at <= to_timestamp($1)), "
 	    "count(DISTINCT username) FILTER (WHERE expires_at > "
 	    "to_timestamp($1)) FROM " PG_TABLE },
+	[PG_REKEY] = { "sw_rekey",
+	    "UPDATE " PG_TABLE " SET key = $2, public_id = $3 WHERE key = $1 "
+	    "AND expires_at > to_timestamp($4) RETURNING " PG_COLUMNS },
 };
 
 /* Process-wide state: the connection string. */
@@ -531,6 +535,39 @@ pg_session_from_row(const PGresult *res, char *id, time_t now, char **cause)
 	return s;
 }
 
+/*
+ * After a key rotation, find a session stored under an older key and move
+ * it to the current one in the same statement. NULL when there is none.
+ */
+static PGresult *
+pg_rekey(struct store *st, struct pg_conn *pc, const char *id,
+    const char *key, const char *nowbuf, enum store_result *rv, char **cause)
+{
+	PGresult	*res;
+	const char	*params[4];
+	char		*old, *pub;
+	size_t		 n;
+
+	pub = store_public_id(st->keys, id);
+	params[1] = key;
+	params[2] = pub;
+	params[3] = nowbuf;
+	for (n = 1; n < keyring_count(st->keys); n++) {
+		old = store_key_n(st->keys, n, id);
+		params[0] = old;
+		res = pg_run(pc, PG_REKEY, 4, params, rv, cause);
+		free(old);
+		if (res == NULL || PQntuples(res) == 1) {
+			free(pub);
+			return res;
+		}
+		PQclear(res);
+	}
+	free(pub);
+	*rv = STORE_NOTFOUND;
+	return NULL;
+}
+
 /* Load the session a cookie value names; forged ids never reach the server. */
 static enum store_result
 pg_load(struct store *st, void *conn, const char *cookie, time_t now,
@@ -550,6 +587,16 @@ pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 	params[0] = key;
 	params[1] = nowbuf;
 	res = pg_run(pc, PG_LOAD, 2, params, &rv, cause);
+	if (res != NULL && PQntuples(res) != 1 && keyring_count(st->keys) > 1) {
+		PQclear(res);
+		res = pg_rekey(st, pc, id, key, nowbuf, &rv, cause);
+		if (res == NULL && rv == STORE_CONFLICT) {
+			/* Another request moved it first. */
+			free(*cause);
+			*cause = NULL;
+			res = pg_run(pc, PG_LOAD, 2, params, &rv, cause);
+		}
+	}
 	free(key);
 	if (res == NULL) {
 		free(id);

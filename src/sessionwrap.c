@@ -27,6 +27,7 @@
 
 static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		 listen_fd;
+static volatile int	 stopping;
 
 /* Print usage. */
 static void
@@ -142,10 +143,11 @@ worker_main(void *arg)
 		fatalx("FCGX_InitRequest failed");
 	for (;;) {
 		pthread_mutex_lock(&accept_lock);
-		rc = FCGX_Accept_r(&req);
+		rc = stopping ? -1 : FCGX_Accept_r(&req);
 		pthread_mutex_unlock(&accept_lock);
 		if (rc < 0) {
-			log_warnx("FCGX_Accept_r: %d", rc);
+			if (!stopping)
+				log_warnx("FCGX_Accept_r failed (%d)", rc);
 			break;
 		}
 		request_handle(w, req.envp, &io);
@@ -212,6 +214,22 @@ setup(struct sw *sw)
 	    DEFAULT_PATH);
 }
 
+/* Leave after `seconds` even if a request is still running. */
+static void
+alarm_exit(long seconds)
+{
+	struct sigaction	 sa;
+	sigset_t		 alrm;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGALRM, &sa, NULL);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+	alarm(seconds > 0 && seconds < 86400 ? (unsigned)seconds : 60);
+}
+
 /* Entry point. */
 int
 main(int argc, char **argv)
@@ -221,7 +239,8 @@ main(int argc, char **argv)
 	struct worker	*workers;
 	pthread_t	*threads;
 	char		*cause;
-	int		 help, version, i, n;
+	sigset_t	 sigs;
+	int		 help, version, i, n, sig;
 
 	log_init(argv[0], 0);
 	config_init(&cfg);
@@ -273,6 +292,19 @@ main(int argc, char **argv)
 
 		n = cores > 0 ? 2 * (int)cores : 4;
 	}
+	/*
+	 * Signals go to the main thread only. libfcgi installs a SIGTERM
+	 * handler that merely flags a shutdown, which threads blocked in
+	 * accept never see: we stop accepting ourselves and let the requests
+	 * in flight finish.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
 	workers = xcalloc(n, sizeof *workers);
 	threads = xcalloc(n, sizeof *threads);
 	log_info("ready: %d threads, store %s", n, sw.store->ops->name);
@@ -283,7 +315,23 @@ main(int argc, char **argv)
 		    &workers[i])) != 0)
 			fatal("pthread_create");
 	}
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			log_info("SIGHUP: restart the process to reload");
+		else if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1)
+			break;
+	}
+	log_info("signal %d: finishing requests in flight", sig);
+	stopping = 1;
+	/* Wake threads blocked in accept(2). */
+	shutdown(listen_fd, SHUT_RDWR);
+	if (cfg.listen != NULL && strncmp(cfg.listen, "unix:", 5) == 0)
+		unlink(cfg.listen + 5);
+	alarm_exit(cfg.handler_timeout + 5);
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
+	log_info("stopped");
 	return 0;
 }

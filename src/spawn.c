@@ -4,9 +4,12 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
 #include <string.h>
 #include <time.h>
@@ -149,34 +152,63 @@ spawn_kill(struct child *c)
 	c->pid = -1;
 }
 
-/* Wait for the child until deadline, killing its group after that. */
+/* A descriptor that polls readable when the child exits (Linux 5.3+), or -1. */
+static int
+spawn_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	return -1;
+#endif
+}
+
+/*
+ * Wait for the child until deadline, killing its group after that. Most
+ * scripts exit right after closing stdout, so sleep on a pidfd rather than
+ * polling waitpid: a fixed sleep would add its length to every request.
+ */
 int
 spawn_reap(struct child *c, long long deadline)
 {
-	struct timespec	 ts = { 0, 2 * 1000 * 1000 };
-	int		 status = 0;
+	struct timespec	 ts = { 0, 100 * 1000 };
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 status = 0, fd;
 	pid_t		 r;
 
 	if (c->pid <= 0)
 		return 0;
+	fd = spawn_pidfd(c->pid);
 	for (;;) {
 		r = waitpid(c->pid, &status, WNOHANG);
 		if (r == c->pid) {
 			c->pid = -1;
-			return status;
+			break;
 		}
 		if (r == -1 && errno != EINTR) {
 			c->pid = -1;
-			return 0;
+			status = 0;
+			break;
 		}
-		if (spawn_now_ms() >= deadline) {
+		if ((left = deadline - spawn_now_ms()) <= 0) {
 			spawn_kill(c);
-			return SIGKILL;
+			status = SIGKILL;
+			break;
+		}
+		if (fd != -1) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+			continue;
 		}
 		nanosleep(&ts, NULL);
 		if (ts.tv_nsec < 50 * 1000 * 1000)
 			ts.tv_nsec *= 2;
 	}
+	if (fd != -1)
+		close(fd);
+	return status;
 }
 
 /* Close our remaining pipe ends. */

@@ -606,7 +606,7 @@ test_expiry(void)
 	cfg.absolute_timeout = 3600;
 	CHECK(session_expires(s, &cfg) == NOW + 3600);
 	cfg.absolute_timeout = 0;
-	CHECK(session_expires(s, &cfg) == 0);
+	CHECK(session_expires(s, &cfg) == SESSION_NEVER);
 	CHECK(!session_expired(s, &cfg, NOW + 100000000));
 
 	/* Absolute timeout counts from login. */
@@ -621,7 +621,9 @@ test_expiry(void)
 	/* Huge timeouts saturate instead of wrapping. */
 	cfg.idle_timeout = 0x7fffffffL;
 	cfg.absolute_timeout = 0;
-	CHECK(session_expires(s, &cfg) > NOW);
+	CHECK(session_expires(s, &cfg) == NOW + 90000 + 0x7fffffffL);
+	s->access = SESSION_NEVER - 5;
+	CHECK(session_expires(s, &cfg) == SESSION_NEVER);
 	session_free(s);
 }
 

@@ -53,7 +53,7 @@ expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cook
 
 step "mod_proxy_fcgi: client Session: header not turned into HTTP_SESSION"
 req /cgi-bin/do.py -H 'Session: user=admin'
-expect_json '"HTTP_SESSION" in j' False "HTTP_SESSION from a request header"
+expect_json '"HTTP_SESSION" in j' false "HTTP_SESSION from a request header"
 
 step "mod_proxy_fcgi: logout"
 req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"

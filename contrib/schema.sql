@@ -1,0 +1,22 @@
+-- sessionwrap: PostgreSQL session store schema.
+-- sessionwrap creates it on first use; run this (or sessionwrap-ctl init-db)
+-- when the database role sessionwrap uses may not create tables.
+-- Keep in sync with pg_schema in lib/store_pg.c (tests/test_store_pg compares).
+
+CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
+	key		text PRIMARY KEY,		-- keyed hash of the session id
+	public_id	text NOT NULL,		-- SESSION_ID as the handler sees it
+	data		jsonb NOT NULL DEFAULT '{}',
+	username	text,
+	ws_id		text,
+	created_at	timestamptz NOT NULL,
+	access_at	timestamptz NOT NULL,
+	max_age		bigint NOT NULL DEFAULT 0,	-- per-session idle timeout
+	expires_at	timestamptz NOT NULL,
+	doomed		boolean NOT NULL DEFAULT false,	-- replaced; readable until expires_at
+	version		bigint NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS sessionwrap_sessions_expires_idx ON sessionwrap_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
+	WHERE username IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);
