@@ -109,6 +109,7 @@ enum ws_conn_state {
 	WS_CONN_REFUSING,	/* flushing an HTTP error, then gone */
 	WS_CONN_OPEN,		/* upgraded: frames flow both ways */
 	WS_CONN_CLOSING,	/* close frame queued; waiting for flush and peer */
+	WS_CONN_LINGER,		/* all sent, FIN sent: draining until EOF */
 	WS_CONN_DEAD		/* freed as soon as the stack unwinds */
 };
 
@@ -124,7 +125,9 @@ struct ws_conn {
 	struct ws_entry		*entry;		/* registry entry once open */
 	time_t			 last_recv;
 	time_t			 last_ping;
-	int			 busy;		/* inside a callback: defer free */
+	int			 local;		/* peer on a Unix socket or loopback */
+	int			 read_paused;	/* the handler is not reading */
+	int			 finishing;	/* close done: linger once flushed */
 	char			 addr[64];	/* REMOTE_ADDR */
 	char			 port[8];	/* REMOTE_PORT */
 
@@ -140,8 +143,10 @@ void		 ws_conn_close(struct ws_conn *, int, const char *);
 int		 ws_conn_send_text(struct ws_conn *, const void *, size_t);
 /* Pings and idle timeouts: called every second or so. */
 void		 ws_conn_sweep(time_t);
-/* Handler output blocked or unblocked by the client's send buffer. */
-void		 ws_conn_handler_gone(struct ws_conn *, int);
+/* The handler's stdin drained: read the client again. */
+void		 ws_conn_resume(struct ws_conn *);
+/* The handler closed its stdout: close the connection normally. */
+void		 ws_conn_handler_done(struct ws_conn *);
 /* Close every connection (shutdown). */
 void		 ws_conn_close_all(int, const char *);
 void		 ws_conn_drop_all(void);

@@ -58,11 +58,10 @@ test_open(void)
 		{ NULL, 0, "store = cookie needs secret_file (generate one "
 		    "with: sessionwrap-ctl keygen > FILE)" },
 		{ "cookies", 1, "store = cookies: not a known or built-in store "
-		    "(built in: cookie)" },
+		    "(built in: " },
 		{ "redis://u:hunter2@host/0", 1, "store = redis:...: not a "
-		    "known or built-in store (built in: cookie)" },
-		{ "", 1, "store = : not a known or built-in store (built in: "
-		    "cookie)" },
+		    "known or built-in store (built in: " },
+		{ "", 1, "store = : not a known or built-in store (built in: " },
 	};
 	struct config	 cfg;
 	struct keyring	*kr;
@@ -71,7 +70,8 @@ test_open(void)
 	size_t		 i;
 
 	kr = test_keys(SECRET_A);
-	CHECK_STR(store_names(), "cookie");
+	/* The cookie store is always first; others depend on configure. */
+	CHECK(strncmp(store_names(), "cookie", 6) == 0);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		config_init(&cfg);
 		free(cfg.store);
@@ -79,7 +79,18 @@ test_open(void)
 		    NULL;
 		cause = NULL;
 		st = store_open(&cfg, cases[i].keys ? kr : NULL, &cause);
-		CHECK_STR(cause, cases[i].cause);
+		if (cases[i].cause != NULL && cause != NULL &&
+		    strstr(cases[i].cause, "(built in: ") != NULL) {
+			char	*want;
+
+			/* The message ends with the list of built-in stores. */
+			if (asprintf(&want, "%s%s)", cases[i].cause,
+			    store_names()) == -1)
+				want = NULL;
+			CHECK_STR(cause, want);
+			free(want);
+		} else
+			CHECK_STR(cause, cases[i].cause);
 		CHECK((st == NULL) == (cases[i].cause != NULL));
 		if (st != NULL) {
 			CHECK(st->ops == &store_cookie_ops);

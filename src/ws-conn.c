@@ -1,0 +1,638 @@
+/* One client connection of sessionwrap-ws: upgrade, authentication, frames, close. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <wslay/wslay.h>
+
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "wsctl.h"
+#include "ws.h"
+#include "xmalloc.h"
+
+#define WS_LINGER_TIMEOUT	2		/* seconds to drain after our FIN */
+#define WS_OUTPUT_HIGH		(256 * 1024)	/* pause the handler's output */
+#define WS_INPUT_HIGH		(256 * 1024)	/* pause reading the client */
+#define WS_ACCEPT_SLACK		256		/* sockets past the limit still answered */
+
+static uint64_t	 ws_conn_serial;
+
+static void	 ws_conn_read_cb(struct bufferevent *, void *);
+static void	 ws_conn_write_cb(struct bufferevent *, void *);
+static void	 ws_conn_event_cb(struct bufferevent *, short, void *);
+static void	 ws_conn_timer_cb(evutil_socket_t, short, void *);
+static void	 ws_conn_check(struct ws_conn *);
+
+/* (Re)arm the connection's one timer. */
+static void
+ws_conn_timer(struct ws_conn *c, long seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/* Free a connection now; only from its own bufferevent or timer callbacks. */
+static void
+ws_conn_free(struct ws_conn *c)
+{
+	log_debug("%s: conn %llu: gone", __func__, (unsigned long long)c->serial);
+	ws_registry_remove(c);
+	if (c->handler != NULL) {
+		ws_handler_detach(c->handler);
+		c->handler = NULL;
+	}
+	TAILQ_REMOVE(&ws_server->conns, c, all_entry);
+	ws_server->nconns--;
+	if (c->wslay != NULL)
+		wslay_event_context_free(c->wslay);
+	bufferevent_free(c->bev);
+	event_free(c->timer);
+	free(c);
+	if (ws_server->exiting && ws_server->nconns == 0)
+		event_base_loopexit(ws_server->base, NULL);
+}
+
+/* Drop a connection from a context that must not free it: free it soon. */
+static void
+ws_conn_abort(struct ws_conn *c)
+{
+	ws_registry_remove(c);
+	if (c->handler != NULL) {
+		ws_handler_detach(c->handler);
+		c->handler = NULL;
+	}
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	c->state = WS_CONN_DEAD;
+	ws_conn_timer(c, 0);
+}
+
+/* Everything is sent: half-close and drain what the peer still sends, briefly. */
+static void
+ws_conn_linger(struct ws_conn *c)
+{
+	c->state = WS_CONN_LINGER;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+	ws_conn_timer(c, WS_LINGER_TIMEOUT);
+}
+
+/* Accept a socket from the listener. */
+void
+ws_conn_accept(int fd, struct sockaddr *sa, int salen)
+{
+	struct ws_conn		*c;
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+
+	if (ws_server->exiting || ws_server->nconns >=
+	    (u_int)ws_server->cfg->ws_max_connections + WS_ACCEPT_SLACK) {
+		/* Far past the limit: not even an answer. */
+		ws_server->stats.refused++;
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->serial = ++ws_conn_serial;
+	c->state = WS_CONN_HANDSHAKE;
+	c->bev = bufferevent_socket_new(ws_server->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("%s: bufferevent_socket_new failed", __func__);
+	c->timer = evtimer_new(ws_server->base, ws_conn_timer_cb, c);
+	if (c->timer == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, c->addr, sizeof c->addr);
+		snprintf(c->port, sizeof c->port, "%u", ntohs(sin->sin_port));
+		break;
+	case AF_INET6:
+		sin6 = (struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, c->addr, sizeof c->addr);
+		snprintf(c->port, sizeof c->port, "%u",
+		    ntohs(sin6->sin6_port));
+		break;
+	default:
+		c->local = 1;
+		break;
+	}
+	if (strcmp(c->addr, "127.0.0.1") == 0 || strcmp(c->addr, "::1") == 0)
+		c->local = 1;
+	c->last_recv = c->last_ping = time(NULL);
+	TAILQ_INSERT_TAIL(&ws_server->conns, c, all_entry);
+	ws_server->nconns++;
+	ws_server->stats.accepted++;
+
+	bufferevent_setcb(c->bev, ws_conn_read_cb, ws_conn_write_cb,
+	    ws_conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, WS_MAX_REQUEST + 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	ws_conn_timer(c, ws_server->cfg->ws_handshake_timeout);
+}
+
+/* Answer the upgrade request with an HTTP error and close. */
+static void
+ws_conn_refuse(struct ws_conn *c, int status, const char *why,
+    int version_header)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	const char	*reason = ws_handshake_reason(status);
+
+	log_info("%s: conn %llu from %s: %d %s", __func__,
+	    (unsigned long long)c->serial, *c->addr ? c->addr : "local",
+	    status, why);
+	ws_server->stats.refused++;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s%s"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "%d %s\n", status, reason, strlen(reason) + 5,
+	    version_header ? "Sec-WebSocket-Version: 13\r\n" : "",
+	    status == 405 ? "Allow: GET\r\n" : "",
+	    status, reason);
+	c->state = WS_CONN_REFUSING;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
+}
+
+/* REMOTE_ADDR: behind a local proxy, the last X-Forwarded-For hop. */
+static void
+ws_conn_forwarded(struct ws_conn *c, const struct ws_request *req)
+{
+	const char	*xff, *p;
+	size_t		 len;
+
+	if (!c->local || (xff = ws_request_header(req, "X-Forwarded-For")) ==
+	    NULL)
+		return;
+	if ((p = strrchr(xff, ',')) != NULL)
+		xff = p + 1;
+	while (*xff == ' ')
+		xff++;
+	len = strspn(xff, "0123456789abcdefABCDEF:.");
+	if (len == 0 || len != strlen(xff) || len >= sizeof c->addr)
+		return;
+	memcpy(c->addr, xff, len);
+	c->addr[len] = '\0';
+	c->port[0] = '\0';
+}
+
+/* wslay wants bytes: take them from the bufferevent's input. */
+static ssize_t
+ws_conn_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+    int flags, void *arg)
+{
+	struct ws_conn	*c = arg;
+	int		 n;
+
+	n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (n <= 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+/* wslay has a frame to send: queue it on the bufferevent's output. */
+static ssize_t
+ws_conn_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data,
+    size_t len, int flags, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return len;
+}
+
+/* A complete message from the client. */
+static void
+ws_conn_wslay_msg(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *arg, void *data)
+{
+	struct ws_conn	*c = data;
+
+	switch (arg->opcode) {
+	case WSLAY_TEXT_FRAME:
+		ws_server->stats.messages_in++;
+		if (c->state != WS_CONN_OPEN)
+			break;
+		if (c->handler != NULL)
+			ws_handler_input(c->handler, arg->msg, arg->msg_length);
+		else
+			log_debug("%s: conn %llu: push-only, message ignored",
+			    __func__, (unsigned long long)c->serial);
+		break;
+	case WSLAY_BINARY_FRAME:
+		ws_server->stats.messages_in++;
+		if (c->state == WS_CONN_OPEN && c->handler != NULL) {
+			/* The handler speaks lines of text. */
+			wslay_event_queue_close(ctx,
+			    WSLAY_CODE_UNSUPPORTED_DATA,
+			    (const uint8_t *)"binary not supported", 20);
+		}
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		log_debug("%s: conn %llu: close %u from peer", __func__,
+		    (unsigned long long)c->serial, arg->status_code);
+		break;
+	default:
+		break;		/* pings are answered by wslay; pongs */
+	}
+}
+
+static const struct wslay_event_callbacks ws_conn_callbacks = {
+	.recv_callback = ws_conn_wslay_recv,
+	.send_callback = ws_conn_wslay_send,
+	.on_msg_recv_callback = ws_conn_wslay_msg,
+};
+
+/* Authenticate and upgrade, or refuse. Returns 0 when upgraded. */
+static int
+ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
+{
+	const struct config	*cfg = ws_server->cfg;
+	struct session		*s = NULL;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	char			 accept[WS_ACCEPT_LEN + 1], *cause = NULL;
+	int			 status;
+
+	if (!ws_handshake_origin_ok(req->origin, req->host, cfg->ws_origins)) {
+		ws_conn_refuse(c, 403, "Origin not allowed", 0);
+		return -1;
+	}
+	if ((status = ws_server_load_session(req->cookie, &s, &cause)) != 0) {
+		ws_conn_refuse(c, status, cause, 0);
+		free(cause);
+		return -1;
+	}
+	if (cfg->ws_require_login && (s->user == NULL || *s->user == '\0')) {
+		ws_conn_refuse(c, 403, "session not logged in", 0);
+		goto fail;
+	}
+	if (s->ws_id == NULL || !wsctl_valid_id(s->ws_id)) {
+		ws_conn_refuse(c, 401, "session without a ws_id", 0);
+		goto fail;
+	}
+	if (ws_registry_closed(s->ws_id, time(NULL))) {
+		ws_conn_refuse(c, 401, "session closed moments ago", 0);
+		goto fail;
+	}
+	if (ws_server->nopen >= (u_int)cfg->ws_max_connections) {
+		ws_conn_refuse(c, 503, "ws_max_connections reached", 0);
+		goto fail;
+	}
+	if (ws_registry_count(s->ws_id) >= (u_int)cfg->ws_max_per_session) {
+		ws_conn_refuse(c, 429, "ws_max_per_session reached", 0);
+		goto fail;
+	}
+	ws_conn_forwarded(c, req);
+	if (cfg->ws_handler != NULL) {
+		c->handler = ws_handler_start(c, req, s, c->addr, &cause);
+		if (c->handler == NULL) {
+			log_warnx("%s: conn %llu: %s", __func__,
+			    (unsigned long long)c->serial, cause);
+			free(cause);
+			ws_conn_refuse(c, 503, "handler did not start", 0);
+			goto fail;
+		}
+	}
+	if (wslay_event_context_server_init((wslay_event_context_ptr *)&c->wslay,
+	    &ws_conn_callbacks, c) != 0)
+		fatalx("%s: wslay_event_context_server_init failed", __func__);
+	wslay_event_config_set_max_recv_msg_length(c->wslay,
+	    cfg->ws_max_message);
+
+	ws_handshake_accept(req->key, accept);
+	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n"
+	    "\r\n", accept);
+	c->state = WS_CONN_OPEN;
+	ws_registry_add(c, s->ws_id);
+	ws_server->stats.upgraded++;
+	evtimer_del(c->timer);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	c->last_recv = c->last_ping = time(NULL);
+	log_debug("%s: conn %llu: open%s%s", __func__,
+	    (unsigned long long)c->serial, s->user ? " for user " : "",
+	    s->user ? s->user : "");
+	session_free(s);
+	return 0;
+fail:
+	session_free(s);
+	return -1;
+}
+
+/* Read the upgrade request; answer it once it is complete. */
+static void
+ws_conn_handshake(struct ws_conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct ws_request	 req;
+	const char		*cause;
+	unsigned char		*data;
+	size_t			 len;
+	ssize_t			 end;
+	int			 status;
+
+	len = evbuffer_get_length(in);
+	if (len > WS_MAX_REQUEST)
+		len = WS_MAX_REQUEST;
+	data = evbuffer_pullup(in, len);
+	end = ws_handshake_end((const char *)data, len);
+	if (end == 0) {
+		if (evbuffer_get_length(in) >= WS_MAX_REQUEST)
+			ws_conn_refuse(c, 431, "request headers too large", 0);
+		return;
+	}
+	if (end < 0) {
+		ws_conn_refuse(c, 400, "NUL byte in request", 0);
+		return;
+	}
+	status = ws_handshake_parse((const char *)data, end, &req, &cause);
+	evbuffer_drain(in, end);
+	if (status != 0)
+		ws_conn_refuse(c, status, cause, req.bad_version);
+	else if (ws_conn_upgrade(c, &req) == 0 && evbuffer_get_length(in) != 0) {
+		/* Frames sent right behind the request. */
+		ws_request_free(&req);
+		ws_conn_read_cb(c->bev, c);
+		return;
+	}
+	ws_request_free(&req);
+}
+
+/* Run wslay over what arrived and send what it queued. */
+static void
+ws_conn_frames(struct ws_conn *c)
+{
+	int	 r;
+
+	c->last_recv = time(NULL);
+	if ((r = wslay_event_recv(c->wslay)) != 0) {
+		log_debug("%s: conn %llu: wslay_event_recv: %d", __func__,
+		    (unsigned long long)c->serial, r);
+		ws_conn_abort(c);
+		return;
+	}
+	if (c->handler != NULL && ws_handler_pending(c->handler) >
+	    WS_INPUT_HIGH + (size_t)ws_server->cfg->ws_max_message) {
+		/* The handler is not reading: stop reading the client. */
+		bufferevent_disable(c->bev, EV_READ);
+		c->read_paused = 1;
+	}
+	ws_conn_check(c);
+}
+
+/* Send what wslay has queued, then see where the close handshake stands. */
+static void
+ws_conn_check(struct ws_conn *c)
+{
+	wslay_event_context_ptr	 ctx = c->wslay;
+
+	if (c->state != WS_CONN_OPEN && c->state != WS_CONN_CLOSING)
+		return;
+	if (wslay_event_send(ctx) != 0) {
+		ws_conn_abort(c);
+		return;
+	}
+	if (c->state == WS_CONN_OPEN && (wslay_event_get_close_sent(ctx) ||
+	    wslay_event_get_close_received(ctx) ||
+	    !wslay_event_get_read_enabled(ctx))) {
+		/* Closing (by the peer, or wslay on a protocol error). */
+		c->state = WS_CONN_CLOSING;
+		ws_registry_remove(c);
+		if (c->handler != NULL) {
+			ws_handler_detach(c->handler);
+			c->handler = NULL;
+		}
+		ws_conn_timer(c, WS_CLOSE_TIMEOUT);
+	}
+	if (c->state == WS_CONN_CLOSING && !wslay_event_want_read(ctx) &&
+	    !wslay_event_want_write(ctx)) {
+		c->finishing = 1;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			ws_conn_linger(c);
+	}
+}
+
+/* Bytes from the client. */
+static void
+ws_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	switch (c->state) {
+	case WS_CONN_HANDSHAKE:
+		ws_conn_handshake(c);
+		break;
+	case WS_CONN_OPEN:
+	case WS_CONN_CLOSING:
+		ws_conn_frames(c);
+		break;
+	default:
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	}
+}
+
+/* The output buffer drained. */
+static void
+ws_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	switch (c->state) {
+	case WS_CONN_REFUSING:
+		ws_conn_linger(c);
+		break;
+	case WS_CONN_CLOSING:
+		if (c->finishing)
+			ws_conn_linger(c);
+		break;
+	case WS_CONN_OPEN:
+		if (c->handler != NULL)
+			ws_handler_throttle(c->handler, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* EOF, error: the peer is gone. */
+static void
+ws_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (c->state == WS_CONN_OPEN)
+			log_debug("%s: conn %llu: dropped without close",
+			    __func__, (unsigned long long)c->serial);
+		ws_conn_free(c);
+	}
+}
+
+/* Handshake deadline, close handshake deadline, end of lingering. */
+static void
+ws_conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (c->state == WS_CONN_HANDSHAKE)
+		log_info("%s: conn %llu from %s: handshake timeout", __func__,
+		    (unsigned long long)c->serial, *c->addr ? c->addr : "local");
+	ws_conn_free(c);
+}
+
+/* Queue a close frame; the connection goes once it is sent (or times out). */
+void
+ws_conn_close(struct ws_conn *c, int code, const char *reason)
+{
+	size_t	 len = reason != NULL ? strlen(reason) : 0;
+
+	switch (c->state) {
+	case WS_CONN_HANDSHAKE:
+		ws_conn_abort(c);
+		return;
+	case WS_CONN_OPEN:
+		break;
+	default:
+		return;
+	}
+	if (len > WSCTL_MAX_REASON)
+		len = WSCTL_MAX_REASON;
+	wslay_event_queue_close(c->wslay, code, (const uint8_t *)reason, len);
+	c->state = WS_CONN_CLOSING;
+	ws_registry_remove(c);
+	if (c->handler != NULL) {
+		ws_handler_detach(c->handler);
+		c->handler = NULL;
+	}
+	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
+	ws_conn_check(c);
+}
+
+/* Queue a text message; -1 when the connection cannot take it. */
+int
+ws_conn_send_text(struct ws_conn *c, const void *data, size_t len)
+{
+	struct wslay_event_msg	 msg;
+	size_t			 queued;
+
+	if (c->state != WS_CONN_OPEN)
+		return -1;
+	queued = evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    wslay_event_get_queued_msg_length(c->wslay);
+	if (queued > WS_OUTPUT_HIGH * 16) {
+		log_warnx("%s: conn %llu: client not reading, message dropped",
+		    __func__, (unsigned long long)c->serial);
+		return -1;
+	}
+	msg.opcode = WSLAY_TEXT_FRAME;
+	msg.msg = data;
+	msg.msg_length = len;
+	if (wslay_event_queue_msg(c->wslay, &msg) != 0)
+		return -1;
+	ws_server->stats.messages_out++;
+	ws_conn_check(c);
+	if (c->handler != NULL && evbuffer_get_length(
+	    bufferevent_get_output(c->bev)) > WS_OUTPUT_HIGH)
+		ws_handler_throttle(c->handler, 1);
+	return 0;
+}
+
+/* The handler's stdin drained: read the client again. */
+void
+ws_conn_resume(struct ws_conn *c)
+{
+	if (!c->read_paused || c->state != WS_CONN_OPEN)
+		return;
+	c->read_paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
+		ws_conn_frames(c);
+}
+
+/* The handler closed its stdout (exited): close normally, as websocketd does. */
+void
+ws_conn_handler_done(struct ws_conn *c)
+{
+	ws_conn_close(c, WSLAY_CODE_NORMAL_CLOSURE, NULL);
+}
+
+/* Pings to quiet connections, and closes of connections silent too long. */
+void
+ws_conn_sweep(time_t now)
+{
+	const struct config	*cfg = ws_server->cfg;
+	struct wslay_event_msg	 ping = { WSLAY_PING, NULL, 0 };
+	struct ws_conn		*c;
+
+	TAILQ_FOREACH(c, &ws_server->conns, all_entry) {
+		if (c->state != WS_CONN_OPEN)
+			continue;
+		if (cfg->ws_idle_timeout > 0 &&
+		    now - c->last_recv >= cfg->ws_idle_timeout) {
+			log_debug("%s: conn %llu: idle timeout", __func__,
+			    (unsigned long long)c->serial);
+			ws_conn_close(c, WSLAY_CODE_GOING_AWAY, "idle timeout");
+			continue;
+		}
+		if (cfg->ws_ping_interval > 0 &&
+		    now - c->last_recv >= cfg->ws_ping_interval &&
+		    now - c->last_ping >= cfg->ws_ping_interval) {
+			c->last_ping = now;
+			if (wslay_event_queue_msg(c->wslay, &ping) == 0)
+				ws_conn_check(c);
+		}
+	}
+}
+
+/* Close every connection (shutdown); handshakes in progress are dropped. */
+void
+ws_conn_close_all(int code, const char *reason)
+{
+	struct ws_conn	*c;
+
+	TAILQ_FOREACH(c, &ws_server->conns, all_entry)
+		ws_conn_close(c, code, reason);
+}
+
+/* Free every connection at once (end of the shutdown grace time). */
+void
+ws_conn_drop_all(void)
+{
+	struct ws_conn	*c;
+
+	while ((c = TAILQ_FIRST(&ws_server->conns)) != NULL)
+		ws_conn_free(c);
+}
