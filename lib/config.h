@@ -40,6 +40,8 @@ struct config {
 	long	 max_session_size;	/* serialized session data */
 	int	 threads;
 	int	 allow_root;		/* run scripts while root */
+	char	*user;			/* drop root to this user after start-up */
+	char	*group;			/* and this group (default: the user's) */
 	int	 mod_session_compat;
 	char	*session_header;
 	char	*ws_control;

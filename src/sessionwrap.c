@@ -19,6 +19,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
+#include "priv.h"
 #include "request.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -209,6 +210,8 @@ setup(struct sw *sw)
 		    "sessionwrap-ctl keygen > FILE)");
 	if ((sw->store = store_open(cfg, sw->keys, &cause)) == NULL)
 		fatalx("store: %s", cause);
+	if (priv_drop(cfg, &cause) == -1)
+		fatalx("%s", cause);
 	path = getenv("PATH");
 	sw->path_env = xstrdup(path != NULL && *path != '\0' ? path :
 	    DEFAULT_PATH);

@@ -409,6 +409,7 @@ worker_merge(void *arg)
 
 	for (i = 0; i < PER_THREAD; i++) {
 		snprintf(key, sizeof key, "k%d_%d", w->n, i);
+		rv = STORE_ERROR;
 		for (tries = 0; tries < 200; tries++) {
 			s = NULL;
 			if (load(st, c, w->cookie, time(NULL), &s) != STORE_OK)
@@ -897,6 +898,7 @@ main(int argc, char **argv)
 	log_init("test_store", 0);
 	log_set_level(getenv("SW_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 	config_init(&cfg);
+	free(cfg.store);
 	cfg.store = xstrdup(uri);
 	cfg.idle_timeout = 600;
 	cfg.absolute_timeout = 3600;

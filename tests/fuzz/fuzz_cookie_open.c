@@ -3,7 +3,7 @@
  * store load path (open, decrypt, session_deserialize, expiry) on it.
  *
  * The first byte picks what the rest is:
- *	0  the cookie value as a browser sends it;
+ *	0  the cookie value as a browser sends it (also tried as a signed id);
  *	1  a plaintext session, sealed with the current key, then loaded;
  *	2  the same sealed with the retired key only (rotation);
  *	3  the same sealed for another cookie name: must never load.
@@ -114,7 +114,7 @@ fuzz_open_text(const uint8_t *data, size_t size)
 {
 	unsigned char	*pt;
 	size_t		 ptlen;
-	char		*text;
+	char		*text, *id;
 
 	text = fuzz_cstr(data, size);
 	if (crypto_open(fuzz_keys, "sessionwrap", text, &pt, &ptlen) == 0) {
@@ -123,6 +123,14 @@ fuzz_open_text(const uint8_t *data, size_t size)
 	} else
 		FUZZ_ASSERT(pt == NULL && ptlen == 0);
 	(void)fuzz_load(text);
+
+	/* Server stores' cookie: a signed id "id.mac" is the other decode path. */
+	if (store_verify_id(fuzz_keys, text, &id) == 0) {
+		FUZZ_ASSERT(id != NULL && strlen(id) == 24);
+		FUZZ_ASSERT(strncmp(text, id, 24) == 0 && text[24] == '.');
+		free(id);
+	} else
+		FUZZ_ASSERT(id == NULL);
 	free(text);
 }
 

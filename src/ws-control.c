@@ -1,0 +1,249 @@
+/* The Unix control socket of sessionwrap-ws: one command line, one reply line. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "log.h"
+#include "wsctl.h"
+#include "ws.h"
+#include "xmalloc.h"
+
+static struct evconnlistener	*ws_control_listener;
+static char			*ws_control_path;
+static u_int			 ws_control_clients;
+
+static void	 ws_control_write(struct bufferevent *, void *);
+static void	 ws_control_event(struct bufferevent *, short, void *);
+
+/*
+ * Bind a Unix stream socket at path with the given mode, replacing a stale
+ * socket but never one that still answers (another instance). -1 and *cause.
+ */
+int
+ws_control_bind_unix(const char *path, mode_t mode, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			xasprintf(cause, "%s: exists and is not a socket", path);
+			return -1;
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
+		    sizeof sun) == 0) {
+			close(fd);
+			xasprintf(cause, "%s: in use by another process", path);
+			return -1;
+		}
+		if (fd != -1)
+			close(fd);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(~mode & 0777);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		xasprintf(cause, "%s: bind: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, mode) == -1)
+		log_warn("%s: chmod %s", __func__, path);
+	if (listen(fd, 128) == -1) {
+		xasprintf(cause, "%s: listen: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* Run one command; the reply line (without newline) into out. */
+static void
+ws_control_run(const char *line, size_t len, struct evbuffer *out)
+{
+	const struct config	*cfg = ws_server->cfg;
+	struct ws_command	 cmd;
+	const char		*cause, *reason;
+	char			*json;
+	u_int			 n;
+
+	if (ws_command_parse(line, len, cfg->ws_max_message, &cmd,
+	    &cause) != 0) {
+		evbuffer_add_printf(out, "ERR %s\n", cause);
+		ws_command_clear(&cmd);
+		return;
+	}
+	switch (cmd.type) {
+	case WS_CMD_CLOSE:
+		reason = cmd.text != NULL ? cmd.text : "session closed";
+		n = ws_registry_close(cmd.ws_id,
+		    cmd.code != 0 ? cmd.code : cfg->ws_close_code, reason);
+		ws_server->stats.closed_by_command += n;
+		log_info("%s: CLOSE: %u connection%s", __func__, n,
+		    n == 1 ? "" : "s");
+		evbuffer_add_printf(out, "OK %u\n", n);
+		break;
+	case WS_CMD_SEND:
+		n = ws_registry_send(cmd.ws_id, cmd.text, cmd.textlen);
+		evbuffer_add_printf(out, "OK %u\n", n);
+		break;
+	case WS_CMD_COUNT:
+		n = cmd.ws_id != NULL ? ws_registry_count(cmd.ws_id) :
+		    ws_server->nopen;
+		evbuffer_add_printf(out, "OK %u\n", n);
+		break;
+	case WS_CMD_STATS:
+		json = ws_server_stats_json();
+		evbuffer_add_printf(out, "OK %s\n", json);
+		free(json);
+		break;
+	case WS_CMD_PING:
+		evbuffer_add_printf(out, "OK pong\n");
+		break;
+	}
+	ws_command_clear(&cmd);
+}
+
+/* Free a control client. */
+static void
+ws_control_free(struct bufferevent *bev)
+{
+	bufferevent_free(bev);
+	ws_control_clients--;
+}
+
+/* Command lines from a client. */
+static void
+ws_control_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*out = bufferevent_get_output(bev);
+	char		*line;
+	size_t		 n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		ws_control_run(line, n, out);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > (size_t)ws_server->cfg->ws_max_message +
+	    256) {
+		evbuffer_add_printf(out, "ERR line too long\n");
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, ws_control_write,
+		    ws_control_event, bev);
+	}
+}
+
+/* Replies flushed after the client stopped sending: done. */
+static void
+ws_control_write(struct bufferevent *bev, void *arg)
+{
+	if (arg != NULL)
+		ws_control_free(bev);
+}
+
+/* EOF (after the last reply is flushed), error or idle timeout. */
+static void
+ws_control_event(struct bufferevent *bev, short what, void *arg)
+{
+	if ((what & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) != 0) {
+		/* Half-closed after its command: flush the reply first. */
+		bufferevent_setcb(bev, NULL, ws_control_write, NULL, bev);
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	ws_control_free(bev);
+}
+
+/* A new control client. */
+static void
+ws_control_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct bufferevent	*bev;
+	struct timeval		 tv = { WS_CONTROL_TIMEOUT, 0 };
+
+	if (ws_control_clients >= WS_CONTROL_MAX_CLIENTS) {
+		log_warnx("%s: too many control clients", __func__);
+		close(fd);
+		return;
+	}
+	bev = bufferevent_socket_new(ws_server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("%s: bufferevent_socket_new failed", __func__);
+	ws_control_clients++;
+	bufferevent_setcb(bev, ws_control_read, NULL, ws_control_event, NULL);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* Listen on the control socket (mode 0660). */
+int
+ws_control_open(const char *path, char **cause)
+{
+	int	 fd;
+
+	if ((fd = ws_control_bind_unix(path, 0660, cause)) == -1)
+		return -1;
+	ws_control_listener = evconnlistener_new(ws_server->base,
+	    ws_control_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (ws_control_listener == NULL) {
+		xasprintf(cause, "%s: evconnlistener_new failed", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	ws_control_path = xstrdup(path);
+	log_info("%s: control socket %s", __func__, path);
+	return 0;
+}
+
+/* Stop listening and remove the socket. */
+void
+ws_control_close(void)
+{
+	if (ws_control_listener == NULL)
+		return;
+	evconnlistener_free(ws_control_listener);
+	ws_control_listener = NULL;
+	unlink(ws_control_path);
+	free(ws_control_path);
+	ws_control_path = NULL;
+}

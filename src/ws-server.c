@@ -1,0 +1,562 @@
+/* sessionwrap-ws process state: start-up, listener, signals, reload, sessions. */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "buf.h"
+#include "config.h"
+#include "cookie.h"
+#include "crypto.h"
+#include "log.h"
+#include "session.h"
+#include "store.h"
+#include "ws.h"
+#include "xmalloc.h"
+
+#define WS_SHUTDOWN_GRACE	3	/* seconds for close handshakes at exit */
+
+struct ws_server		*ws_server;
+
+static struct ws_server		 ws_server_state;
+static int			 ws_server_argc;
+static char			**ws_server_argv;
+static char			*ws_server_unix_path;
+static struct event		*ws_server_signals[5];
+static struct event		*ws_server_exit_timer;
+static struct event		*ws_server_accept_timer;
+
+/* libevent's own messages into our log. */
+static void
+ws_server_libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	default:
+		log_warnx("libevent: %s", msg);
+		break;
+	}
+}
+
+/* libevent hit a broken invariant. */
+static void
+ws_server_libevent_fatal(int err)
+{
+	fatalx("libevent: fatal error %d", err);
+}
+
+/* Configuration, keys and store from argv; -1 and *cause, nothing kept. */
+static int
+ws_server_configure(struct config **cfgp, struct keyring **keysp,
+    struct store **storep, char **cause)
+{
+	struct config	*cfg;
+	struct keyring	*keys = NULL;
+	struct store	*st = NULL;
+	int		 help, version, first;
+
+	cfg = xcalloc(1, sizeof *cfg);
+	config_init(cfg);
+	first = config_from_args(cfg, ws_server_argc, ws_server_argv, &help,
+	    &version, cause);
+	if (first == -1)
+		goto fail;
+	if (first < ws_server_argc) {
+		xasprintf(cause, "unexpected argument %s", ws_server_argv[first]);
+		goto fail;
+	}
+	if (config_check(cfg, cause) == -1)
+		goto fail;
+	if (cfg->listen == NULL) {
+		*cause = xstrdup("no listen address (--listen unix:PATH or "
+		    "HOST:PORT)");
+		goto fail;
+	}
+	if (cfg->ws_handler != NULL) {
+		if (cfg->ws_handler[0] != '/') {
+			*cause = xstrdup("ws_handler must be an absolute path");
+			goto fail;
+		}
+		if (access(cfg->ws_handler, X_OK) == -1) {
+			xasprintf(cause, "ws_handler %s: %s", cfg->ws_handler,
+			    strerror(errno));
+			goto fail;
+		}
+		if (geteuid() == 0 && !cfg->allow_root) {
+			*cause = xstrdup("refusing to run ws_handler as root "
+			    "(set allow_root = on to insist)");
+			goto fail;
+		}
+	}
+	if (cfg->secret_file == NULL) {
+		*cause = xstrdup("secret_file is not set (generate one with: "
+		    "sessionwrap-ctl keygen > FILE)");
+		goto fail;
+	}
+	if ((keys = keyring_load(cfg->secret_file, cause)) == NULL)
+		goto fail;
+	if ((st = store_open(cfg, keys, cause)) == NULL)
+		goto fail;
+	*cfgp = cfg;
+	*keysp = keys;
+	*storep = st;
+	return 0;
+fail:
+	if (keys != NULL)
+		keyring_free(keys);
+	config_free(cfg);
+	free(cfg);
+	return -1;
+}
+
+/* Split HOST:PORT, [V6]:PORT or :PORT; -1 when malformed. */
+static int
+ws_server_split(const char *spec, char **host, char **port)
+{
+	const char	*colon;
+
+	if (spec[0] == '[') {
+		if ((colon = strstr(spec, "]:")) == NULL)
+			return -1;
+		*host = xstrndup(spec + 1, colon - spec - 1);
+		*port = xstrdup(colon + 2);
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			return -1;
+		*host = colon == spec ? NULL : xstrndup(spec, colon - spec);
+		*port = xstrdup(colon + 1);
+	}
+	if (**port == '\0') {
+		free(*host);
+		free(*port);
+		return -1;
+	}
+	return 0;
+}
+
+/* A listening TCP socket; -1 and *cause. */
+static int
+ws_server_bind_tcp(const char *spec, char **cause)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		*host = NULL, *port = NULL;
+	int		 fd = -1, one = 1, rc, err = 0;
+
+	if (ws_server_split(spec, &host, &port) == -1) {
+		xasprintf(cause, "listen = %s: not unix:PATH or HOST:PORT", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		xasprintf(cause, "listen = %s: %s", spec, gai_strerror(rc));
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			err = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 1024) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		xasprintf(cause, "listen = %s: %s", spec, strerror(err));
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return fd;
+}
+
+/* A connection for the WebSocket listener. */
+static void
+ws_server_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	ws_conn_accept(fd, sa, salen);
+}
+
+/* Accept again after running out of descriptors. */
+static void
+ws_server_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	if (ws_server->listener != NULL)
+		evconnlistener_enable(ws_server->listener);
+}
+
+/* accept(2) failed: out of descriptors pauses accepting for a second. */
+static void
+ws_server_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	errno = err;
+	log_warn("%s: accept", __func__);
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(l);
+		evtimer_add(ws_server_accept_timer, &tv);
+	}
+}
+
+/* Listen on cfg->listen; -1 and *cause. */
+static int
+ws_server_listen(const char *spec, char **cause)
+{
+	int	 fd;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		/* Anyone may connect: every upgrade is authenticated. */
+		if ((fd = ws_control_bind_unix(spec + 5, 0666, cause)) == -1)
+			return -1;
+		ws_server_unix_path = xstrdup(spec + 5);
+	} else if ((fd = ws_server_bind_tcp(spec, cause)) == -1)
+		return -1;
+	ws_server->listener = evconnlistener_new(ws_server->base,
+	    ws_server_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (ws_server->listener == NULL) {
+		xasprintf(cause, "%s: evconnlistener_new failed", spec);
+		close(fd);
+		return -1;
+	}
+	evconnlistener_set_error_cb(ws_server->listener, ws_server_accept_error);
+	return 0;
+}
+
+/* Stop accepting (shutdown). */
+static void
+ws_server_unlisten(void)
+{
+	if (ws_server->listener != NULL) {
+		evconnlistener_free(ws_server->listener);
+		ws_server->listener = NULL;
+	}
+	if (ws_server_unix_path != NULL) {
+		unlink(ws_server_unix_path);
+		free(ws_server_unix_path);
+		ws_server_unix_path = NULL;
+	}
+}
+
+/* Release the store connection, store, keys and config. */
+static void
+ws_server_release(struct config *cfg, struct keyring *keys, struct store *st,
+    void *conn)
+{
+	if (conn != NULL)
+		st->ops->conn_free(conn);
+	store_close(st);
+	keyring_free(keys);
+	config_free(cfg);
+	free(cfg);
+}
+
+/* SIGHUP: read the configuration, keys and store again; keep the old on error. */
+static void
+ws_server_reload(void)
+{
+	struct config	*cfg, *old = ws_server->cfg;
+	struct keyring	*keys;
+	struct store	*st;
+	char		*cause;
+
+	if (ws_server_configure(&cfg, &keys, &st, &cause) == -1) {
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    cause);
+		free(cause);
+		return;
+	}
+	if (strcmp(cfg->listen, old->listen) != 0)
+		log_warnx("reload: listen changed: restart to apply");
+	if ((cfg->ws_control == NULL) != (old->ws_control == NULL) ||
+	    (cfg->ws_control != NULL &&
+	    strcmp(cfg->ws_control, old->ws_control) != 0))
+		log_warnx("reload: ws_control changed: restart to apply");
+	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store,
+	    ws_server->store_conn);
+	ws_server->cfg = cfg;
+	ws_server->keys = keys;
+	ws_server->store = st;
+	ws_server->store_conn = NULL;
+	log_set_level(cfg->log_level);
+	log_info("reloaded %s", cfg->path != NULL ? cfg->path :
+	    "the command line");
+}
+
+/* Grace time over: drop whatever did not finish its close handshake. */
+static void
+ws_server_exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ws_conn_drop_all();
+	event_base_loopexit(ws_server->base, NULL);
+}
+
+/* SIGTERM/SIGINT: stop accepting, close 1001 to all, leave when done. */
+static void
+ws_server_shutdown(void)
+{
+	struct timeval	 tv = { WS_SHUTDOWN_GRACE, 0 };
+
+	if (ws_server->exiting) {
+		ws_server_exit_cb(-1, 0, NULL);
+		return;
+	}
+	ws_server->exiting = 1;
+	log_info("shutting down: closing %u connection%s", ws_server->nconns,
+	    ws_server->nconns == 1 ? "" : "s");
+	ws_server_unlisten();
+	ws_control_close();
+	ws_conn_close_all(1001, "server shutting down");
+	if (ws_server->nconns == 0)
+		event_base_loopexit(ws_server->base, NULL);
+	else
+		evtimer_add(ws_server_exit_timer, &tv);
+}
+
+/* Signal events. */
+static void
+ws_server_signal(evutil_socket_t sig, short what, void *arg)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		ws_server_shutdown();
+		break;
+	case SIGHUP:
+		ws_server_reload();
+		break;
+	case SIGCHLD:
+		ws_handler_reap();
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every second: pings and idle timeouts. */
+static void
+ws_server_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	ws_conn_sweep(time(NULL));
+}
+
+/* Configure, listen and install handlers; -1 and *cause. */
+int
+ws_server_start(int argc, char **argv, char **cause)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	struct timeval	 tv = { 1, 0 };
+	size_t		 i;
+
+	ws_server = &ws_server_state;
+	TAILQ_INIT(&ws_server->conns);
+	ws_server->started = time(NULL);
+	ws_server_argc = argc;
+	ws_server_argv = argv;
+	if (ws_server_configure(&ws_server->cfg, &ws_server->keys,
+	    &ws_server->store, cause) == -1)
+		return -1;
+	if (ws_server->cfg->syslog)
+		log_init(argv[0], 1);
+	log_set_level(ws_server->cfg->log_level);
+
+	event_set_log_callback(ws_server_libevent_log);
+	event_set_fatal_callback(ws_server_libevent_fatal);
+	if ((ws_server->base = event_base_new()) == NULL) {
+		*cause = xstrdup("event_base_new failed");
+		return -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		ws_server_signals[i] = evsignal_new(ws_server->base, sigs[i],
+		    ws_server_signal, NULL);
+		if (ws_server_signals[i] == NULL ||
+		    evsignal_add(ws_server_signals[i], NULL) != 0)
+			fatalx("%s: evsignal_new failed", __func__);
+	}
+	ws_server_exit_timer = evtimer_new(ws_server->base, ws_server_exit_cb,
+	    NULL);
+	ws_server_accept_timer = evtimer_new(ws_server->base,
+	    ws_server_accept_resume, NULL);
+	ws_server->sweep = event_new(ws_server->base, -1, EV_PERSIST,
+	    ws_server_sweep, NULL);
+	if (ws_server_exit_timer == NULL || ws_server_accept_timer == NULL ||
+	    ws_server->sweep == NULL)
+		fatalx("%s: event_new failed", __func__);
+	evtimer_add(ws_server->sweep, &tv);
+	ws_registry_init();
+
+	/* A store that is down now may come back: connect lazily then. */
+	ws_server->store_conn = ws_server->store->ops->conn_new(ws_server->store,
+	    cause);
+	if (ws_server->store_conn == NULL) {
+		log_warnx("store not reachable yet: %s", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
+	if (ws_server_listen(ws_server->cfg->listen, cause) == -1)
+		return -1;
+	if (ws_server->cfg->ws_control != NULL &&
+	    ws_control_open(ws_server->cfg->ws_control, cause) == -1) {
+		ws_server_unlisten();
+		return -1;
+	}
+	if (ws_server->cfg->ws_control == NULL)
+		log_warnx("no ws_control socket: sockets cannot be closed on "
+		    "logout");
+	log_info("listening on %s, store %s%s%s", ws_server->cfg->listen,
+	    ws_server->store->ops->name,
+	    ws_server->cfg->ws_handler != NULL ? ", handler " : ", push-only",
+	    ws_server->cfg->ws_handler != NULL ? ws_server->cfg->ws_handler : "");
+	return 0;
+}
+
+/* Run until shut down; then release everything. */
+int
+ws_server_loop(void)
+{
+	size_t	 i;
+
+	event_base_dispatch(ws_server->base);
+	ws_server_unlisten();
+	ws_control_close();
+	ws_conn_drop_all();
+	ws_handler_kill_all();
+	ws_registry_free();
+	for (i = 0; i < sizeof ws_server_signals / sizeof ws_server_signals[0];
+	    i++) {
+		if (ws_server_signals[i] != NULL)
+			event_free(ws_server_signals[i]);
+	}
+	event_free(ws_server_exit_timer);
+	event_free(ws_server_accept_timer);
+	event_free(ws_server->sweep);
+	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store,
+	    ws_server->store_conn);
+	event_base_free(ws_server->base);
+	log_info("stopped");
+	return 0;
+}
+
+/*
+ * Load the session a Cookie header names. Blocking store I/O happens here
+ * and only here, so it can move to a thread pool later.
+ */
+int
+ws_server_load_session(const char *header, struct session **sp, char **cause)
+{
+	struct store		*st = ws_server->store;
+	enum store_result	 r;
+	char			*value = NULL, *why = NULL;
+
+	*sp = NULL;
+	switch (cookie_find(header, ws_server->cfg->cookie_name, &value, NULL)) {
+	case COOKIE_FOUND:
+		break;
+	case COOKIE_ABSENT:
+		*cause = xstrdup("no session cookie");
+		return 401;
+	case COOKIE_DUPLICATE:
+		*cause = xstrdup("session cookie sent twice");
+		return 401;
+	default:
+		free(value);
+		*cause = xstrdup("malformed session cookie");
+		return 401;
+	}
+	if (ws_server->store_conn == NULL &&
+	    (ws_server->store_conn = st->ops->conn_new(st, &why)) == NULL) {
+		xasprintf(cause, "store: %s", why != NULL ? why : "unreachable");
+		free(why);
+		crypto_wipe(value, strlen(value));
+		free(value);
+		return 503;
+	}
+	r = st->ops->load(st, ws_server->store_conn, value, time(NULL), sp, &why);
+	crypto_wipe(value, strlen(value));
+	free(value);
+	switch (r) {
+	case STORE_OK:
+		free(why);
+		return 0;
+	case STORE_NOTFOUND:
+		free(why);
+		*cause = xstrdup("no valid session for the cookie");
+		return 401;
+	default:
+		xasprintf(cause, "store: %s", why != NULL ? why :
+		    store_result_str(r));
+		free(why);
+		/* Reconnect on the next upgrade. */
+		st->ops->conn_free(ws_server->store_conn);
+		ws_server->store_conn = NULL;
+		return 503;
+	}
+}
+
+/* SESSION_ID of a session: a keyed hash, never the cookie or the id. */
+char *
+ws_server_public_id(const struct session *s)
+{
+	return store_public_id(ws_server->keys, s->id);
+}
+
+/* The STATS reply: one line of JSON. */
+char *
+ws_server_stats_json(void)
+{
+	struct ws_stats	*st = &ws_server->stats;
+	struct buf	 b;
+
+	buf_init(&b);
+	buf_printf(&b, "{\"pid\":%ld,\"uptime\":%lld,\"connections\":%u,"
+	    "\"open\":%u,\"sessions\":%u,\"handlers\":%u,"
+	    "\"closed_remembered\":%u,\"accepted\":%llu,\"upgraded\":%llu,"
+	    "\"refused\":%llu,\"closed_by_command\":%llu,"
+	    "\"messages_in\":%llu,\"messages_out\":%llu,"
+	    "\"max_connections\":%ld,\"max_per_session\":%ld}",
+	    (long)getpid(), (long long)(time(NULL) - ws_server->started),
+	    ws_server->nconns, ws_server->nopen, ws_registry_sessions(),
+	    ws_handler_count(), ws_registry_remembered(),
+	    (unsigned long long)st->accepted, (unsigned long long)st->upgraded,
+	    (unsigned long long)st->refused,
+	    (unsigned long long)st->closed_by_command,
+	    (unsigned long long)st->messages_in,
+	    (unsigned long long)st->messages_out,
+	    ws_server->cfg->ws_max_connections,
+	    ws_server->cfg->ws_max_per_session);
+	return buf_steal(&b);
+}
