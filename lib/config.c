@@ -83,7 +83,7 @@ static const struct config_key config_keys[] = {
 	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
 	  "run this one program for every request" },
 	{ "handler_timeout", CONFIG_NUMBER, C(handler_timeout), 1, DAY, "60",
-	  "seconds before a script is killed (504)" },
+	  "seconds to the headers, then of silence, before a script is killed" },
 	{ "max_header_size", CONFIG_NUMBER, C(max_header_size), 1024,
 	  16 * 1024 * 1024, "65536", "bytes of script response headers" },
 	{ "max_session_size", CONFIG_NUMBER, C(max_session_size), 256,

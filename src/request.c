@@ -45,7 +45,12 @@ struct req {
 	const struct rio	*io;
 	char			**envp;
 	time_t			 now;
-	long long		 deadline;	/* monotonic ms */
+	/*
+	 * Monotonic ms. Until the headers are in, handler_timeout counts from
+	 * the start; after that it is an idle limit renewed by every chunk of
+	 * output, so long downloads and streams are not cut.
+	 */
+	long long		 deadline;
 
 	char			*script;	/* resolved script path */
 	char			*cookie;	/* our cookie as sent, or NULL */
@@ -679,6 +684,7 @@ req_stdout(struct req *r, struct child *c, struct buf *hdr)
 		return 0;
 	}
 	if (r->state == REQ_BODY) {
+		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
 		if (r->io->write(r->io->ctx, buf, n) == -1) {
 			r->state = REQ_FAILED;
 			return -1;
@@ -783,8 +789,9 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		}
 		now = spawn_now_ms();
 		if (now >= r->deadline) {
-			log_warnx("script %s: no response within %lds; killed",
-			    req_name(r), r->cfg->handler_timeout);
+			log_warnx("script %s: %s %lds; killed", req_name(r),
+			    r->state == REQ_HEADERS ? "no response headers within" :
+			    "no output for", r->cfg->handler_timeout);
 			spawn_kill(&c);
 			req_fail(r, 504, "Gateway Timeout");
 			goto done;

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "fuzz.h"
-#include "ws.h"
+#include "../../src/ws.h"
 #include "wsctl.h"
 
 /* Small enough that fuzzed SEND texts reach the limit. */

@@ -9,7 +9,7 @@
 
 #include "cookie.h"
 #include "fuzz.h"
-#include "ws.h"
+#include "../../src/ws.h"
 
 /* Initialise once. */
 int

@@ -49,54 +49,54 @@ noinst_PROGRAMS = $(FUZZ_PROGS)
 
 # Instrumented objects first; whatever they leave undefined (a server-side
 # store backend) comes from the regular libraries.
-FUZZ_LDADD = tests/fuzz/libswfuzz.a $(COMMON_LDADD)
-FUZZ_ALL_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-FUZZ_ALL_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+FUZZ_LINKLIBS = tests/fuzz/libswfuzz.a $(COMMON_LDADD)
+FUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+FUZZ_COMPILE = $(AM_CFLAGS) $(FUZZ_CFLAGS)
 
 tests_fuzz_fuzz_cgi_headers_SOURCES = tests/fuzz/fuzz_cgi_headers.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_cgi_headers_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_cgi_headers_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_cgi_headers_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_cgi_headers_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_cgi_headers_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_cgi_headers_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_config_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_config_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_cookie_header_SOURCES = tests/fuzz/fuzz_cookie_header.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_cookie_header_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_cookie_header_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_cookie_header_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_cookie_header_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_cookie_header_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_cookie_header_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_merge_patch_SOURCES = tests/fuzz/fuzz_merge_patch.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_merge_patch_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_merge_patch_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_merge_patch_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_merge_patch_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_session_deserialize_SOURCES = tests/fuzz/fuzz_session_deserialize.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_session_deserialize_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_session_deserialize_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_session_deserialize_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_session_deserialize_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_session_deserialize_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_session_deserialize_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_utf8_SOURCES = tests/fuzz/fuzz_utf8.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_utf8_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_utf8_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_utf8_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_utf8_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_utf8_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_utf8_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_ws_control_SOURCES = tests/fuzz/fuzz_ws_control.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_ws_control_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_ws_control_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_ws_control_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ws_control_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_ws_control_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_ws_control_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_ws_handshake_SOURCES = tests/fuzz/fuzz_ws_handshake.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_ws_handshake_CFLAGS = $(FUZZ_ALL_CFLAGS)
-tests_fuzz_fuzz_ws_handshake_LDFLAGS = $(FUZZ_ALL_LDFLAGS)
-tests_fuzz_fuzz_ws_handshake_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ws_handshake_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_ws_handshake_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_ws_handshake_LDADD = $(FUZZ_LINKLIBS)
 
 # Each target for FUZZ_SECONDS over its seed corpus (read-only; new inputs go
 # to tests/fuzz/work/ in the build tree); fails on any crash, leak or timeout.
