@@ -87,7 +87,8 @@ req /cgi-bin/bench.sh
 expect_status 200 "fcgiwrap warm-up"
 rps_fcgiwrap=$(run_wrk fcgiwrap)
 stop_lighttpd
-kill -TERM "$FCGIWRAP_PID" 2>/dev/null
+# fcgiwrap -c forks workers that outlive their parent: end its process group.
+kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
 
 # 2. sessionwrap, with a valid session cookie on every request.
 SW_SOCK=$T/sw.sock

@@ -1,7 +1,7 @@
 -- sessionwrap: PostgreSQL session store schema.
 -- sessionwrap creates it on first use; run this (or sessionwrap-ctl init-db)
 -- when the database role sessionwrap uses may not create tables.
--- Keep in sync with pg_schema in lib/store_pg.c (tests/test_store_pg compares).
+-- Keep in sync with pg_schema in lib/store_pg.c (tests/integration/stores.sh compares).
 
 CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
 	key		text PRIMARY KEY,		-- keyed hash of the session id

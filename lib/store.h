@@ -71,6 +71,14 @@ struct store_ops {
 	/* Optional (ctl): load by the public SESSION_ID or secret id. */
 	enum store_result (*show)(struct store *, void *, const char *,
 			    struct session **, char **);
+	/* Optional (ctl init-db): create the schema now. */
+	enum store_result (*init)(struct store *, void *, char **);
+	/*
+	 * Optional (ctl stats): "name value" lines about the store at `now`
+	 * in *out (caller frees).
+	 */
+	enum store_result (*stats)(struct store *, void *, time_t, char **,
+			    char **);
 };
 
 struct store {

@@ -20,8 +20,9 @@
 
 #define MC_DEFAULT_PREFIX	"sw:"
 #define MC_DEFAULT_TIMEOUT	300	/* ms: connect, poll, send, receive */
-#define MC_RETRY_TIMEOUT	2	/* s before a failed server is tried again */
-#define MC_FAILURE_LIMIT	2	/* failures before a server is ejected */
+#define MC_RETRY_TIMEOUT	1	/* s before a failed server is tried again */
+#define MC_FAILURE_LIMIT	1	/* failures before it leaves the ketama ring */
+#define MC_DEAD_TIMEOUT		2	/* s out of the ring before a retry (0: forever!) */
 #define MC_RELATIVE_MAX		2592000	/* 30 days: beyond, exptime is absolute */
 #define MC_INDEX_MAX		256	/* store keys kept per user index */
 #define MC_CAS_RETRIES		16	/* read-modify-write attempts */
@@ -200,6 +201,9 @@ mc_behaviours(memcached_st *mc, long timeout, char **cause)
 	if (rc == MEMCACHED_SUCCESS)
 		rc = memcached_behavior_set(mc,
 		    MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, MC_FAILURE_LIMIT);
+	if (rc == MEMCACHED_SUCCESS)
+		rc = memcached_behavior_set(mc,
+		    MEMCACHED_BEHAVIOR_DEAD_TIMEOUT, MC_DEAD_TIMEOUT);
 	if (rc == MEMCACHED_SUCCESS)
 		return 0;
 fail:
@@ -1020,6 +1024,52 @@ mc_show(struct store *st, void *conn, const char *what, struct session **out,
 	return STORE_OK;
 }
 
+/* Per-server item counts and hit rates (sessionwrap-ctl stats). */
+static enum store_result
+mc_stats(struct store *st, void *conn, time_t now, char **out, char **cause)
+{
+	static const char *const names[] = {
+		"curr_items", "bytes", "get_hits", "get_misses", "evictions",
+		"uptime"
+	};
+	struct mc_conn	*mcc = conn;
+	memcached_stat_st *stats;
+	memcached_return_t rc, vrc;
+	const memcached_instance_st *server;
+	uint32_t	 i, n;
+	size_t		 j;
+	char		*text, *line, *v;
+
+	*out = NULL;
+	stats = memcached_stat(mcc->mc, NULL, &rc);
+	if (stats == NULL)
+		return mc_error(mcc, rc, "stats", cause);
+	text = xstrdup("");
+	n = memcached_server_count(mcc->mc);
+	for (i = 0; i < n; i++) {
+		server = memcached_server_instance_by_position(mcc->mc, i);
+		for (j = 0; j < sizeof names / sizeof names[0]; j++) {
+			v = memcached_stat_get_value(mcc->mc, &stats[i],
+			    names[j], &vrc);
+			xasprintf(&line, "%s%s:%u %s %s\n", text,
+			    memcached_server_name(server),
+			    (unsigned)memcached_server_port(server), names[j],
+			    v != NULL ? v : "-");
+			free(v);
+			free(text);
+			text = line;
+		}
+	}
+	memcached_stat_free(NULL, stats);
+	*out = text;
+	if (rc != MEMCACHED_SUCCESS) {
+		xasprintf(cause, "memcached stats: %s",
+		    memcached_strerror(mcc->mc, rc));
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
 const struct store_ops store_memcached_ops = {
 	.name = "memcached",
 	.match = mc_match,
@@ -1036,4 +1086,5 @@ const struct store_ops store_memcached_ops = {
 	.gc = mc_gc,
 	.revoke_user = mc_revoke_user,
 	.show = mc_show,
+	.stats = mc_stats,
 };

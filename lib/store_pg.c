@@ -131,7 +131,8 @@ static const struct {
 	    "SELECT count(*) FILTER (WHERE expires_at > to_timestamp($1)), "
 	    "count(*) FILTER (WHERE expires_at <= to_timestamp($1)), "
 	    "count(DISTINCT username) FILTER (WHERE expires_at > "
-	    "to_timestamp($1)) FROM " PG_TABLE },
+	    "to_timestamp($1)), pg_total_relation_size('" PG_TABLE "') "
+	    "FROM " PG_TABLE },
 	[PG_REKEY] = { "sw_rekey",
 	    "UPDATE " PG_TABLE " SET key = $2, public_id = $3 WHERE key = $1 "
 	    "AND expires_at > to_timestamp($4) RETURNING " PG_COLUMNS },
@@ -167,10 +168,11 @@ pg_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* A libpq message without its trailing newline; caller frees. */
+/* A libpq message on one line (libpq adds newlines and hints); caller frees. */
 static char *
 pg_message(const char *msg)
 {
+	char	*out, *p;
 	size_t	 len;
 
 	if (msg == NULL || *msg == '\0')
@@ -178,7 +180,12 @@ pg_message(const char *msg)
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		len--;
-	return xstrndup(msg, len);
+	out = xstrndup(msg, len);
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	}
+	return out;
 }
 
 /* Route server notices and warnings into our log. */
@@ -376,29 +383,32 @@ pg_connect(struct pg_conn *pc, char **cause)
 	return 0;
 
 fail:
-	if (pc->fails == 0)
-		log_warnx("%s: PostgreSQL: %s", __func__, err);
 	pg_conn_broken(pc, err);
 	xasprintf(cause, "PostgreSQL unavailable: %s", err);
 	free(err);
 	return -1;
 }
 
-/* A connection for one worker thread; it connects now or on first use. */
+static void	pg_conn_free(void *);
+
+/*
+ * A connection for one worker thread, made now (NULL and *cause when the
+ * server cannot be reached: the caller retries later). Once made, it is
+ * re-made by itself with back-off whenever it drops.
+ */
 static void *
 pg_conn_new(struct store *st, char **cause)
 {
 	struct pg_conn	*pc;
-	char		*err = NULL;
 
 	pc = xcalloc(1, sizeof *pc);
 	pc->ps = st->priv;
 	pc->lock_timeout = -1;
 	crypto_random(&pc->saves, sizeof pc->saves);
 	pc->saves %= PG_PURGE_EVERY;
-	if (pg_connect(pc, &err) != 0) {
-		/* Not fatal: the next call retries after the back-off. */
-		free(err);
+	if (pg_connect(pc, cause) != 0) {
+		pg_conn_free(pc);
+		return NULL;
 	}
 	return pc;
 }
@@ -430,8 +440,12 @@ pg_ensure(struct pg_conn *pc, int *fresh, char **cause)
 		xasprintf(cause, "PostgreSQL unavailable: %s", pc->last_error);
 		return STORE_ERROR;
 	}
-	if (pg_connect(pc, cause) != 0)
+	if (pg_connect(pc, cause) != 0) {
+		if (pc->fails == 1)
+			log_warnx("%s: %s; reconnecting with back-off",
+			    __func__, *cause);
 		return STORE_ERROR;
+	}
 	*fresh = 1;
 	return STORE_OK;
 }
@@ -912,6 +926,36 @@ pg_show(struct store *st, void *conn, const char *what, struct session **out,
 	return *out == NULL ? STORE_ERROR : STORE_OK;
 }
 
+/* Connect, which creates the table (sessionwrap-ctl init-db). */
+static enum store_result
+pg_init(struct store *st, void *conn, char **cause)
+{
+	int	 fresh;
+
+	return pg_ensure(conn, &fresh, cause);
+}
+
+/* Session counts and table size (sessionwrap-ctl stats). */
+static enum store_result
+pg_stats(struct store *st, void *conn, time_t now, char **out, char **cause)
+{
+	PGresult	*res;
+	enum store_result rv;
+	const char	*params[1];
+	char		 nowbuf[32];
+
+	*out = NULL;
+	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+	params[0] = nowbuf;
+	if ((res = pg_run(conn, PG_COUNT, 1, params, &rv, cause)) == NULL)
+		return rv;
+	xasprintf(out, "sessions %s\nexpired %s\nusers %s\ntable_bytes %s\n",
+	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+	    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	PQclear(res);
+	return STORE_OK;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.match = pg_match,
@@ -928,4 +972,6 @@ const struct store_ops store_pg_ops = {
 	.gc = pg_gc,
 	.revoke_user = pg_revoke_user,
 	.show = pg_show,
+	.init = pg_init,
+	.stats = pg_stats,
 };

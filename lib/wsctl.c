@@ -146,7 +146,7 @@ wsctl_command(const char *path, const char *line, char **reply,
 		}
 	}
 	for (;;) {
-		if ((nl = memchr(in.data, '\n', in.len)) != NULL)
+		if (in.len != 0 && (nl = memchr(in.data, '\n', in.len)) != NULL)
 			break;
 		if (in.len > WSCTL_MAX_REPLY) {
 			xasprintf(cause, "%s: reply too long", path);

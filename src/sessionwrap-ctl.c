@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
+#include "session.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -24,6 +26,11 @@ struct ctl_cmd {
 static int	ctl_keygen(struct config *, int, char **);
 static int	ctl_check_config(struct config *, int, char **);
 static int	ctl_get(struct config *, int, char **);
+static int	ctl_init_db(struct config *, int, char **);
+static int	ctl_gc(struct config *, int, char **);
+static int	ctl_show(struct config *, int, char **);
+static int	ctl_revoke(struct config *, int, char **);
+static int	ctl_stats(struct config *, int, char **);
 
 /* Every command, in the order --help lists them. */
 static const struct ctl_cmd ctl_cmds[] = {
@@ -33,6 +40,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_check_config },
 	{ "get", "KEY", "print top-level KEY of $SESSION (for shell scripts)",
 	  0, ctl_get },
+	{ "init-db", "", "create the PostgreSQL table (contrib/schema.sql)", 1,
+	  ctl_init_db },
+	{ "gc", "", "delete expired sessions", 1, ctl_gc },
+	{ "show", "ID", "print a session (cookie value, id or SESSION_ID)", 1,
+	  ctl_show },
+	{ "revoke", "--user NAME", "delete every session of a user", 1,
+	  ctl_revoke },
+	{ "stats", "", "print store statistics", 1, ctl_stats },
 };
 
 #define NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -141,6 +156,213 @@ ctl_get(struct config *cfg, int argc, char **argv)
 	}
 	json_decref(root);
 	return 0;
+}
+
+/* A server-side store and one connection to it, for the commands below. */
+struct ctl_store {
+	struct keyring	*keys;
+	struct store	*store;
+	void		*conn;
+};
+
+/* Open the configured store; -1 after printing why. */
+static int
+ctl_store_open(struct config *cfg, struct ctl_store *cs)
+{
+	char	*cause;
+
+	memset(cs, 0, sizeof *cs);
+	if (cfg->secret_file == NULL) {
+		fprintf(stderr, "sessionwrap-ctl: secret_file is not set\n");
+		return -1;
+	}
+	if ((cs->keys = keyring_load(cfg->secret_file, &cause)) == NULL)
+		goto fail;
+	if ((cs->store = store_open(cfg, cs->keys, &cause)) == NULL)
+		goto fail;
+	if (cs->store->ops->client_side) {
+		fprintf(stderr, "sessionwrap-ctl: store %s keeps sessions in "
+		    "the browser: nothing to administer here\n",
+		    cs->store->ops->name);
+		goto close;
+	}
+	if ((cs->conn = cs->store->ops->conn_new(cs->store, &cause)) == NULL)
+		goto fail;
+	return 0;
+
+fail:
+	fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
+	free(cause);
+close:
+	store_close(cs->store);
+	keyring_free(cs->keys);
+	cs->store = NULL;
+	cs->keys = NULL;
+	return -1;
+}
+
+/* Close what ctl_store_open opened. */
+static void
+ctl_store_close(struct ctl_store *cs)
+{
+	if (cs->conn != NULL)
+		cs->store->ops->conn_free(cs->conn);
+	store_close(cs->store);
+	keyring_free(cs->keys);
+}
+
+/* Report a store failure; the exit status. */
+static int
+ctl_store_fail(const char *what, enum store_result res, char *cause)
+{
+	fprintf(stderr, "sessionwrap-ctl: %s: %s\n", what,
+	    cause != NULL ? cause : store_result_str(res));
+	free(cause);
+	return 1;
+}
+
+/* init-db: create the table now (sessionwrap also does on first use). */
+static int
+ctl_init_db(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	enum store_result res;
+	char		*cause = NULL;
+	int		 rc = 0;
+
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (cs.store->ops->init == NULL)
+		printf("store %s needs no initialisation\n",
+		    cs.store->ops->name);
+	else if ((res = cs.store->ops->init(cs.store, cs.conn, &cause)) !=
+	    STORE_OK)
+		rc = ctl_store_fail("init-db", res, cause);
+	else
+		printf("store %s ready\n", cs.store->ops->name);
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* gc: delete expired sessions. */
+static int
+ctl_gc(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	enum store_result res;
+	char		*cause = NULL;
+	long		 n = 0;
+	int		 rc = 0;
+
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (cs.store->ops->gc == NULL)
+		printf("store %s expires sessions itself\n",
+		    cs.store->ops->name);
+	else if ((res = cs.store->ops->gc(cs.store, cs.conn, time(NULL), &n,
+	    &cause)) != STORE_OK)
+		rc = ctl_store_fail("gc", res, cause);
+	else
+		printf("%ld expired session%s deleted\n", n, n == 1 ? "" : "s");
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* show ID: one session as JSON; exit 1 when there is none. */
+static int
+ctl_show(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	struct session	*s = NULL;
+	enum store_result res;
+	json_t		*o;
+	char		*cause = NULL, *text;
+	int		 rc = 0;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: sessionwrap-ctl show ID\n");
+		return 2;
+	}
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (cs.store->ops->show == NULL)
+		rc = ctl_store_fail("show", STORE_ERROR,
+		    xstrdup("not supported by this store"));
+	else if ((res = cs.store->ops->show(cs.store, cs.conn, argv[0], &s,
+	    &cause)) == STORE_NOTFOUND) {
+		fprintf(stderr, "sessionwrap-ctl: no such live session\n");
+		free(cause);
+		rc = 1;
+	} else if (res != STORE_OK)
+		rc = ctl_store_fail("show", res, cause);
+	else {
+		o = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:I, s:O}",
+		    "user", s->user, "ws_id", s->ws_id,
+		    "created", (json_int_t)s->created,
+		    "access", (json_int_t)s->access,
+		    "expires", (json_int_t)session_expires(s, cfg),
+		    "max_age", (json_int_t)s->max_age,
+		    "data", s->data);
+		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+		json_decref(o);
+		session_free(s);
+	}
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* revoke --user NAME: delete every session of a user. */
+static int
+ctl_revoke(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	enum store_result res;
+	char		*cause = NULL;
+	long		 n = 0;
+	int		 rc = 0;
+
+	if (argc != 2 || strcmp(argv[0], "--user") != 0 || *argv[1] == '\0') {
+		fprintf(stderr, "usage: sessionwrap-ctl revoke --user NAME\n");
+		return 2;
+	}
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (cs.store->ops->revoke_user == NULL)
+		rc = ctl_store_fail("revoke", STORE_ERROR,
+		    xstrdup("not supported by this store"));
+	else if ((res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
+	    &n, &cause)) != STORE_OK)
+		rc = ctl_store_fail("revoke", res, cause);
+	else
+		printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* stats: what the store says about itself. */
+static int
+ctl_stats(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	enum store_result res = STORE_OK;
+	char		*cause = NULL, *out = NULL;
+	int		 rc = 0;
+
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	printf("store %s\n", cs.store->ops->name);
+	if (cs.store->ops->stats != NULL)
+		res = cs.store->ops->stats(cs.store, cs.conn, time(NULL), &out,
+		    &cause);
+	if (out != NULL)
+		fputs(out, stdout);
+	if (res != STORE_OK)
+		rc = ctl_store_fail("stats", res, cause);
+	free(out);
+	ctl_store_close(&cs);
+	return rc;
 }
 
 /* Entry point. */

@@ -39,6 +39,15 @@ static void	 ws_conn_write_cb(struct bufferevent *, void *);
 static void	 ws_conn_event_cb(struct bufferevent *, short, void *);
 static void	 ws_conn_timer_cb(evutil_socket_t, short, void *);
 static void	 ws_conn_check(struct ws_conn *);
+static ssize_t	 ws_conn_wslay_recv(wslay_event_context_ptr, uint8_t *, size_t,
+		     int, void *);
+static ssize_t	 ws_conn_wslay_send(wslay_event_context_ptr, const uint8_t *,
+		     size_t, int, void *);
+static void	 ws_conn_wslay_msg(wslay_event_context_ptr,
+		     const struct wslay_event_on_msg_recv_arg *, void *);
+static void	 ws_conn_wslay_frame(wslay_event_context_ptr,
+		     const struct wslay_event_on_frame_recv_start_arg *, void *);
+static const struct wslay_event_callbacks ws_conn_callbacks;
 
 /* (Re)arm the connection's one timer. */
 static void
@@ -82,6 +91,21 @@ ws_conn_abort(struct ws_conn *c)
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	c->state = WS_CONN_DEAD;
 	ws_conn_timer(c, 0);
+}
+
+/* Leave the registry and the handler: only the close handshake is left. */
+static void
+ws_conn_enter_closing(struct ws_conn *c)
+{
+	if (c->state == WS_CONN_CLOSING)
+		return;
+	c->state = WS_CONN_CLOSING;
+	ws_registry_remove(c);
+	if (c->handler != NULL) {
+		ws_handler_detach(c->handler);
+		c->handler = NULL;
+	}
+	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
 }
 
 /* Everything is sent: half-close and drain what the peer still sends, briefly. */
@@ -200,6 +224,91 @@ ws_conn_forwarded(struct ws_conn *c, const struct ws_request *req)
 	c->port[0] = '\0';
 }
 
+/*
+ * Follow frame boundaries in the bytes handed to wslay, without decoding:
+ * between complete frames wslay holds no partial input, so its context can
+ * be dropped while the connection idles (it is 8 KB of buffers).
+ */
+static void
+ws_conn_scan(struct ws_conn *c, const uint8_t *p, size_t n)
+{
+	size_t	 need, k, i;
+	uint8_t	 len7;
+
+	while (n > 0) {
+		if (c->skip > 0) {
+			k = c->skip < n ? (size_t)c->skip : n;
+			c->skip -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		c->hdr[c->hlen++] = *p++;
+		n--;
+		if (c->hlen < 2)
+			continue;
+		len7 = c->hdr[1] & 0x7f;
+		need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) +
+		    ((c->hdr[1] & 0x80) ? 4 : 0);
+		if (c->hlen < need)
+			continue;
+		if (len7 < 126)
+			c->skip = len7;
+		else {
+			c->skip = 0;
+			for (i = 2; i < (len7 == 126 ? 4u : 10u); i++)
+				c->skip = (c->skip << 8) | c->hdr[i];
+		}
+		c->hlen = 0;
+	}
+}
+
+/* A fragmented message starts or ends: the context must stay meanwhile. */
+static void
+ws_conn_wslay_frame(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *data)
+{
+	struct ws_conn	*c = data;
+
+	if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
+		c->in_message = !arg->fin;
+	else if (arg->opcode == WSLAY_CONTINUATION_FRAME && arg->fin)
+		c->in_message = 0;
+}
+
+/* The connection's wslay context, made when needed. */
+static wslay_event_context_ptr
+ws_conn_wslay(struct ws_conn *c)
+{
+	wslay_event_context_ptr	 ctx;
+
+	if (c->wslay != NULL)
+		return c->wslay;
+	if (wslay_event_context_server_init(&ctx, &ws_conn_callbacks, c) != 0)
+		fatalx("%s: wslay_event_context_server_init failed", __func__);
+	wslay_event_config_set_max_recv_msg_length(ctx,
+	    ws_server->cfg->ws_max_message);
+	c->wslay = ctx;
+	return ctx;
+}
+
+/* Drop an idle connection's context: nothing partial in, nothing queued out. */
+static void
+ws_conn_wslay_idle(struct ws_conn *c)
+{
+	wslay_event_context_ptr	 ctx = c->wslay;
+
+	if (ctx == NULL || c->state != WS_CONN_OPEN || c->skip != 0 ||
+	    c->hlen != 0 || c->in_message || wslay_event_want_write(ctx) ||
+	    !wslay_event_get_read_enabled(ctx) ||
+	    wslay_event_get_close_sent(ctx) ||
+	    wslay_event_get_close_received(ctx) ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
+		return;
+	wslay_event_context_free(ctx);
+	c->wslay = NULL;
+}
+
 /* wslay wants bytes: take them from the bufferevent's input. */
 static ssize_t
 ws_conn_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
@@ -213,6 +322,7 @@ ws_conn_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	ws_conn_scan(c, buf, n);
 	return n;
 }
 
@@ -269,6 +379,7 @@ ws_conn_wslay_msg(wslay_event_context_ptr ctx,
 static const struct wslay_event_callbacks ws_conn_callbacks = {
 	.recv_callback = ws_conn_wslay_recv,
 	.send_callback = ws_conn_wslay_send,
+	.on_frame_recv_start_callback = ws_conn_wslay_frame,
 	.on_msg_recv_callback = ws_conn_wslay_msg,
 };
 
@@ -322,12 +433,6 @@ ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
 			goto fail;
 		}
 	}
-	if (wslay_event_context_server_init((wslay_event_context_ptr *)&c->wslay,
-	    &ws_conn_callbacks, c) != 0)
-		fatalx("%s: wslay_event_context_server_init failed", __func__);
-	wslay_event_config_set_max_recv_msg_length(c->wslay,
-	    cfg->ws_max_message);
-
 	ws_handshake_accept(req->key, accept);
 	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\n"
@@ -396,10 +501,17 @@ ws_conn_frames(struct ws_conn *c)
 	int	 r;
 
 	c->last_recv = time(NULL);
-	if ((r = wslay_event_recv(c->wslay)) != 0) {
+	if ((r = wslay_event_recv(ws_conn_wslay(c))) != 0) {
+		/* A frame-level protocol error: wslay queued a close; send it. */
 		log_debug("%s: conn %llu: wslay_event_recv: %d", __func__,
 		    (unsigned long long)c->serial, r);
-		ws_conn_abort(c);
+		ws_conn_check(c);
+		if (c->state == WS_CONN_OPEN || c->state == WS_CONN_CLOSING) {
+			ws_conn_enter_closing(c);
+			c->finishing = 1;
+			if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+				ws_conn_linger(c);
+		}
 		return;
 	}
 	if (c->handler != NULL && ws_handler_pending(c->handler) >
@@ -417,7 +529,8 @@ ws_conn_check(struct ws_conn *c)
 {
 	wslay_event_context_ptr	 ctx = c->wslay;
 
-	if (c->state != WS_CONN_OPEN && c->state != WS_CONN_CLOSING)
+	if ((c->state != WS_CONN_OPEN && c->state != WS_CONN_CLOSING) ||
+	    ctx == NULL)
 		return;
 	if (wslay_event_send(ctx) != 0) {
 		ws_conn_abort(c);
@@ -427,13 +540,7 @@ ws_conn_check(struct ws_conn *c)
 	    wslay_event_get_close_received(ctx) ||
 	    !wslay_event_get_read_enabled(ctx))) {
 		/* Closing (by the peer, or wslay on a protocol error). */
-		c->state = WS_CONN_CLOSING;
-		ws_registry_remove(c);
-		if (c->handler != NULL) {
-			ws_handler_detach(c->handler);
-			c->handler = NULL;
-		}
-		ws_conn_timer(c, WS_CLOSE_TIMEOUT);
+		ws_conn_enter_closing(c);
 	}
 	if (c->state == WS_CONN_CLOSING && !wslay_event_want_read(ctx) &&
 	    !wslay_event_want_write(ctx)) {
@@ -441,6 +548,7 @@ ws_conn_check(struct ws_conn *c)
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			ws_conn_linger(c);
 	}
+	ws_conn_wslay_idle(c);
 }
 
 /* Bytes from the client. */
@@ -530,14 +638,9 @@ ws_conn_close(struct ws_conn *c, int code, const char *reason)
 	}
 	if (len > WSCTL_MAX_REASON)
 		len = WSCTL_MAX_REASON;
-	wslay_event_queue_close(c->wslay, code, (const uint8_t *)reason, len);
-	c->state = WS_CONN_CLOSING;
-	ws_registry_remove(c);
-	if (c->handler != NULL) {
-		ws_handler_detach(c->handler);
-		c->handler = NULL;
-	}
-	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
+	wslay_event_queue_close(ws_conn_wslay(c), code, (const uint8_t *)reason,
+	    len);
+	ws_conn_enter_closing(c);
 	ws_conn_check(c);
 }
 
@@ -550,8 +653,9 @@ ws_conn_send_text(struct ws_conn *c, const void *data, size_t len)
 
 	if (c->state != WS_CONN_OPEN)
 		return -1;
-	queued = evbuffer_get_length(bufferevent_get_output(c->bev)) +
-	    wslay_event_get_queued_msg_length(c->wslay);
+	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->wslay != NULL)
+		queued += wslay_event_get_queued_msg_length(c->wslay);
 	if (queued > WS_OUTPUT_HIGH * 16) {
 		log_warnx("%s: conn %llu: client not reading, message dropped",
 		    __func__, (unsigned long long)c->serial);
@@ -560,7 +664,7 @@ ws_conn_send_text(struct ws_conn *c, const void *data, size_t len)
 	msg.opcode = WSLAY_TEXT_FRAME;
 	msg.msg = data;
 	msg.msg_length = len;
-	if (wslay_event_queue_msg(c->wslay, &msg) != 0)
+	if (wslay_event_queue_msg(ws_conn_wslay(c), &msg) != 0)
 		return -1;
 	ws_server->stats.messages_out++;
 	ws_conn_check(c);
@@ -611,7 +715,7 @@ ws_conn_sweep(time_t now)
 		    now - c->last_recv >= cfg->ws_ping_interval &&
 		    now - c->last_ping >= cfg->ws_ping_interval) {
 			c->last_ping = now;
-			if (wslay_event_queue_msg(c->wslay, &ping) == 0)
+			if (wslay_event_queue_msg(ws_conn_wslay(c), &ping) == 0)
 				ws_conn_check(c);
 		}
 	}

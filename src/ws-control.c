@@ -31,11 +31,11 @@ static void	 ws_control_write(struct bufferevent *, void *);
 static void	 ws_control_event(struct bufferevent *, short, void *);
 
 /*
- * Bind a Unix stream socket at path with the given mode, replacing a stale
+ * Listen on a Unix stream socket at path with the given mode, replacing a stale
  * socket but never one that still answers (another instance). -1 and *cause.
  */
 int
-ws_control_bind_unix(const char *path, mode_t mode, char **cause)
+ws_control_bind_unix(const char *path, mode_t mode, int backlog, char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
@@ -80,7 +80,7 @@ ws_control_bind_unix(const char *path, mode_t mode, char **cause)
 	umask(old);
 	if (chmod(path, mode) == -1)
 		log_warn("%s: chmod %s", __func__, path);
-	if (listen(fd, 128) == -1) {
+	if (listen(fd, backlog) == -1) {
 		xasprintf(cause, "%s: listen: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -219,11 +219,11 @@ ws_control_open(const char *path, char **cause)
 {
 	int	 fd;
 
-	if ((fd = ws_control_bind_unix(path, 0660, cause)) == -1)
+	if ((fd = ws_control_bind_unix(path, 0660, 128, cause)) == -1)
 		return -1;
 	ws_control_listener = evconnlistener_new(ws_server->base,
 	    ws_control_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (ws_control_listener == NULL) {
 		xasprintf(cause, "%s: evconnlistener_new failed", path);
 		close(fd);

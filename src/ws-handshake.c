@@ -41,7 +41,11 @@ ws_handshake_token(const char *s, size_t len)
 	return 1;
 }
 
-/* Offset just past the CRLF CRLF ending the headers; 0 for more; -1 on NUL. */
+/*
+ * Offset just past the blank line ending the headers; 0 for more; -1 on NUL.
+ * A bare LF blank line ends them too, so that the parser refuses such a
+ * request at once instead of waiting for a CRLF CRLF that never comes.
+ */
 ssize_t
 ws_handshake_end(const char *buf, size_t len)
 {
@@ -50,8 +54,10 @@ ws_handshake_end(const char *buf, size_t len)
 	for (i = 0; i < len; i++) {
 		if (buf[i] == '\0')
 			return -1;
-		if (i >= 3 && buf[i] == '\n' && buf[i - 1] == '\r' &&
-		    buf[i - 2] == '\n' && buf[i - 3] == '\r')
+		if (buf[i] != '\n' || i == 0)
+			continue;
+		if (buf[i - 1] == '\n' ||
+		    (i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n'))
 			return (ssize_t)i + 1;
 	}
 	return 0;

@@ -8,7 +8,9 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "cookie.h"
 #include "crypto.h"
 #include "log.h"
+#include "priv.h"
 #include "session.h"
 #include "store.h"
 #include "ws.h"
@@ -102,11 +105,6 @@ ws_server_configure(struct config **cfgp, struct keyring **keysp,
 			    strerror(errno));
 			goto fail;
 		}
-		if (geteuid() == 0 && !cfg->allow_root) {
-			*cause = xstrdup("refusing to run ws_handler as root "
-			    "(set allow_root = on to insist)");
-			goto fail;
-		}
 	}
 	if (cfg->secret_file == NULL) {
 		*cause = xstrdup("secret_file is not set (generate one with: "
@@ -183,7 +181,7 @@ ws_server_bind_tcp(const char *spec, char **cause)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
+		    listen(fd, WS_BACKLOG) == 0)
 			break;
 		err = errno;
 		close(fd);
@@ -239,14 +237,15 @@ ws_server_listen(const char *spec, char **cause)
 
 	if (strncmp(spec, "unix:", 5) == 0) {
 		/* Anyone may connect: every upgrade is authenticated. */
-		if ((fd = ws_control_bind_unix(spec + 5, 0666, cause)) == -1)
+		if ((fd = ws_control_bind_unix(spec + 5, 0666, WS_BACKLOG,
+		    cause)) == -1)
 			return -1;
 		ws_server_unix_path = xstrdup(spec + 5);
 	} else if ((fd = ws_server_bind_tcp(spec, cause)) == -1)
 		return -1;
 	ws_server->listener = evconnlistener_new(ws_server->base,
 	    ws_server_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (ws_server->listener == NULL) {
 		xasprintf(cause, "%s: evconnlistener_new failed", spec);
 		close(fd);
@@ -373,6 +372,39 @@ ws_server_sweep(evutil_socket_t fd, short what, void *arg)
 	ws_conn_sweep(time(NULL));
 }
 
+/*
+ * Started as root with user = ...: the control socket (0660) must belong to
+ * that user and group, so that sessionwrap running as them can connect.
+ */
+static int
+ws_server_give_control(const struct config *cfg, char **cause)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (geteuid() != 0 || cfg->user == NULL || cfg->ws_control == NULL)
+		return 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		xasprintf(cause, "user %s: no such user", cfg->user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (cfg->group != NULL) {
+		if ((gr = getgrnam(cfg->group)) == NULL) {
+			xasprintf(cause, "group %s: no such group", cfg->group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (chown(cfg->ws_control, pw->pw_uid, gid) == -1) {
+		xasprintf(cause, "chown %s: %s", cfg->ws_control,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Configure, listen and install handlers; -1 and *cause. */
 int
 ws_server_start(int argc, char **argv, char **cause)
@@ -437,6 +469,12 @@ ws_server_start(int argc, char **argv, char **cause)
 	if (ws_server->cfg->ws_control == NULL)
 		log_warnx("no ws_control socket: sockets cannot be closed on "
 		    "logout");
+	if (ws_server_give_control(ws_server->cfg, cause) == -1 ||
+	    priv_drop(ws_server->cfg, cause) == -1) {
+		ws_control_close();
+		ws_server_unlisten();
+		return -1;
+	}
 	log_info("listening on %s, store %s%s%s", ws_server->cfg->listen,
 	    ws_server->store->ops->name,
 	    ws_server->cfg->ws_handler != NULL ? ", handler " : ", push-only",

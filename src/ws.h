@@ -18,6 +18,7 @@
 #define WS_CLOSED_MAX		100000	/* CLOSEd ws_ids remembered at most */
 #define WS_CONTROL_MAX_CLIENTS	64	/* control connections at once */
 #define WS_CONTROL_TIMEOUT	10	/* seconds a control client may idle */
+#define WS_BACKLOG		4096	/* listen(2) backlog: reconnect storms */
 
 struct config;
 struct session;
@@ -119,7 +120,11 @@ struct ws_conn {
 	uint64_t		 serial;	/* for log lines */
 	enum ws_conn_state	 state;
 	struct bufferevent	*bev;
-	void			*wslay;		/* wslay_event_context_ptr */
+	void			*wslay;		/* wslay_event_context_ptr; NULL idle */
+	uint64_t		 skip;		/* payload bytes left in this frame */
+	uint8_t			 hdr[14];	/* a frame header being read */
+	uint8_t			 hlen;
+	int			 in_message;	/* fragmented message in progress */
 	struct event		*timer;		/* handshake or closing deadline */
 	struct ws_handler	*handler;
 	struct ws_entry		*entry;		/* registry entry once open */
@@ -168,7 +173,7 @@ u_int		 ws_handler_count(void);
 void		 ws_handler_kill_all(void);
 
 /* ws-control.c: the Unix control socket. */
-int		 ws_control_bind_unix(const char *, mode_t, char **);
+int		 ws_control_bind_unix(const char *, mode_t, int, char **);
 int		 ws_control_open(const char *, char **);
 void		 ws_control_close(void);
 

@@ -9,12 +9,21 @@
 #   req /cgi-bin/do.py        # $STATUS, $T/out.h, $T/out.b
 #   pass
 #
-# Automake's TESTS_ENVIRONMENT exports top_srcdir and top_builddir; when run by
-# hand from the source tree they default to it (and to a build dir in
-# $SW_BUILDDIR if given).
+# Automake's TESTS_ENVIRONMENT exports top_srcdir and top_builddir. Run by hand
+# (sh tests/integration/NAME.sh), they default to this tree and to the build
+# in $SW_BUILDDIR, else ./build (made by tests/check.sh). SW_KEEP_TMP=1 keeps
+# the temp dir; SW_TEST_TIMEOUT sets the time limit.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")" && while [ ! -f tests/lib.sh ] && [ "$(pwd)" != / ]; do cd ..; done; pwd)}"
-: "${top_builddir:=${SW_BUILDDIR:-$top_srcdir}}"
+if [ -z "$top_builddir" ]; then
+	if [ -n "$SW_BUILDDIR" ]; then
+		top_builddir=$SW_BUILDDIR
+	elif [ -x "$top_srcdir/build/src/sessionwrap" ]; then
+		top_builddir=$top_srcdir/build	# where tests/check.sh builds
+	else
+		top_builddir=$top_srcdir
+	fi
+fi
 export top_srcdir top_builddir
 
 SESSIONWRAP="$top_builddir/src/sessionwrap"
@@ -51,7 +60,10 @@ sw_cleanup() {
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		sw_dump_logs
 	fi
+	# Servers run in their own process group (setsid): end the whole group,
+	# so forked workers (fcgiwrap -c, bin-path children) go too.
 	for p in $_sw_pids; do
+		kill -TERM "-$p" 2>/dev/null
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in $_sw_pids; do
@@ -60,6 +72,7 @@ sw_cleanup() {
 			sleep 0.1
 			i=$((i + 1))
 		done
+		kill -KILL "-$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -230,7 +243,8 @@ sw_config() {
 sw_start() {
 	SW_SOCK=${SW_SOCK:-$T/sw.sock}
 	rm -f "$SW_SOCK"
-	setsid "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
+	# Scripts inherit sessionwrap's PATH: let them find sessionwrap-ctl.
+	PATH="$top_builddir/src:$PATH" setsid "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
 	    >>"$T/sessionwrap.log" 2>&1 </dev/null &
 	SW_PID=$!
 	sw_track "$SW_PID"
@@ -286,13 +300,24 @@ lighttpd_start() {
 	need_cmd lighttpd
 	PORT=${1:-$(free_port)}
 	BASE="http://127.0.0.1:$PORT"
-	sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+	# LIGHTTPD_FORM=binpath: swap the shipped file's two fastcgi.server forms,
+	# so lighttpd spawns $SESSIONWRAP itself with $SW_CONF (socket on fd 0).
+	if [ "$LIGHTTPD_FORM" = binpath ]; then
+		awk '$0 == "fastcgi.server = (" { c = 1 } $0 == "#fastcgi.server = (" { u = 1 }
+		    c { print "#" $0; if ($0 == ")") c = 0; next }
+		    u { sub(/^#/, ""); print; if ($0 == ")") u = 0; next }
+		    { print }' "$top_srcdir/contrib/lighttpd.conf"
+	else
+		cat "$top_srcdir/contrib/lighttpd.conf"
+	fi | sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
 	    -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
+	    -e "s|/run/lighttpd/sessionwrap.sock|$T/lighttpd-sw.sock|g" \
+	    -e "s|/usr/local/bin/sessionwrap -c /etc/sessionwrap.conf|$SESSIONWRAP -c ${SW_CONF:-$T/sw.conf}|g" \
 	    -e "s|^server.port *=.*|server.port = $PORT|" \
 	    -e "s|^server.bind *=.*|server.bind = \"127.0.0.1\"|" \
 	    -e "s|^server.errorlog *=.*|server.errorlog = \"$T/lighttpd.log\"|" \
 	    -e "s|^server.pid-file *=.*|server.pid-file = \"$T/lighttpd.pid\"|" \
-	    "$top_srcdir/contrib/lighttpd.conf" > "$T/lighttpd.conf"
+	    > "$T/lighttpd.conf"
 	# Settings a test needs beyond the shipped file (LIGHTTPD_EXTRA, one per line).
 	[ -z "$LIGHTTPD_EXTRA" ] || printf '%s\n' "$LIGHTTPD_EXTRA" >> "$T/lighttpd.conf"
 	lighttpd -tt -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 ||

@@ -125,7 +125,8 @@ test_open_errors(void)
 {
 	static const char *const bad_pg[] = {
 		"postgresql:nosuchoption=1",
-		"postgresql://h:notaport/db",
+		"postgresql:host",
+		"postgresql://h/db?nosuchparam=1",
 	};
 	static const char *const bad_mc[] = {
 		"memcached://",
@@ -146,7 +147,7 @@ test_open_errors(void)
 	free(cause);
 
 	bad = is_pg ? bad_pg : bad_mc;
-	n = is_pg ? 2 : 5;
+	n = is_pg ? 3 : 5;
 	for (i = 0; i < n; i++) {
 		cause = NULL;
 		c2.store = (char *)bad[i];
@@ -838,26 +839,36 @@ test_spread(struct store *st, void *c)
 	CHECK(after1 >= 5 && after2 >= 5);
 
 	run("SW_TEST_STOP2");
-	/* The first calls to the dead server fail, then it is ejected. */
-	for (i = 0; i < 40; i++) {
-		l = NULL;
-		switch (load(st, c, cookie[i], time(NULL), &l)) {
-		case STORE_OK:
-			ok++;
-			break;
-		case STORE_NOTFOUND:
-			gone++;
-			break;
-		default:
-			err++;
-			break;
+	/*
+	 * The first calls to the dead server fail (503), then it leaves the
+	 * ring and its sessions are simply unknown; the survivor's never fail.
+	 */
+	t0 = now_sec();
+	do {
+		ok = gone = err = 0;
+		for (i = 0; i < 40; i++) {
+			l = NULL;
+			switch (load(st, c, cookie[i], time(NULL), &l)) {
+			case STORE_OK:
+				ok++;
+				break;
+			case STORE_NOTFOUND:
+				gone++;
+				break;
+			default:
+				err++;
+				break;
+			}
+			session_free(l);
 		}
-		session_free(l);
-	}
-	printf("after stopping one: %d ok, %d not found, %d errors\n", ok,
-	    gone, err);
-	CHECK(ok == after1);
-	CHECK(err <= 3 * 2);
+		printf("after stopping one (%.1fs): %d ok, %d not found, "
+		    "%d errors\n", now_sec() - t0, ok, gone, err);
+		CHECK(ok == after1);
+		if (err > 0)
+			usleep(200000);
+	} while (err > 0 && now_sec() - t0 < 10);
+	CHECK(err == 0);
+	CHECK(gone == after2);
 
 	/* New sessions keep being served by the survivor. */
 	t0 = now_sec();

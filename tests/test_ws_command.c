@@ -107,6 +107,7 @@ test_nul(void)
 	ws_command_clear(&cmd);
 }
 
+/* Run every group of checks. */
 int
 main(void)
 {

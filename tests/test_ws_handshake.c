@@ -159,7 +159,10 @@ test_end(void)
 	CHECK(ws_handshake_end("GET / HTTP/1.1\r\n\r\n", 18) == 18);
 	CHECK(ws_handshake_end("GET / HTTP/1.1\r\n\r\nabc", 21) == 18);
 	CHECK(ws_handshake_end("GET\0", 4) == -1);
-	CHECK(ws_handshake_end("\n\n\n", 3) == 0);
+	CHECK(ws_handshake_end("\n\n\n", 3) == 2);
+	CHECK(ws_handshake_end("GET / HTTP/1.1\nHost: a\n\n", 24) == 24);
+	CHECK(ws_handshake_end("GET / HTTP/1.1\r\n\n", 17) == 17);
+	CHECK(ws_handshake_end("GET / HTTP/1.1\r\n\r", 17) == 0);
 	CHECK(ws_handshake_end("", 0) == 0);
 }
 
@@ -267,6 +270,7 @@ test_mutations(void)
 	}
 }
 
+/* Run every group of checks. */
 int
 main(void)
 {

@@ -170,6 +170,13 @@ got=$(head -n 1 "$T/out.b")
 rm -f "$T/body"
 expect_kept "50 MB body"
 
+step "1 MB on stderr, then a 20 MB response body"
+REQ_TIMEOUT=120 req /cgi-bin/noisy.sh
+expect_status 200 "noisy script"
+size=$(wc -c < "$T/out.b")
+[ "$size" = 20971520 ] || fail "20 MB body arrived as $size bytes"
+expect_kept "noisy script"
+
 step "session too large for a cookie: response delivered, error logged, old session kept"
 before=$(wc -c < "$T/sessionwrap.log")
 req /cgi-bin/toobig.sh

@@ -57,6 +57,22 @@ for i in 1 2 3; do
 done
 [ -n "$(jar_cookie "$JAR" sessionwrap)" ] || fail "cookie jar has no sessionwrap cookie"
 
+step "the handler example in README works as printed"
+awk '/^    #!\/bin\/sh$/ { on = 1 } on && /^$/ { exit } on { sub(/^    /, ""); print }' \
+    "$top_srcdir/README" > "$SCRIPT_ROOT/readme.sh"
+chmod 755 "$SCRIPT_ROOT/readme.sh"
+[ -s "$SCRIPT_ROOT/readme.sh" ] || fail "no shell example found in README"
+main_jar=$JAR
+JAR=$T/jar.readme
+: > "$JAR"
+req /cgi-bin/readme.sh
+req /cgi-bin/readme.sh
+expect_status 200 "README example"
+grep -q "^visit 2, user 'nobody'" "$T/out.b" || fail "README example: $(cat "$T/out.b")"
+req '/cgi-bin/readme.sh?logout'
+set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "README example: logout did not expire the cookie"
+JAR=$main_jar
+
 step "counter in Perl (X-Session-Patch) continues the same session"
 req /cgi-bin/counter.pl
 expect_status 200 "counter.pl"
@@ -192,6 +208,22 @@ case "&$hs&" in *"&user=bob&"*) ;; *) fail "HTTP_SESSION lacks user=bob: '$hs'" 
 case "&$hs&" in *"&x=a%20b&"*|*"&x=a+b&"*) ;; *) fail "HTTP_SESSION lacks url-encoded x: '$hs'" ;; esac
 case $hs in *num*) fail "HTTP_SESSION holds a non-string value: $hs" ;; esac
 expect_json 's.get("user")' bob "X-Replace-Session in compat mode"
+
+step "cookie_name, cookie_secure = on, cookie_samesite = Strict, cookie_path"
+sw_stop
+sw_config cookie_name=sid cookie_secure=on cookie_samesite=Strict cookie_path=/cgi-bin/
+sw_start
+: > "$JAR"
+req /cgi-bin/counter.sh
+sc=$(set_cookie_of sid)
+[ -n "$sc" ] || fail "no Set-Cookie for cookie_name = sid: $(header Set-Cookie)"
+echo "$sc" | grep -qi '; *Secure' || fail "cookie_secure = on without Secure: $sc"
+echo "$sc" | grep -qi '; *SameSite=Strict' || fail "cookie_samesite = Strict not applied: $sc"
+echo "$sc" | grep -qi '; *Path=/cgi-bin/' || fail "cookie_path not applied: $sc"
+val=$(echo "$sc" | sed 's/^sid=\([^;]*\).*/\1/')
+req_nojar /cgi-bin/do.py -H "Cookie: sid=$val; sessionwrap=other"
+expect_json 's.get("n")' 1 "session read from the renamed cookie"
+expect_json 'j.get("HTTP_COOKIE", "")' 'sessionwrap=other' "renamed cookie stripped, others kept"
 
 sw_alive "at the end"
 pass

@@ -1,0 +1,13 @@
+#!/bin/sh
+# The README's bench command runs (1 s per side) and prints its ratio line.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+sw_setup
+need_cmd lighttpd fcgiwrap wrk curl python3
+need_sessionwrap
+BUILD_DIR=$top_builddir sh "$top_srcdir/bench/fcgiwrap.sh" --duration 1 --workers 2 --connections 4 \
+    > "$T/bench.out" 2>&1 </dev/null || { cat "$T/bench.out" >&2; fail "bench/fcgiwrap.sh failed"; }
+cat "$T/bench.out" >&2
+tail -n 1 "$T/bench.out" | grep -Eq '^sessionwrap/fcgiwrap = [0-9]+\.[0-9]{2}x$' ||
+    fail "bench output does not end with the ratio line"
+pass

@@ -1,0 +1,171 @@
+"""End to end through a web server: log in over HTTP, open two sockets with
+python3-websockets and two with our own raw client through the proxy, log out
+over HTTP, and see every socket of the session get close 4001 within 100 ms
+of the logout response while another user's socket stays; then the old cookie
+is refused. Run by ws_logout.sh with BASE=http://127.0.0.1:PORT."""
+import asyncio
+import base64
+import hashlib
+import os
+import struct
+import sys
+import time
+import urllib.parse
+
+import websockets
+
+BASE = os.environ["BASE"]
+HOSTPORT = BASE.split("//", 1)[1]
+HOST, PORT = HOSTPORT.rsplit(":", 1)
+LIMIT_MS = float(os.environ.get("WS_CLOSE_LIMIT_MS", "100"))
+NAME = "ws_logout"
+failures = []
+
+
+def log(msg):
+    print("%s: %s" % (NAME, msg), file=sys.stderr, flush=True)
+
+
+def check(cond, what):
+    log(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+async def http_get(path, cookie=None):
+    """(status, headers list, body) of a GET through the web server."""
+    r, w = await asyncio.open_connection(HOST, int(PORT))
+    req = "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n" % (path, HOSTPORT)
+    if cookie:
+        req += "Cookie: %s\r\n" % cookie
+    w.write((req + "\r\n").encode())
+    await w.drain()
+    head = await r.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
+    w.close()
+    return status, headers
+
+
+def do_query(*headers):
+    return "/cgi-bin/do.py?" + "&".join("h=" + urllib.parse.quote(h, safe="")
+                                        for h in headers)
+
+
+async def login(user):
+    status, headers = await http_get(do_query("X-Session-Login: " + user))
+    for name, value in headers:
+        if name.lower() == "set-cookie" and value.startswith("sessionwrap="):
+            return value.split(";", 1)[0]
+    raise AssertionError("login %s: no cookie (status %d)" % (user, status))
+
+
+class RawClient:
+    """Our own minimal RFC 6455 client on asyncio streams."""
+
+    async def open(self, cookie):
+        self.r, self.w = await asyncio.open_connection(HOST, int(PORT))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.w.write(("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                      "Sec-WebSocket-Version: 13\r\nOrigin: %s\r\nCookie: %s\r\n\r\n"
+                      % (HOSTPORT, key, BASE, cookie)).encode())
+        await self.w.drain()
+        head = await self.r.readuntil(b"\r\n\r\n")
+        self.status = int(head.split(b" ", 2)[1])
+        if self.status == 101:
+            want = base64.b64encode(hashlib.sha1(
+                key.encode() + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            assert want in head, "bad Sec-WebSocket-Accept"
+        return self
+
+    async def frame(self):
+        b0, b1 = await self.r.readexactly(2)
+        n = b1 & 0x7f
+        if n == 126:
+            n = struct.unpack("!H", await self.r.readexactly(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", await self.r.readexactly(8))[0]
+        return b0 & 0x0f, await self.r.readexactly(n)
+
+    async def wait_close(self):
+        """(code, arrival time) of the close frame."""
+        while True:
+            op, payload = await self.frame()
+            if op == 8:
+                t = time.monotonic()
+                mask = os.urandom(4)
+                body = payload[:2]
+                self.w.write(bytes([0x88, 0x80 | len(body)]) + mask +
+                             bytes(c ^ mask[i % 4] for i, c in enumerate(body)))
+                self.w.close()
+                return struct.unpack("!H", payload[:2])[0], t
+
+
+async def ws_open(cookie):
+    return await websockets.connect(
+        "ws://%s/ws" % HOSTPORT, origin=BASE, extra_headers={"Cookie": cookie},
+        ping_interval=None, open_timeout=5)
+
+
+async def ws_wait_close(ws):
+    try:
+        while True:
+            await ws.recv()
+    except websockets.exceptions.ConnectionClosed:
+        return ws.close_code, time.monotonic()
+
+
+async def main():
+    alice = await login("alice")
+    bob = await login("bob")
+    lib = [await ws_open(alice) for _ in range(2)]
+    raw = [await RawClient().open(alice) for _ in range(2)]
+    check(all(r.status == 101 for r in raw), "raw client sockets open through the proxy")
+    other = await ws_open(bob)
+    waits = [asyncio.ensure_future(ws_wait_close(w)) for w in lib] + \
+        [asyncio.ensure_future(r.wait_close()) for r in raw]
+    await asyncio.sleep(0.2)
+
+    t0 = time.monotonic()
+    status, headers = await http_get(do_query("X-Session-Logout: 1"), cookie=alice)
+    t1 = time.monotonic()
+    check(status == 200, "logout over HTTP: 200 (%d)" % status)
+    try:
+        done = await asyncio.wait_for(asyncio.gather(*waits), 3)
+    except asyncio.TimeoutError:
+        check(False, "every socket of the session closed")
+        return
+    for who, (code, t) in zip(["websockets 1", "websockets 2", "raw 1", "raw 2"], done):
+        check(code == 4001, "%s: close 4001 (got %r)" % (who, code))
+    last = max(t for _, t in done)
+    ms = (last - t1) * 1000
+    check(ms < LIMIT_MS, "last close frame %.1f ms after the logout response "
+          "(%.1f ms after the request was sent)" % (ms, (last - t0) * 1000))
+
+    pong = await asyncio.wait_for(other.ping(), 3)
+    await asyncio.wait_for(pong, 3)
+    check(other.open, "another user's socket stays open")
+    await other.close()
+
+    try:
+        w = await ws_open(alice)
+        await w.close()
+        check(False, "reconnect with the logged-out cookie refused")
+    except websockets.exceptions.InvalidStatusCode as e:
+        check(e.status_code in (401, 403), "websockets reconnect refused (%d)" % e.status_code)
+    r = await RawClient().open(alice)
+    check(r.status in (401, 403), "raw reconnect refused (%d)" % r.status)
+    r.w.close()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        check(False, "exception: %r" % e)
+    sys.exit(1 if failures else 0)

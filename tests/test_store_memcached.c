@@ -1,0 +1,218 @@
+/* Unit tests of the memcached store's static parts: the 30-day TTL rule, options, stored form. */
+#include "autoconf.h"
+
+#include "../lib/store_memcached.c"
+
+#include "../tests/test.h"
+
+#define SECRET	"unit-test-secret-0123456789abcdef0123456789abcdef"
+
+/* memcached reads exptime > 30 days as an absolute Unix time. */
+static void
+test_exptime(void)
+{
+	static const struct {
+		long long	 expires;	/* relative to now */
+		long long	 want;		/* -1: now + expires (absolute) */
+	} cases[] = {
+		{ -100, 1 },			/* already over: shortest TTL */
+		{ 0, 1 },
+		{ 1, 1 },
+		{ 1800, 1800 },
+		{ MC_RELATIVE_MAX - 1, MC_RELATIVE_MAX - 1 },
+		{ MC_RELATIVE_MAX, MC_RELATIVE_MAX },
+		{ MC_RELATIVE_MAX + 1, -1 },
+		{ 40 * 86400LL, -1 },
+		{ 365 * 86400LL, -1 },
+	};
+	time_t	 now = 1700000000;
+	size_t	 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		time_t	 got = mc_exptime(now + cases[i].expires, now);
+		time_t	 want = cases[i].want == -1 ?
+		    now + cases[i].expires : cases[i].want;
+
+		if (got != want)
+			fprintf(stderr, "case %zu: %lld != %lld\n", i,
+			    (long long)got, (long long)want);
+		CHECK(got == want);
+	}
+	/* No expiry at all, or beyond what 32 bits hold: never. */
+	CHECK(mc_exptime(SESSION_NEVER, now) == 0);
+	CHECK(mc_exptime((time_t)INT32_MAX + 1, now) == 0);
+}
+
+/* Prefixes end up inside keys: printable, no spaces, bounded. */
+static void
+test_prefix(void)
+{
+	char	 long_prefix[200];
+
+	CHECK(mc_prefix_ok("sw:"));
+	CHECK(mc_prefix_ok(""));
+	CHECK(mc_prefix_ok("site-a/sessions:"));
+	CHECK(!mc_prefix_ok("has space"));
+	CHECK(!mc_prefix_ok("tab\there"));
+	CHECK(!mc_prefix_ok("nl\n"));
+	CHECK(!mc_prefix_ok("\x7f"));
+	memset(long_prefix, 'p', sizeof long_prefix - 1);
+	long_prefix[sizeof long_prefix - 1] = '\0';
+	CHECK(!mc_prefix_ok(long_prefix));
+}
+
+/* Store values: servers, options and prefix precedence. */
+static void
+test_open(struct keyring *keys)
+{
+	static const struct {
+		const char	*uri;
+		const char	*key_prefix;	/* from the config */
+		int		 ok;
+		const char	*prefix;	/* expected */
+		int		 nservers;
+	} cases[] = {
+		{ "memcached://127.0.0.1:11211", NULL, 1, "sw:", 1 },
+		{ "memcached://a:1,b:2,c", NULL, 1, "sw:", 3 },
+		{ "memcached:a:1", NULL, 1, "sw:", 1 },
+		{ "memcached://[::1]:11211", NULL, 1, "sw:", 1 },
+		{ "memcached:///run/memcached.sock", NULL, 1, "sw:", 1 },
+		{ "memcached://h:1?prefix=app%3A", NULL, 1, "app:", 1 },
+		{ "memcached://h:1", "cfg:", 1, "cfg:", 1 },
+		{ "memcached://h:1?prefix=uri:", "cfg:", 1, "uri:", 1 },
+		{ "memcached://h:1?timeout=50", NULL, 1, "sw:", 1 },
+		{ "memcached://", NULL, 0, NULL, 0 },
+		{ "memcached://,", NULL, 0, NULL, 0 },
+		{ "memcached://h:0", NULL, 0, NULL, 0 },
+		{ "memcached://h:65536", NULL, 0, NULL, 0 },
+		{ "memcached://h:", NULL, 0, NULL, 0 },
+		{ "memcached://:11211", NULL, 0, NULL, 0 },
+		{ "memcached://[::1", NULL, 0, NULL, 0 },
+		{ "memcached://h:1?timeout=5", NULL, 0, NULL, 0 },
+		{ "memcached://h:1?timeout=x", NULL, 0, NULL, 0 },
+		{ "memcached://h:1?prefix", NULL, 0, NULL, 0 },
+		{ "memcached://h:1?nope=1", NULL, 0, NULL, 0 },
+		{ "memcached://h:1?prefix=a%20b", NULL, 0, NULL, 0 },
+	};
+	struct config	 cfg;
+	struct store	 st;
+	struct mc_store	*ms;
+	char		*cause, *store0, *prefix0;
+	size_t		 i;
+
+	config_init(&cfg);
+	store0 = cfg.store;
+	prefix0 = cfg.key_prefix;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cfg.store = (char *)cases[i].uri;
+		cfg.key_prefix = (char *)cases[i].key_prefix;
+		memset(&st, 0, sizeof st);
+		st.cfg = &cfg;
+		st.keys = keys;
+		cause = NULL;
+		ms = mc_open(&st, &cause);
+		if ((ms != NULL) != cases[i].ok)
+			fprintf(stderr, "case %zu (%s): %s\n", i,
+			    cases[i].uri, cause ? cause : "accepted");
+		CHECK((ms != NULL) == cases[i].ok);
+		CHECK(ms != NULL || cause != NULL);
+		if (ms != NULL) {
+			CHECK_STR(ms->prefix, cases[i].prefix);
+			CHECK(ms->nservers == cases[i].nservers);
+		}
+		mc_close(ms);
+		free(cause);
+	}
+	cfg.key_prefix = NULL;
+
+	/* Keys are required. */
+	cfg.store = (char *)"memcached://h:1";
+	memset(&st, 0, sizeof st);
+	st.cfg = &cfg;
+	cause = NULL;
+	CHECK(mc_open(&st, &cause) == NULL);
+	CHECK(cause != NULL && strstr(cause, "secret_file") != NULL);
+	free(cause);
+	cfg.store = store0;
+	cfg.key_prefix = prefix0;
+	config_free(&cfg);
+}
+
+/* The stored form round-trips, keeps the secret id out, and rejects junk. */
+static void
+test_value(void)
+{
+	static const char *const junk[] = {
+		"", "{", "[]", "{}", "{\"v\":2,\"data\":{},\"created\":1,"
+		"\"access\":1,\"max_age\":0}",
+		"{\"v\":1,\"data\":[],\"created\":1,\"access\":1,\"max_age\":0}",
+		"{\"v\":1,\"data\":{},\"created\":\"x\",\"access\":1,"
+		"\"max_age\":0}",
+	};
+	struct session	*s, *t;
+	char		*v, *cause = NULL;
+	time_t		 until = 0;
+	size_t		 i;
+
+	s = session_new(1000);
+	json_object_set_new(s->data, "k", json_string("v"));
+	s->user = xstrdup("alice");
+	s->access = 1500;
+	s->max_age = 99;
+	v = mc_value(s, 0);
+	CHECK(v != NULL && strstr(v, s->id) == NULL);
+	CHECK(v != NULL && strstr(v, "until") == NULL);
+	t = mc_parse(v, strlen(v), xstrdup("the-id"), 2000, &until, &cause);
+	CHECK(t != NULL);
+	if (t != NULL) {
+		CHECK_STR(t->id, "the-id");
+		CHECK_STR(t->user, "alice");
+		CHECK_STR(t->ws_id, s->ws_id);
+		CHECK(t->created == 1000 && t->access == 1500);
+		CHECK(t->max_age == 99);
+		CHECK(until == 0);
+		CHECK(t->is_new == 0);
+		CHECK_STR(json_string_value(json_object_get(t->data, "k")), "v");
+	}
+	session_free(t);
+	free(v);
+
+	/* Anonymous, with a grace end. */
+	free(s->user);
+	s->user = NULL;
+	v = mc_value(s, 1234);
+	t = mc_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
+	CHECK(t != NULL && t->user == NULL);
+	CHECK(until == 1234);
+	session_free(t);
+	free(v);
+	session_free(s);
+
+	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		cause = NULL;
+		t = mc_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0, &until,
+		    &cause);
+		CHECK(t == NULL && cause != NULL);
+		free(cause);
+	}
+}
+
+int
+main(void)
+{
+	struct keyring	*keys;
+	char		*cause = NULL;
+
+	log_init("test_store_memcached", 0);
+	log_set_level(LOG_LVL_WARN);
+	if ((keys = keyring_parse(SECRET "\n", &cause)) == NULL) {
+		fprintf(stderr, "keyring: %s\n", cause);
+		return 1;
+	}
+	test_exptime();
+	test_prefix();
+	test_open(keys);
+	test_value();
+	keyring_free(keys);
+	return test_done("store_memcached");
+}
