@@ -103,11 +103,20 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
+# Idle means idle: no keepalive pings during the run.
 echo "== sessionwrap-ws: $connections idle push-only sockets over $sessions sessions"
-start_ws hold
+start_ws hold --ws_ping_interval=0
 python3 "$top/bench/ws_bench.py" hold --addr "unix:$T/hold.sock" --ctl "$T/hold.ctl" \
     --pid "$WS_PID" --sessions "$T/sessions" -n "$connections" ||
     fail "hold bench failed"
+stop_pid "$WS_PID"
+
+echo "== sessionwrap-ws: $connections idle push-only sockets of one session, one CLOSE"
+head -n 1 "$T/sessions" > "$T/session1"
+start_ws one --ws_ping_interval=0
+python3 "$top/bench/ws_bench.py" hold --addr "unix:$T/one.sock" --ctl "$T/one.ctl" \
+    --pid "$WS_PID" --sessions "$T/session1" -n "$connections" --closes 1 ||
+    fail "one-session bench failed"
 stop_pid "$WS_PID"
 
 if [ "$echo_n" -gt 0 ]; then

@@ -8,12 +8,14 @@
            or websocketd), check one echo each, report the RSS of the server
            and of its children.
 
-Client-side times are upper bounds: they include this client's own event loop.
+Times are taken by the client: from just before the control command is sent
+to the moment epoll reports the frame on the last socket.
 """
 import argparse
 import asyncio
 import base64
 import os
+import selectors
 import socket
 import statistics
 import struct
@@ -135,63 +137,121 @@ async def open_many(addr, cookies, n, batch, host):
     return conns, time.monotonic() - t0
 
 
-async def hold(args):
+def open_sync(addrs, cookies, host):
+    """Blocking handshakes, pipelined in batches; the open sockets."""
+    out = []
+    for start in range(0, len(addrs), 200):
+        batch = []
+        for i in range(start, min(len(addrs), start + 200)):
+            addr = addrs[i]
+            if addr.startswith("unix:"):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(addr[5:])
+            else:
+                h, p = addr.rsplit(":", 1)
+                s = socket.create_connection((h, int(p)))
+            s.settimeout(30)
+            key = base64.b64encode(os.urandom(16)).decode()
+            s.sendall(("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                       "Sec-WebSocket-Version: 13\r\nCookie: %s\r\n\r\n"
+                       % (host, key, cookies[i])).encode())
+            batch.append(s)
+        for s in batch:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise RuntimeError("closed during the handshake")
+                head += chunk
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                raise RuntimeError("refused: %r" % head.split(b"\r\n", 1)[0])
+            out.append(s)
+    return out
+
+
+def control_sync(path, line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    s.sendall(line.encode() + b"\n")
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data.decode().strip()
+
+
+def timed(ctl, line, socks, opcode):
+    """Send a control line; (reply, ms to the reply, ms to the last frame of
+    `opcode` on every socket, codes seen). Arrival = the socket turned
+    readable with that frame, measured with epoll: no event loop in between."""
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    codes = set()
+    t0 = time.perf_counter()
+    reply = control_sync(ctl, line)
+    t_reply = time.perf_counter()
+    last, left = t0, len(socks)
+    while left:
+        events = sel.select(10)
+        if not events:
+            raise RuntimeError("timed out waiting for frames")
+        t = time.perf_counter()
+        for key, _ in events:
+            data = key.fileobj.recv(256)
+            if data and data[0] & 0x0f == opcode:
+                if opcode == 8 and len(data) >= 4:
+                    codes.add(struct.unpack("!H", data[2:4])[0])
+                last = t
+            sel.unregister(key.fileobj)
+            left -= 1
+    sel.close()
+    return reply, (t_reply - t0) * 1000, (last - t0) * 1000, codes
+
+
+def hold(args):
     sessions = [line.split() for line in open(args.sessions) if line.strip()]
-    cookies = [s[0] for s in sessions]
+    cookies = [sessions[i % len(sessions)][0] for i in range(args.n)]
     base = rss_kb(args.pid)
-    conns, took = await open_many(args.addr, cookies, args.n, args.batch, args.host)
-    tasks = [asyncio.ensure_future(c.run()) for c in conns]
-    await asyncio.sleep(1)
-    after = rss_kb(args.pid)
-    stats = await control(args.ctl, "STATS")
-    held = await control(args.ctl, "COUNT")
-    print("connections held:        %s (opened in %.1f s)" % (held[3:], took))
-    print("server RSS:              %.1f MB before, %.1f MB with %d sockets"
-          % (base / 1024, after / 1024, args.n))
-    print("RSS per idle connection: %.2f KB" % ((after - base) / args.n))
-
-    by_session = {}
-    for i, c in enumerate(conns):
-        by_session.setdefault(i % len(cookies), []).append(c)
-
-    # SEND fan-out to one session.
-    idx = 0
-    group = by_session[idx]
-    pending = [len(group)]
-    done = asyncio.get_running_loop().create_future()
-
-    def arrived():
-        pending[0] -= 1
-        if pending[0] == 0 and not done.done():
-            done.set_result(time.monotonic())
-    for c in group:
-        c.text_event = arrived
     t0 = time.monotonic()
-    reply = await control(args.ctl, "SEND %s bench" % sessions[idx][1])
-    t_last = await asyncio.wait_for(done, 10)
-    print("SEND to %d sockets:      %s, last text after %.2f ms"
-          % (len(group), reply, (t_last - t0) * 1000))
+    socks = open_sync([args.addr] * args.n, cookies, args.host)
+    took = time.monotonic() - t0
+    time.sleep(1)
+    after = rss_kb(args.pid)
+    held = control_sync(args.ctl, "COUNT")
+    print("connections held:          %s (opened in %.1f s)" % (held[3:], took))
+    print("server RSS:                %.1f MB before, %.1f MB with %d sockets"
+          % (base / 1024, after / 1024, args.n))
+    print("RSS per idle connection:   %.2f KB" % ((after - base) / args.n))
+    by_session = {}
+    for i, s in enumerate(socks):
+        by_session.setdefault(i % len(sessions), []).append(s)
 
+    group = by_session[0]
+    reply, ms_reply, ms_last, _ = timed(args.ctl, "SEND %s bench" % sessions[0][1],
+                                        group, 1)
+    print("SEND to %d sockets:        %s, reply after %.2f ms, last text after %.2f ms"
+          % (len(group), reply, ms_reply, ms_last))
     lat = []
-    for idx in range(1, min(len(sessions), args.closes + 1)):
+    for idx in range(min(len(sessions), args.closes)):
         group = by_session[idx]
-        t0 = time.monotonic()
-        reply = await control(args.ctl, "CLOSE %s" % sessions[idx][1])
-        t_reply = time.monotonic()
-        await asyncio.wait_for(asyncio.gather(*[tasks[conns.index(c)] for c in group]), 10)
-        last = max(c.closed_at for c in group)
-        codes = {c.close_code for c in group}
-        lat.append((last - t0) * 1000)
-        print("CLOSE session of %d:     %s in %.2f ms, last close frame after %.2f ms "
-              "(codes %s)" % (len(group), reply, (t_reply - t0) * 1000, lat[-1],
-                              sorted(codes, key=str)))
+        reply, ms_reply, ms_last, codes = timed(
+            args.ctl, "CLOSE %s" % sessions[idx][1], group, 8)
+        lat.append(ms_last)
+        print("CLOSE session of %d:       %s, reply after %.2f ms, last close frame "
+              "after %.2f ms (codes %s)" % (len(group), reply, ms_reply, ms_last,
+                                           sorted(codes)))
     if lat:
-        print("CLOSE to last close frame: median %.2f ms, max %.2f ms over %d sessions"
+        print("CLOSE to last close frame: median %.2f ms, max %.2f ms over %d CLOSEs"
               % (statistics.median(lat), max(lat), len(lat)))
-    print("STATS: " + stats[3:])
-    for c in conns:
-        c.w.close()
-    await asyncio.sleep(0.5)
+    print("STATS: " + control_sync(args.ctl, "STATS")[3:])
+    for s in socks:
+        s.close()
 
 
 async def echo(args):
@@ -239,7 +299,10 @@ def main():
     ap.add_argument("--host", default="localhost")
     ap.add_argument("--label", default="sessionwrap-ws")
     args = ap.parse_args()
-    asyncio.run(hold(args) if args.mode == "hold" else echo(args))
+    if args.mode == "hold":
+        hold(args)
+    else:
+        asyncio.run(echo(args))
 
 
 if __name__ == "__main__":

@@ -217,6 +217,17 @@ setup(struct sw *sw)
 	    DEFAULT_PATH);
 }
 
+/* Release what setup() made, so leak checkers see a clean exit. */
+static void
+teardown(struct sw *sw)
+{
+	store_close(sw->store);
+	keyring_free(sw->keys);
+	free(sw->root);
+	free(sw->path_env);
+	config_free(sw->cfg);
+}
+
 /* Leave after `seconds` even if a request is still running. */
 static void
 alarm_exit(long seconds)
@@ -286,6 +297,7 @@ main(int argc, char **argv)
 		request_handle(&w, environ, &io);
 		if (w.conn != NULL)
 			sw.store->ops->conn_free(w.conn);
+		teardown(&sw);
 		return 0;
 	}
 
@@ -333,8 +345,14 @@ main(int argc, char **argv)
 	if (cfg.listen != NULL && strncmp(cfg.listen, "unix:", 5) == 0)
 		unlink(cfg.listen + 5);
 	alarm_exit(cfg.handler_timeout + 5);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pthread_join(threads[i], NULL);
+		if (workers[i].conn != NULL)
+			sw.store->ops->conn_free(workers[i].conn);
+	}
 	log_info("stopped");
+	free(workers);
+	free(threads);
+	teardown(&sw);
 	return 0;
 }
