@@ -1,4 +1,4 @@
-/* Client of sessionwrap-ws's control socket: one command line, one reply line. */
+/* Client of sessionwrap-ws's control socket: one line, one reply line. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -59,7 +59,7 @@ wsctl_wait(int fd, short events, long long deadline)
 	}
 }
 
-/* A non-blocking stream socket connected (or connecting) to path; -1 and errno. */
+/* A non-blocking socket connected to path; -1 and errno. */
 static int
 wsctl_connect(const char *path, long long deadline)
 {

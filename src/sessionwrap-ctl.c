@@ -13,6 +13,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "wsctl.h"
 #include "xmalloc.h"
 
 struct ctl_cmd {
@@ -31,6 +32,7 @@ static int	ctl_gc(struct config *, int, char **);
 static int	ctl_show(struct config *, int, char **);
 static int	ctl_revoke(struct config *, int, char **);
 static int	ctl_stats(struct config *, int, char **);
+static int	ctl_close_ws(struct config *, int, char **);
 
 /* Every command, in the order --help lists them. */
 static const struct ctl_cmd ctl_cmds[] = {
@@ -48,6 +50,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "revoke", "--user NAME", "delete every session of a user", 1,
 	  ctl_revoke },
 	{ "stats", "", "print store statistics", 1, ctl_stats },
+	{ "close-ws", "WS_ID [CODE [REASON]]",
+	  "close a session's websockets (SESSION_WS_ID)", 0, ctl_close_ws },
 };
 
 #define NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -61,7 +65,7 @@ usage(FILE *f)
 	fprintf(f, "usage: sessionwrap-ctl [-c FILE] [--KEY=VALUE]... "
 	    "COMMAND [ARGS]...\n\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-14s %-10s %s\n", ctl_cmds[i].name,
+		fprintf(f, "  %-13s %-22s %s\n", ctl_cmds[i].name,
 		    ctl_cmds[i].args, ctl_cmds[i].help);
 }
 
@@ -363,6 +367,45 @@ ctl_stats(struct config *cfg, int argc, char **argv)
 	free(out);
 	ctl_store_close(&cs);
 	return rc;
+}
+
+/* close-ws WS_ID [CODE [REASON]]: what a logout does, by hand. */
+static int
+ctl_close_ws(struct config *cfg, int argc, char **argv)
+{
+	char	*cause, *end;
+	long	 code = 0, n;
+
+	if (argc < 1 || argc > 3) {
+		fprintf(stderr, "usage: sessionwrap-ctl close-ws WS_ID "
+		    "[CODE [REASON]]\n");
+		return 2;
+	}
+	if (cfg->ws_control == NULL) {
+		fprintf(stderr, "sessionwrap-ctl: ws_control is not set\n");
+		return 1;
+	}
+	if (!wsctl_valid_id(argv[0])) {
+		fprintf(stderr, "sessionwrap-ctl: invalid ws_id\n");
+		return 2;
+	}
+	if (argc >= 2) {
+		code = strtol(argv[1], &end, 10);
+		if (*argv[1] == '\0' || *end != '\0' ||
+		    !wsctl_valid_code(code)) {
+			fprintf(stderr, "sessionwrap-ctl: bad close code %s "
+			    "(1000 or 3000-4999)\n", argv[1]);
+			return 2;
+		}
+	}
+	if (wsctl_close(cfg->ws_control, argv[0], (int)code,
+	    argc == 3 ? argv[2] : NULL, &n, 0, &cause) == -1) {
+		fprintf(stderr, "sessionwrap-ctl: close-ws: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	printf("closed %ld websocket%s\n", n, n == 1 ? "" : "s");
+	return 0;
 }
 
 /* Entry point. */

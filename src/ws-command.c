@@ -1,4 +1,4 @@
-/* Control socket command lines: a pure parser (CLOSE, SEND, COUNT, STATS, PING). */
+/* Control socket command lines: a pure parser. */
 #include "autoconf.h"
 
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* One client connection of sessionwrap-ws: upgrade, authentication, frames, close. */
+/* One client connection: upgrade, authentication, frames, close. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -108,7 +108,7 @@ ws_conn_enter_closing(struct ws_conn *c)
 	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
 }
 
-/* Everything is sent: half-close and drain what the peer still sends, briefly. */
+/* All sent: half-close, and drain what the peer still sends, briefly. */
 static void
 ws_conn_linger(struct ws_conn *c)
 {
@@ -686,7 +686,7 @@ ws_conn_resume(struct ws_conn *c)
 		ws_conn_frames(c);
 }
 
-/* The handler closed its stdout (exited): close normally, as websocketd does. */
+/* The handler closed its stdout: close normally, as websocketd does. */
 void
 ws_conn_handler_done(struct ws_conn *c)
 {

@@ -1,4 +1,4 @@
-/* The Unix control socket of sessionwrap-ws: one command line, one reply line. */
+/* The Unix control socket: one command line, one reply line. */
 #include "autoconf.h"
 
 #include <sys/types.h>

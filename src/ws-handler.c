@@ -1,4 +1,4 @@
-/* Per-connection handler programs, websocketd style: messages <-> stdin/stdout lines. */
+/* Per-connection handler programs, websocketd style: messages as lines. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -45,7 +45,8 @@ struct ws_handler {
 	LIST_ENTRY(ws_handler)	 entry;
 };
 
-static LIST_HEAD(, ws_handler)	 ws_handlers = LIST_HEAD_INITIALIZER(ws_handlers);
+static LIST_HEAD(, ws_handler)	 ws_handlers =
+    LIST_HEAD_INITIALIZER(ws_handlers);
 static u_int			 ws_handler_n;
 
 static void	 ws_handler_out_read(struct bufferevent *, void *);
@@ -68,7 +69,7 @@ ws_handler_env_header(struct cgi_env *env, const char *name, const char *value)
 	char		*var, *joined;
 	size_t		 i;
 
-	/* Names with '_' would alias others; Proxy is httpoxy; Session CVE-2018-1283. */
+	/* '_' would alias '-'; Proxy is httpoxy; Session is CVE-2018-1283. */
 	for (i = 0; name[i] != '\0'; i++) {
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
 			return;

@@ -1,4 +1,4 @@
-/* The RFC 6455 opening handshake: a pure parser and validator of the upgrade request. */
+/* The RFC 6455 opening handshake: a pure parser of the upgrade request. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -265,7 +265,7 @@ ws_handshake_header_line(const char *line, size_t len, struct ws_request *req,
 	return 0;
 }
 
-/* Check the headers of a parsed request against RFC 6455 4.2.1; 0 or a status. */
+/* Check a parsed request against RFC 6455 4.2.1; 0 or a status. */
 static int
 ws_handshake_validate(struct ws_request *req, const char **cause)
 {
@@ -406,7 +406,7 @@ ws_handshake_accept(const char *key, char *out)
 	EVP_EncodeBlock((unsigned char *)out, md, mdlen);
 }
 
-/* Does Origin's host[:port] name the same server as Host (default ports aside)? */
+/* Does Origin name the same host[:port] as Host (default ports aside)? */
 static int
 ws_handshake_same_host(const char *origin, const char *host)
 {

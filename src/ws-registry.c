@@ -1,4 +1,4 @@
-/* The registry: ws_id -> open connections, and the ws_ids closed moments ago. */
+/* The registry: ws_id -> open connections, and ws_ids closed moments ago. */
 #include "autoconf.h"
 
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* sessionwrap-ws process state: start-up, listener, signals, reload, sessions. */
+/* Process state: start-up, listener, signals, reload, sessions. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -283,7 +283,7 @@ ws_server_release(struct config *cfg, struct keyring *keys, struct store *st,
 	free(cfg);
 }
 
-/* SIGHUP: read the configuration, keys and store again; keep the old on error. */
+/* SIGHUP: read configuration, keys and store again; keep the old on error. */
 static void
 ws_server_reload(void)
 {

@@ -412,7 +412,10 @@ do_query() {
 # httpd.conf that includes contrib/apache.conf (mod_proxy_fcgi to $SW_SOCK for
 # $DOCROOT/cgi-bin) and contrib/apache-cgi.conf (mod_cgi + Action running
 # $T/swcgi/sessionwrap as CGI with $T/sw-cgi.conf for $DOCROOT/cgi).
-# As root, Apache's children run as www-data. Sets PORT, BASE, APACHE_PID.
+# APACHE_MODULES: more modules to load (names as in mod_NAME.so);
+# APACHE_EXTRA: more lines for httpd.conf; APACHE_SITES=none leaves out the
+# two contrib files. As root, Apache's children run as
+# www-data. Sets PORT, BASE, APACHE_PID.
 apache_start() {
 	need_cmd apache2
 	_mods=/usr/lib/apache2/modules
@@ -436,7 +439,7 @@ apache_start() {
 		echo "LogLevel ${APACHE_LOGLEVEL:-warn}"
 		echo "DefaultRuntimeDir $T/apache-run"
 		echo "Mutex file:$T/apache-run default"
-		for m in mpm_prefork authz_core mime dir alias actions cgi env proxy proxy_fcgi; do
+		for m in mpm_prefork authz_core mime dir alias actions cgi env proxy proxy_fcgi $APACHE_MODULES; do
 			echo "LoadModule ${m}_module $_mods/mod_$m.so"
 		done
 		if [ "$(id -u)" = 0 ]; then
@@ -454,8 +457,13 @@ apache_start() {
 		echo "<Directory $DOCROOT>"
 		echo "	Require all granted"
 		echo "</Directory>"
-		echo "Include $T/apache-site.conf"
-		echo "Include $T/apache-cgi-site.conf"
+		# APACHE_SITES=none: only what APACHE_EXTRA brings.
+		if [ "${APACHE_SITES:-default}" = default ]; then
+			echo "Include $T/apache-site.conf"
+			echo "Include $T/apache-cgi-site.conf"
+		fi
+		# More lines from the test (APACHE_EXTRA, one per line).
+		[ -z "$APACHE_EXTRA" ] || printf '%s\n' "$APACHE_EXTRA"
 	} > "$T/httpd.conf"
 	apache2 -t -f "$T/httpd.conf" >>"$T/apache.log" 2>&1 ||
 	    fail "apache2 rejects $T/httpd.conf: $(tail -n 3 "$T/apache.log")"
@@ -472,4 +480,85 @@ req_nojar() {
 	JAR=
 	req "$@"
 	JAR=$_jar
+}
+
+# nginx_start [PORT]: Debian's nginx with a generated nginx.conf (pid, logs and
+# temp paths in $T) whose http block includes contrib/nginx.conf with our
+# paths, FastCGI to $SW_SOCK. NGINX_HTTP_EXTRA and NGINX_SERVER_EXTRA: more
+# lines for the http block and for the server block (at the snippet's
+# "add the location from contrib/nginx-ws.conf here" line). As root, the
+# workers run as www-data. Sets PORT, BASE, NGINX_PID.
+nginx_start() {
+	need_cmd nginx
+	PORT=${1:-$(free_port)}
+	BASE="http://127.0.0.1:$PORT"
+	mkdir -p "$T/nginx-tmp"
+	# Relative includes (fastcgi_params, mime.types) resolve next to the
+	# main file, as under /etc/nginx.
+	for f in fastcgi_params mime.types; do
+		ln -sf "/etc/nginx/$f" "$T/$f"
+	done
+	printf '%s\n' "$NGINX_SERVER_EXTRA" > "$T/nginx-server-extra.conf"
+	sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+	    -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
+	    -e "s|^\([ 	]*\)listen 80;|\1listen 127.0.0.1:$PORT;|" \
+	    -e "s|^\([ 	]*\)# WebSocket: add the location from contrib/nginx-ws.conf here.|&\n\1include $T/nginx-server-extra.conf;|" \
+	    "$top_srcdir/contrib/nginx.conf" > "$T/nginx-site.conf"
+	grep -q "listen 127.0.0.1:$PORT;" "$T/nginx-site.conf" ||
+	    fail "contrib/nginx.conf has no 'listen 80;' line to replace"
+	{
+		[ "$(id -u)" = 0 ] && echo "user www-data;"
+		echo "worker_processes 1;"
+		echo "pid $T/nginx.pid;"
+		echo "error_log $T/nginx.log ${NGINX_LOGLEVEL:-warn};"
+		echo "events { worker_connections 256; }"
+		echo "http {"
+		echo "	include mime.types;"
+		echo "	default_type application/octet-stream;"
+		echo "	access_log $T/nginx-access.log;"
+		for t in client_body proxy fastcgi uwsgi scgi; do
+			echo "	${t}_temp_path $T/nginx-tmp/$t;"
+		done
+		printf '%s\n' "$NGINX_HTTP_EXTRA"
+		echo "	include $T/nginx-site.conf;"
+		echo "}"
+	} > "$T/nginx.conf"
+	nginx -t -q -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" >>"$T/nginx.log" 2>&1 ||
+	    fail "nginx rejects $T/nginx.conf: $(tail -n 3 "$T/nginx.log")"
+	setsid nginx -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" -g 'daemon off;' \
+	    >>"$T/nginx.log" 2>&1 </dev/null &
+	NGINX_PID=$!
+	sw_track "$NGINX_PID"
+	wait_for_port "$PORT" 10 "$NGINX_PID"
+}
+
+# ws_start [extra args]: sessionwrap-ws on unix:$WS_SOCK (default $T/ws.sock)
+# with ${SW_CONF:-$T/sw.conf}, whose ws_control (give it to sw_config) is
+# waited for too. Skips (fails under CI) when it was not built. Sets
+# SESSIONWRAP_WS, WS_SOCK, WS_PID; log in $T/sessionwrap-ws.log.
+ws_start() {
+	SESSIONWRAP_WS="$top_builddir/src/sessionwrap-ws"
+	[ -x "$SESSIONWRAP_WS" ] || skip "sessionwrap-ws not built (configure found no libevent/wslay)"
+	WS_SOCK=${WS_SOCK:-$T/ws.sock}
+	rm -f "$WS_SOCK"
+	setsid "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
+	    >>"$T/sessionwrap-ws.log" 2>&1 </dev/null &
+	WS_PID=$!
+	sw_track "$WS_PID"
+	wait_for_socket "$WS_SOCK" 10 "$WS_PID"
+	_ctl=$(sed -n 's/^ws_control *= *//p' "${SW_CONF:-$T/sw.conf}" | tail -n 1)
+	[ -z "$_ctl" ] || wait_for_socket "$_ctl" 10 "$WS_PID"
+	# A web server that dropped root must still connect.
+	chmod 666 "$WS_SOCK"
+}
+
+# ws_python: print a python3 that has the websockets module, or skip.
+ws_python() {
+	for _p in python3 /usr/bin/python3; do
+		if "$_p" -c 'import websockets' 2>/dev/null; then
+			echo "$_p"
+			return 0
+		fi
+	done
+	skip "python3-websockets not installed"
 }

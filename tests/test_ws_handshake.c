@@ -1,4 +1,4 @@
-/* Unit tests of sessionwrap-ws's upgrade request parser: a table of requests. */
+/* Unit tests of the upgrade request parser: a table of requests. */
 #include "autoconf.h"
 
 #include "../src/ws-handshake.c"
@@ -239,7 +239,7 @@ test_helpers(void)
 	CHECK_STR(ws_handshake_reason(405), "Method Not Allowed");
 }
 
-/* Every prefix and random mutations of a valid request: never accepted wrongly, never a crash. */
+/* Prefixes and mutations of a valid request: no false accept, no crash. */
 static void
 test_mutations(void)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of the control socket client: validators, replies, bounded time. */
+/* Unit tests of the control socket client: validators, replies, time. */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -14,7 +14,7 @@
 #include "wsctl.h"
 #include "test.h"
 
-/* A one-shot fake helper on path: reads a line, answers `reply` (NULL: never). */
+/* A one-shot fake helper: reads a line, answers `reply` (NULL: never). */
 static pid_t
 fake_helper(const char *path, const char *reply)
 {

@@ -6,8 +6,10 @@ is refused. Run by ws_logout.sh with BASE=http://127.0.0.1:PORT."""
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import struct
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -33,10 +35,12 @@ def check(cond, what):
     return cond
 
 
-async def http_get(path, cookie=None):
-    """(status, headers list, body) of a GET through the web server."""
+async def http_get(path, cookie=None, body=False):
+    """(status, headers list[, body]) of a GET through the web server."""
     r, w = await asyncio.open_connection(HOST, int(PORT))
-    req = "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n" % (path, HOSTPORT)
+    # HTTP/1.0 when the body is wanted: no chunked encoding to undo.
+    req = "GET %s HTTP/1.%d\r\nHost: %s\r\nConnection: close\r\n" % (
+        path, 0 if body else 1, HOSTPORT)
     if cookie:
         req += "Cookie: %s\r\n" % cookie
     w.write((req + "\r\n").encode())
@@ -45,8 +49,9 @@ async def http_get(path, cookie=None):
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     headers = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
+    data = await r.read() if body else None
     w.close()
-    return status, headers
+    return (status, headers, data) if body else (status, headers)
 
 
 def do_query(*headers):
@@ -148,7 +153,19 @@ async def main():
     pong = await asyncio.wait_for(other.ping(), 3)
     await asyncio.wait_for(pong, 3)
     check(other.open, "another user's socket stays open")
-    await other.close()
+
+    # The same by hand: sessionwrap-ctl close-ws with bob's SESSION_WS_ID.
+    status, headers, body = await http_get(do_query(), cookie=bob, body=True)
+    env = json.loads(body)
+    wait_bob = asyncio.ensure_future(ws_wait_close(other))
+    ctl = await asyncio.to_thread(subprocess.run, [
+        os.environ["SW_CTL"], "-c", os.environ["SW_CONF"], "close-ws",
+        env["SESSION_WS_ID"], "4002", "bye"], capture_output=True, text=True)
+    check(ctl.returncode == 0 and "closed 1 " in ctl.stdout,
+          "sessionwrap-ctl close-ws: %r %r" % (ctl.stdout, ctl.stderr))
+    code, _ = await asyncio.wait_for(wait_bob, 3)
+    check(code == 4002, "close-ws code 4002 reached the socket (got %r)" % code)
+    check(other.close_reason == "bye", "close-ws reason (got %r)" % other.close_reason)
 
     try:
         w = await ws_open(alice)

@@ -43,7 +43,8 @@ LIGHTTPD_EXTRA="include \"$T/lighttpd-ws.conf\""
 lighttpd_start
 
 step "login, sockets, logout through lighttpd"
-BASE=$BASE "$PY" "$top_srcdir/tests/integration/ws_logout.py" &
+BASE=$BASE SW_CTL="$top_builddir/src/sessionwrap-ctl" SW_CONF="$T/sw.conf" \
+    "$PY" "$top_srcdir/tests/integration/ws_logout.py" &
 py=$!
 sw_track "$py"
 wait "$py" || fail "ws_logout.py failed"

@@ -1,0 +1,114 @@
+#!/bin/sh
+# Sessions through Apache 2.4 + mod_fcgid (contrib/apache-fcgid.conf): Apache
+# spawns sessionwrap itself through FcgidWrapper, configured by
+# FcgidInitialEnv SESSIONWRAP_CONF. And WebSockets through mod_proxy_wstunnel
+# (contrib/apache-ws.conf): logging out closes the session's sockets with 4001
+# (tests/integration/ws_logout.py).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+sw_setup
+need_cmd apache2 curl python3
+need_sessionwrap
+[ -f /usr/lib/apache2/modules/mod_fcgid.so ] || skip "libapache2-mod-fcgid not installed"
+[ -f /usr/lib/apache2/modules/mod_proxy_wstunnel.so ] || skip "Apache mod_proxy_wstunnel not installed"
+PY=$(ws_python) || exit $?
+docroot_setup
+sw_secret
+# As root, Apache's children (and so the sessionwrap processes mod_fcgid
+# spawns) run as www-data: it must read the secret, and reach the binary.
+if [ "$(id -u)" = 0 ]; then
+	chown www-data:www-data "$T/secret"
+fi
+sw_config ws_control="$T/ws.ctl"
+mkdir -p "$T/swbin" "$T/fcgid"
+cp "$SESSIONWRAP" "$T/swbin/sessionwrap"
+chmod 755 "$T/swbin" "$T/swbin/sessionwrap"
+[ "$(id -u)" = 0 ] && chown www-data "$T/fcgid"
+ws_start
+
+sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
+    -e "s|/usr/local/bin/sessionwrap|$T/swbin/sessionwrap|g" \
+    -e "s|/etc/sessionwrap.conf|$T/sw.conf|g" \
+    "$top_srcdir/contrib/apache-fcgid.conf" > "$T/apache-fcgid-site.conf"
+sed -e "s|/run/sessionwrap/ws.sock|$WS_SOCK|g" \
+    "$top_srcdir/contrib/apache-ws.conf" > "$T/apache-ws-site.conf"
+APACHE_SITES=none
+APACHE_MODULES="fcgid proxy_wstunnel"
+APACHE_EXTRA="FcgidIPCDir $T/fcgid
+FcgidProcessTableFile $T/fcgid/shm
+Include $T/apache-fcgid-site.conf
+Include $T/apache-ws-site.conf"
+apache_start
+JAR=$T/jar
+: > "$JAR"
+
+step "mod_fcgid spawns sessionwrap; lazy cookie; environment"
+req /cgi-bin/do.py
+expect_status 200 "first request"
+expect_json 'j["SESSION_NEW"]' 1 SESSION_NEW
+expect_json 'j["SCRIPT_FILENAME"]' "$SCRIPT_ROOT/do.py" SCRIPT_FILENAME
+[ -z "$(set_cookie_of sessionwrap)" ] || fail "Set-Cookie before the session has data"
+pgrep -f "^$T/swbin/sessionwrap" >/dev/null || fail "no sessionwrap process spawned by mod_fcgid"
+
+step "missing script, request body"
+req /cgi-bin/missing.sh
+expect_status 404 "missing script"
+head -c 300000 /dev/urandom > "$T/body"
+req /cgi-bin/echo.sh --data-binary "@$T/body" -H 'Content-Type: application/octet-stream'
+expect_status 200 "POST body"
+[ "$(cat "$T/out.b")" = "$(sha256sum < "$T/body" | cut -d' ' -f1)" ] ||
+    fail "the script read a different body"
+
+step "counter, X-Session-* headers stripped"
+for i in 1 2 3; do
+	req /cgi-bin/counter.sh
+	expect_status 200 "counter $i"
+	grep -q "^n=$i " "$T/out.b" || fail "counter request $i: expected n=$i, got: $(cat "$T/out.b")"
+	grep -qi '^x-session-' "$T/out.h" && fail "X-Session-* header reached the client"
+done
+
+step "login changes the cookie; replaying the old one is not logged in"
+pre=$(jar_cookie "$JAR" sessionwrap)
+req "/cgi-bin/do.py?$(do_query 'X-Session-Login: fred')"
+expect_status 200 "login"
+post=$(jar_cookie "$JAR" sessionwrap)
+[ -n "$post" ] && [ "$post" != "$pre" ] || fail "login did not change the cookie value"
+req /cgi-bin/counter.sh
+grep -q '^n=4 user=fred ' "$T/out.b" || fail "after login: $(cat "$T/out.b")"
+req_nojar /cgi-bin/do.py -H "Cookie: sessionwrap=$pre"
+expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
+
+step "parallel requests (mod_fcgid starts more processes)"
+for i in 1 2 3 4 5 6; do
+	curl -sS --max-time 30 -o "$T/par$i" "$BASE/cgi-bin/do.py" &
+done
+wait
+for i in 1 2 3 4 5 6; do
+	grep -q '"SESSION_NEW"' "$T/par$i" || fail "parallel request $i: $(head -c 200 "$T/par$i")"
+done
+
+step "logout expires the cookie; the next request is anonymous"
+req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"
+expect_status 200 "logout"
+set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie: $(set_cookie_of sessionwrap)"
+req /cgi-bin/counter.sh
+grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
+
+step "WebSocket through mod_proxy_wstunnel: logout closes the session's sockets with 4001"
+BASE=$BASE "$PY" "$top_srcdir/tests/integration/ws_logout.py" ||
+    fail "ws_logout.py through Apache failed"
+kill -0 "$WS_PID" 2>/dev/null || fail "sessionwrap-ws died"
+
+step "stopping Apache stops the sessionwrap processes it spawned"
+kill -TERM "$APACHE_PID"
+wait "$APACHE_PID" 2>/dev/null
+n=0
+while pgrep -f "^$T/swbin/sessionwrap" >/dev/null; do
+	n=$((n + 1))
+	if [ $n -ge 100 ]; then
+		for p in $(pgrep -f "^$T/swbin/sessionwrap"); do kill -KILL "$p"; done
+		fail "sessionwrap outlived Apache by 10 s"
+	fi
+	sleep 0.1
+done
+pass
