@@ -1,13 +1,17 @@
 #!/bin/sh
 # Side-by-side throughput: the same trivial shell CGI script behind lighttpd,
-# once through Debian's fcgiwrap (no sessions) and once through sessionwrap
-# (cookie store, every request reads and updates the session), with the same
-# number of workers, driven by wrk over loopback.
+# once through Debian's fcgiwrap (no sessions) and through sessionwrap with
+# each store (every request reads and updates the session), with the same
+# number of workers, driven by wrk over loopback. Rounds alternate between
+# the contenders so a busy machine hurts them alike; the best round counts.
 #
 #   sh bench/fcgiwrap.sh [--duration SECONDS] [--workers N] [--connections N]
+#                        [--store cookie|memcached|postgresql|all] [--rounds N]
+#                        [--sessions N]
 #
 # Needs a build in ./build (sh tests/check.sh or sh examples/demo.sh makes one;
-# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3.
+# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3, and memcached
+# or PostgreSQL for those stores.
 
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -15,6 +19,9 @@ BUILD_DIR=${BUILD_DIR:-$top/build}
 duration=10
 workers=$(nproc 2>/dev/null || echo 2)
 connections=16
+stores=cookie
+rounds=1
+sessions=64
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) duration=$2; shift ;;
@@ -23,12 +30,25 @@ while [ $# -gt 0 ]; do
 	--workers=*) workers=${1#*=} ;;
 	--connections) connections=$2; shift ;;
 	--connections=*) connections=${1#*=} ;;
-	-h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--store) stores=$2; shift ;;
+	--store=*) stores=${1#*=} ;;
+	--sessions) sessions=$2; shift ;;
+	--sessions=*) sessions=${1#*=} ;;
+	--rounds) rounds=$2; shift ;;
+	--rounds=*) rounds=${1#*=} ;;
+	-h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "fcgiwrap.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-for v in "$duration" "$workers" "$connections"; do
+[ "$stores" = all ] && stores="cookie memcached postgresql"
+stores=$(echo "$stores" | tr ',' ' ')
+for st in $stores; do
+	case $st in cookie|memcached|postgresql) ;;
+	*) echo "fcgiwrap.sh: unknown store $st" >&2; exit 2 ;;
+	esac
+done
+for v in "$duration" "$workers" "$connections" "$rounds" "$sessions"; do
 	case $v in ''|*[!0-9]*|0) echo "fcgiwrap.sh: numbers must be positive integers" >&2; exit 2 ;; esac
 done
 
@@ -76,38 +96,107 @@ stop_lighttpd() {
 
 echo "bench: $workers workers, wrk -t2 -c$connections -d${duration}s, loopback" >&2
 
-# 1. fcgiwrap.
-SW_SOCK=$T/fcgiwrap.sock
-setsid fcgiwrap -c "$workers" -s "unix:$SW_SOCK" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
-FCGIWRAP_PID=$!
-sw_track "$FCGIWRAP_PID"
-wait_for_socket "$SW_SOCK" 10 "$FCGIWRAP_PID"
-lighttpd_start
-req /cgi-bin/bench.sh
-expect_status 200 "fcgiwrap warm-up"
-rps_fcgiwrap=$(run_wrk fcgiwrap)
-stop_lighttpd
-# fcgiwrap -c forks workers that outlive their parent: end its process group.
-kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
+# Servers for the server-side stores.
+case " $stores " in
+*" memcached "*|*" postgresql "*)
+	. "$top/tests/integration/store_servers.sh"
+	stores_init ;;
+esac
+case " $stores " in
+*" memcached "*)
+	MC_PORT=$(free_port)
+	mc_start 1 "$MC_PORT" ;;
+esac
+case " $stores " in
+*" postgresql "*) pg_setup ;;
+esac
 
-# 2. sessionwrap, with a valid session cookie on every request.
-SW_SOCK=$T/sw.sock
+# best LABEL RPS: keep the best round of each contender.
+best() {
+	_f=$T/best.$1
+	if [ ! -f "$_f" ] || python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)' "$2" "$(cat "$_f")"; then
+		echo "$2" > "$_f"
+	fi
+}
+
+# bench_fcgiwrap: one round through fcgiwrap.
+bench_fcgiwrap() {
+	SW_SOCK=$T/fcgiwrap.sock
+	rm -f "$SW_SOCK"
+	setsid fcgiwrap -c "$workers" -s "unix:$SW_SOCK" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
+	FCGIWRAP_PID=$!
+	sw_track "$FCGIWRAP_PID"
+	wait_for_socket "$SW_SOCK" 10 "$FCGIWRAP_PID"
+	lighttpd_start
+	req /cgi-bin/bench.sh
+	expect_status 200 "fcgiwrap warm-up"
+	best fcgiwrap "$(run_wrk fcgiwrap)"
+	stop_lighttpd
+	# fcgiwrap -c forks workers that outlive their parent: end its group.
+	kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
+	wait "$FCGIWRAP_PID" 2>/dev/null
+}
+
+# bench_sessionwrap STORE: one round through sessionwrap with that store.
+bench_sessionwrap() {
+	case $1 in
+	cookie) _uri=cookie ;;
+	memcached) _uri=memcached://127.0.0.1:$MC_PORT ;;
+	postgresql) _uri=$PG_URI ;;
+	esac
+	SW_SOCK=$T/sw.sock
+	sw_config log_level=warning "store=$_uri"
+	sw_start --threads "$workers"
+	lighttpd_start
+	# Many sessions, as on a real site: wrk cycles through their cookies.
+	: > "$T/cookies"
+	_i=0
+	while [ $_i -lt "$sessions" ]; do
+		JAR=$T/jar
+		: > "$JAR"
+		req /cgi-bin/bench.sh
+		expect_status 200 "sessionwrap ($1) warm-up"
+		cookie=$(jar_cookie "$JAR" sessionwrap)
+		[ -n "$cookie" ] || fail "no session cookie from sessionwrap ($1)"
+		echo "$cookie" >> "$T/cookies"
+		_i=$((_i + 1))
+	done
+	req /cgi-bin/bench.sh
+	grep -qx 2 "$T/out.b" || fail "session not carried between requests ($1): $(cat "$T/out.b")"
+	best "$1" "$(run_wrk "sessionwrap-$1" -s "$T/cookies.lua")"
+	stop_lighttpd
+	sw_stop
+}
+
+# wrk script: each request carries the next session's cookie.
+cat > "$T/cookies.lua" <<LUA
+local cookies = {}
+for line in io.lines("$T/cookies") do cookies[#cookies + 1] = line end
+local i = math.random(#cookies)
+request = function()
+	i = i % #cookies + 1
+	return wrk.format(nil, nil, { ["Cookie"] = "sessionwrap=" .. cookies[i] })
+end
+LUA
+
 sw_secret
-sw_config log_level=warning
-sw_start --threads "$workers"
-lighttpd_start
-JAR=$T/jar
-: > "$JAR"
-req /cgi-bin/bench.sh
-expect_status 200 "sessionwrap warm-up"
-cookie=$(jar_cookie "$JAR" sessionwrap)
-[ -n "$cookie" ] || fail "no session cookie from sessionwrap"
-req /cgi-bin/bench.sh
-grep -qx 2 "$T/out.b" || fail "session not carried between requests: $(cat "$T/out.b")"
-rps_sessionwrap=$(run_wrk sessionwrap -H "Cookie: sessionwrap=$cookie")
+r=1
+while [ $r -le "$rounds" ]; do
+	echo "bench: round $r of $rounds" >&2
+	bench_fcgiwrap
+	for st in $stores; do
+		bench_sessionwrap "$st"
+	done
+	r=$((r + 1))
+done
 
-printf '%-28s %12s req/s\n' "fcgiwrap ($workers workers):" "$rps_fcgiwrap"
-printf '%-28s %12s req/s\n' "sessionwrap ($workers threads):" "$rps_sessionwrap"
-python3 -c 'import sys; print("sessionwrap/fcgiwrap = %.2fx" % (float(sys.argv[2]) / float(sys.argv[1])))' \
-    "$rps_fcgiwrap" "$rps_sessionwrap"
+rps_fcgiwrap=$(cat "$T/best.fcgiwrap")
+printf '%-34s %10s req/s\n' "fcgiwrap ($workers workers):" "$rps_fcgiwrap"
+for st in $stores; do
+	printf '%-34s %10s req/s\n' "sessionwrap $st ($workers threads):" "$(cat "$T/best.$st")"
+done
+for st in $stores; do
+	python3 -c 'import sys; print("sessionwrap %s/fcgiwrap = %.2fx" % (sys.argv[3], float(sys.argv[2]) / float(sys.argv[1])))' \
+	    "$rps_fcgiwrap" "$(cat "$T/best.$st")" "$st"
+done
 exit 0
