@@ -16,9 +16,11 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_memcached.h"
 #include "xmalloc.h"
 
 #define MC_DEFAULT_PREFIX	"sw:"
+#define MC_CACHE_PREFIX		"swc:"	/* default prefix of the cache tier */
 #define MC_DEFAULT_TIMEOUT	300	/* ms: connect, poll, send, receive */
 #define MC_RETRY_TIMEOUT	1	/* s before a failed server is tried again */
 #define MC_FAILURE_LIMIT	1	/* failures before it leaves the ketama ring */
@@ -126,9 +128,13 @@ done:
 	return 0;
 }
 
-/* Parse "?prefix=...&timeout=ms" into the store; -1 and *cause. */
+/*
+ * Parse "?prefix=...&timeout=ms" into the store, and "ttl=s" when ttl is not
+ * NULL (a cache); -1 and *cause.
+ */
 static int
-mc_parse_options(struct mc_store *ms, char *q, long *timeout, char **cause)
+mc_parse_options(struct mc_store *ms, char *q, long *timeout, long *ttl,
+    char **cause)
 {
 	char		*opt, *val, *end;
 
@@ -153,6 +159,15 @@ mc_parse_options(struct mc_store *ms, char *q, long *timeout, char **cause)
 				    "(10-60000 ms): %s", val);
 				return -1;
 			}
+		} else if (ttl != NULL && strcmp(opt, "ttl") == 0) {
+			errno = 0;
+			*ttl = strtol(val, &end, 10);
+			if (*val == '\0' || *end != '\0' || errno != 0 ||
+			    *ttl < 1 || *ttl > STORE_CACHE_TTL_MAX) {
+				xasprintf(cause, "bad cache ttl (1-%d s): %s",
+				    STORE_CACHE_TTL_MAX, val);
+				return -1;
+			}
 		} else {
 			xasprintf(cause, "unknown memcached option: %s", opt);
 			return -1;
@@ -161,9 +176,12 @@ mc_parse_options(struct mc_store *ms, char *q, long *timeout, char **cause)
 	return 0;
 }
 
-/* Set the behaviours the store relies on; -1 and *cause. */
+/*
+ * Set the behaviours the store relies on; -1 and *cause. With eject, a
+ * failing server leaves the ketama ring and its keys go to the others.
+ */
 static int
-mc_behaviours(memcached_st *mc, long timeout, char **cause)
+mc_behaviours(memcached_st *mc, long timeout, int eject, char **cause)
 {
 	static const struct {
 		memcached_behavior_t	 flag;
@@ -179,6 +197,9 @@ mc_behaviours(memcached_st *mc, long timeout, char **cause)
 	size_t		 i;
 
 	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (flags[i].flag == MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS &&
+		    !eject)
+			continue;
 		rc = memcached_behavior_set(mc, flags[i].flag, 1);
 		if (rc != MEMCACHED_SUCCESS)
 			goto fail;
@@ -231,9 +252,11 @@ mc_close(void *arg)
 /*
  * Parse memcached://h1:port,h2:port[?prefix=P&timeout=MS] and configure the
  * prototype. No connection is made: servers are contacted on first use.
+ * With cache_ttl, a cache in front of PostgreSQL (see store_memcached.h).
  */
-static void *
-mc_open(struct store *st, char **cause)
+void *
+store_memcached_open(struct store *st, const char *uri, long *cache_ttl,
+    char **cause)
 {
 	struct mc_store	*ms;
 	char		*copy, *list, *q, *spec;
@@ -251,13 +274,16 @@ mc_open(struct store *st, char **cause)
 	if (st->cfg->key_prefix != NULL)
 		ms->prefix = xstrdup(st->cfg->key_prefix);
 
-	copy = xstrdup(st->cfg->store + strlen("memcached:"));
+	if (cache_ttl != NULL)
+		*cache_ttl = STORE_CACHE_TTL;
+	copy = xstrdup(uri + strlen("memcached:"));
 	list = copy;
 	if (strncmp(list, "//", 2) == 0)
 		list += 2;
 	if ((q = strchr(list, '?')) != NULL)
 		*q++ = '\0';
-	if (q != NULL && mc_parse_options(ms, q, &timeout, cause) != 0)
+	if (q != NULL &&
+	    mc_parse_options(ms, q, &timeout, cache_ttl, cause) != 0)
 		goto fail;
 	while ((spec = strsep(&list, ",")) != NULL) {
 		if (*spec == '\0')
@@ -272,13 +298,14 @@ mc_open(struct store *st, char **cause)
 		goto fail;
 	}
 	if (ms->prefix == NULL)
-		ms->prefix = xstrdup(MC_DEFAULT_PREFIX);
+		ms->prefix = xstrdup(cache_ttl != NULL ? MC_CACHE_PREFIX :
+		    MC_DEFAULT_PREFIX);
 	if (!mc_prefix_ok(ms->prefix)) {
 		*cause = xstrdup("memcached key prefix must be printable, "
 		    "without spaces, at most 128 characters");
 		goto fail;
 	}
-	if (mc_behaviours(ms->proto, timeout, cause) != 0)
+	if (mc_behaviours(ms->proto, timeout, cache_ttl == NULL, cause) != 0)
 		goto fail;
 	free(copy);
 	return ms;
@@ -287,6 +314,13 @@ fail:
 	free(copy);
 	mc_close(ms);
 	return NULL;
+}
+
+/* Open the store cfg->store names. */
+static void *
+mc_open(struct store *st, char **cause)
+{
+	return store_memcached_open(st, st->cfg->store, NULL, cause);
 }
 
 /* A private memcached_st for one worker thread. */
@@ -426,9 +460,80 @@ mc_get(struct mc_conn *mcc, const char *key, char **value, size_t *len,
 	return rc;
 }
 
-/* The stored form: the session without its secret id, plus grace end. */
+/* The full memcached key of a store key, for the cache tier; caller frees. */
+char *
+store_memcached_key(struct store *st, const char *hash)
+{
+	struct mc_store	*ms = st->priv;
+	char		*key;
+
+	xasprintf(&key, "%s%s", ms->prefix, hash);
+	return key;
+}
+
+/* Get one item for the cache tier, with its CAS value. */
+enum store_result
+store_memcached_get(struct store *st, void *conn, const char *key,
+    char **value, size_t *len, uint64_t *cas, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+
+	rc = mc_get(mcc, key, value, len, cas);
+	if (rc == MEMCACHED_SUCCESS)
+		return STORE_OK;
+	if (rc == MEMCACHED_NOTFOUND)
+		return STORE_NOTFOUND;
+	return mc_error(mcc, rc, "get", cause);
+}
+
+/* Store one item for the cache tier: add, CAS or set, for ttl seconds. */
+enum store_result
+store_memcached_put(struct store *st, void *conn, const char *key,
+    const char *value, size_t len, long ttl, enum store_mc_put how,
+    uint64_t cas, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	size_t		 klen = strlen(key);
+
+	if (ttl < 1)
+		ttl = 1;
+	if (ttl > MC_RELATIVE_MAX)
+		ttl = MC_RELATIVE_MAX;
+	switch (how) {
+	case STORE_MC_ADD:
+		rc = memcached_add(mcc->mc, key, klen, value, len, ttl, 0);
+		break;
+	case STORE_MC_CAS:
+		rc = memcached_cas(mcc->mc, key, klen, value, len, ttl, 0, cas);
+		break;
+	default:
+		rc = memcached_set(mcc->mc, key, klen, value, len, ttl, 0);
+		break;
+	}
+	switch (rc) {
+	case MEMCACHED_SUCCESS:
+	case MEMCACHED_STORED:
+		return STORE_OK;
+	case MEMCACHED_DATA_EXISTS:
+	case MEMCACHED_NOTSTORED:
+	case MEMCACHED_NOTFOUND:
+		if (how != STORE_MC_SET)
+			return STORE_CONFLICT;
+		break;
+	default:
+		break;
+	}
+	return mc_error(mcc, rc, "store", cause);
+}
+
+/*
+ * The stored form: the session without its secret id, plus grace end and,
+ * in the cache tier, the PostgreSQL version (0: none).
+ */
 static char *
-mc_value(const struct session *s, time_t until)
+mc_value_ver(const struct session *s, time_t until, uint64_t version)
 {
 	json_t		*o;
 	char		*text;
@@ -445,28 +550,49 @@ mc_value(const struct session *s, time_t until)
 		return NULL;
 	if (until != 0)
 		json_object_set_new(o, "until", json_integer(until));
+	if (version != 0)
+		json_object_set_new(o, "ver", json_integer((json_int_t)version));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
 }
 
-/* Parse the stored form back into a session; takes ownership of id. */
+/* The stored form of the memcached store itself. */
+static char *
+mc_value(const struct session *s, time_t until)
+{
+	return mc_value_ver(s, until, 0);
+}
+
+/* The cache tier's stored form: with the PostgreSQL version. */
+char *
+store_memcached_value(const struct session *s, time_t until, uint64_t version)
+{
+	return mc_value_ver(s, until, version);
+}
+
+/*
+ * Parse the stored form back into a session; takes ownership of id. The
+ * version, when ver is not NULL, is 0 when absent.
+ */
 static struct session *
-mc_parse(const char *value, size_t len, char *id, time_t now, time_t *until,
-    char **cause)
+mc_parse_ver(const char *value, size_t len, char *id, time_t now,
+    time_t *until, uint64_t *ver, char **cause)
 {
 	struct session	*s;
 	json_t		*o, *data = NULL;
 	json_error_t	 jerr;
 	const char	*user = NULL, *ws_id = NULL;
 	json_int_t	 v = 0, created = 0, access = 0, max_age = 0, u = 0;
+	json_int_t	 pgv = 0;
 
 	o = json_loadb(value, len, 0, &jerr);
 	if (o == NULL || json_unpack_ex(o, &jerr, 0,
-	    "{s:I, s:o, s?:s, s?:s, s:I, s:I, s:I, s?:I}",
+	    "{s:I, s:o, s?:s, s?:s, s:I, s:I, s:I, s?:I, s?:I}",
 	    "v", &v, "data", &data, "user", &user, "ws_id", &ws_id,
 	    "created", &created, "access", &access, "max_age", &max_age,
-	    "until", &u) != 0 || v != 1 || !json_is_object(data)) {
+	    "until", &u, "ver", &pgv) != 0 || v != 1 ||
+	    !json_is_object(data) || pgv < 0) {
 		json_decref(o);
 		free(id);
 		*cause = xstrdup("stored session is not in the expected form");
@@ -489,8 +615,43 @@ mc_parse(const char *value, size_t len, char *id, time_t now, time_t *until,
 	s->is_new = 0;
 	s->changed = 0;
 	*until = (time_t)u;
+	if (ver != NULL)
+		*ver = (uint64_t)pgv;
 	json_decref(o);
 	return s;
+}
+
+/* Parse the memcached store's stored form. */
+static struct session *
+mc_parse(const char *value, size_t len, char *id, time_t now, time_t *until,
+    char **cause)
+{
+	return mc_parse_ver(value, len, id, now, until, NULL, cause);
+}
+
+/* Parse the cache tier's stored form, with its PostgreSQL version. */
+struct session *
+store_memcached_parse(const char *value, size_t len, char *id, time_t now,
+    time_t *until, uint64_t *version, char **cause)
+{
+	return mc_parse_ver(value, len, id, now, until, version, cause);
+}
+
+/* Only the PostgreSQL version of a stored form; -1 when it has none. */
+int
+store_memcached_version(const char *value, size_t len, uint64_t *version)
+{
+	json_t		*o;
+	json_error_t	 jerr;
+	json_int_t	 v = 0;
+	int		 rc;
+
+	o = json_loadb(value, len, 0, &jerr);
+	rc = o != NULL && json_unpack_ex(o, &jerr, 0, "{s:I}", "ver", &v) == 0 &&
+	    v > 0 ? 0 : -1;
+	json_decref(o);
+	*version = rc == 0 ? (uint64_t)v : 0;
+	return rc;
 }
 
 static void	mc_index_add(struct store *, struct mc_conn *, const char *,

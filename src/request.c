@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "cgi.h"
 #include "cookie.h"
+#include "crypto.h"
 #include "log.h"
 #include "request.h"
 #include "session.h"
@@ -28,7 +29,7 @@
 #include "xmalloc.h"
 
 #define REQUEST_CHUNK		65536
-#define REQUEST_MAX_RETRIES	8	/* compare-and-swap rounds in merge mode */
+#define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
 /* Where a request stands, in the order it moves through them. */
 enum req_state {
@@ -459,6 +460,24 @@ req_reapply(struct req *r)
 	r->s = t;
 }
 
+/*
+ * Wait a little before retrying a lost compare-and-swap, longer each time and
+ * with jitter, so a crowd of writers to one session spreads out.
+ */
+static void
+req_backoff(int tries)
+{
+	struct timespec	 ts;
+	unsigned int	 jitter;
+	long long	 us;
+
+	crypto_random(&jitter, sizeof jitter);
+	us = jitter % 1000 + 500LL * tries;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+}
+
 /* Save the session if needed and decide the cookie; 0 or a status. */
 static int
 req_save(struct req *r)
@@ -503,6 +522,7 @@ req_save(struct req *r)
 			    req_name(r), tries);
 			return 503;
 		}
+		req_backoff(tries);
 		req_reapply(r);
 	}
 	switch (res) {
