@@ -27,7 +27,8 @@ enum config_type {
 	CONFIG_SAMESITE,
 	CONFIG_LOCK,
 	CONFIG_LOGLEVEL,
-	CONFIG_INT		/* int within [min, max] */
+	CONFIG_INT,		/* int within [min, max] */
+	CONFIG_MODE		/* long: octal file mode */
 };
 
 struct config_key {
@@ -48,6 +49,8 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{ "listen", CONFIG_STRING, C(listen), 0, 0, NULL,
 	  "unix:PATH or HOST:PORT to listen on (default: fd 0 or CGI)" },
+	{ "listen_mode", CONFIG_MODE, C(listen_mode), 0, 0777, "0660",
+	  "permissions of a unix: listening socket (octal)" },
 	{ "store", CONFIG_STRING, C(store), 0, 0, "cookie",
 	  "cookie, postgresql://..., memcached://host:port[,...]" },
 	{ "cache", CONFIG_STRING, C(cache), 0, 0, NULL,
@@ -228,6 +231,17 @@ config_assign(struct config *cfg, const struct config_key *k, const char *value,
 			break;
 		*(int *)field = b;
 		return 0;
+	case CONFIG_MODE: {
+		char	*end;
+
+		errno = 0;
+		n = strtol(value, &end, 8);
+		if (*value == '\0' || *end != '\0' || errno != 0 ||
+		    n < k->min || n > k->max)
+			break;
+		*(long *)field = n;
+		return 0;
+	}
 	case CONFIG_SECURE:
 		if (strcasecmp(value, "auto") == 0)
 			b = -1;
@@ -558,6 +572,9 @@ config_dump(const struct config *cfg, FILE *f)
 			break;
 		case CONFIG_NUMBER:
 			fprintf(f, "%ld", *(const long *)field);
+			break;
+		case CONFIG_MODE:
+			fprintf(f, "%04lo", *(const long *)field);
 			break;
 		case CONFIG_INT:
 			fprintf(f, "%d", *(const int *)field);

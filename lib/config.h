@@ -18,6 +18,7 @@ enum samesite {
 
 struct config {
 	char	*listen;		/* unix:PATH or HOST:PORT; NULL: fd 0 or CGI */
+	long	 listen_mode;		/* permissions of a unix:PATH socket */
 	char	*store;			/* "cookie", "postgresql://...", "memcached://..." */
 	char	*cache;			/* memcached in front of PostgreSQL */
 	char	*secret_file;

@@ -27,6 +27,11 @@ static const struct store_ops *const store_table[] = {
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
 
+#if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
+/* The cache tier (store_cache.c): chosen by `cache =`, never by name. */
+extern const struct store_ops store_cache_ops;
+#endif
+
 static pthread_once_t	 store_names_once = PTHREAD_ONCE_INIT;
 static char		 store_names_buf[256];
 
@@ -53,7 +58,7 @@ store_names(void)
 	return store_names_buf;
 }
 
-/* Pick the backend for cfg->store and open it. */
+/* Pick the backend for cfg->store (with cfg->cache, the tier) and open it. */
 struct store *
 store_open(const struct config *cfg, const struct keyring *keys, char **cause)
 {
@@ -62,7 +67,17 @@ store_open(const struct config *cfg, const struct keyring *keys, char **cause)
 	struct store		*st;
 	size_t			 i, schemelen;
 
-	for (i = 0; i < STORE_NTABLE; i++) {
+	if (cfg->cache != NULL) {
+#if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
+		ops = &store_cache_ops;	/* it checks store and cache itself */
+#else
+		xasprintf(cause, "cache = memcached://...: not built in (needs "
+		    "both PostgreSQL and memcached; built in: %s)",
+		    store_names());
+		return NULL;
+#endif
+	}
+	for (i = 0; ops == NULL && i < STORE_NTABLE; i++) {
 		if (store_table[i]->match(uri)) {
 			ops = store_table[i];
 			break;

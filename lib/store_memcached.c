@@ -551,7 +551,8 @@ mc_value_ver(const struct session *s, time_t until, uint64_t version)
 	if (until != 0)
 		json_object_set_new(o, "until", json_integer(until));
 	if (version != 0)
-		json_object_set_new(o, "ver", json_integer((json_int_t)version));
+		json_object_set_new(o, "ver",
+		    json_integer((json_int_t)version));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
@@ -647,8 +648,9 @@ store_memcached_version(const char *value, size_t len, uint64_t *version)
 	int		 rc;
 
 	o = json_loadb(value, len, 0, &jerr);
-	rc = o != NULL && json_unpack_ex(o, &jerr, 0, "{s:I}", "ver", &v) == 0 &&
-	    v > 0 ? 0 : -1;
+	rc = o != NULL &&
+	    json_unpack_ex(o, &jerr, 0, "{s:I}", "ver", &v) == 0 && v > 0 ?
+	    0 : -1;
 	json_decref(o);
 	*version = rc == 0 ? (uint64_t)v : 0;
 	return rc;

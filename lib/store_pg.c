@@ -14,6 +14,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_pg.h"
 #include "xmalloc.h"
 
 #define PG_TABLE		"sessionwrap_sessions"
@@ -50,7 +51,12 @@ static const char pg_schema[] =
 
 #define PG_COLUMNS \
 	"data, username, ws_id, extract(epoch FROM created_at)::bigint, " \
-	"extract(epoch FROM access_at)::bigint, max_age, version"
+	"extract(epoch FROM access_at)::bigint, max_age, version, " \
+	"extract(epoch FROM expires_at)::bigint"
+
+/* What a save returns: the new version and when the row ends. */
+#define PG_RETURNING \
+	"RETURNING version, extract(epoch FROM expires_at)::bigint"
 
 /* The set clause shared by both updates: a doomed row never gets later expiry. */
 #define PG_SET \
@@ -93,7 +99,7 @@ static const struct {
 	    "SELECT " PG_COLUMNS " FROM " PG_TABLE
 	    " WHERE key = $1 AND expires_at > to_timestamp($2)" },
 	[PG_INSERT_NEW] = { "sw_insert",
-	    PG_INSERT "ON CONFLICT (key) DO NOTHING RETURNING version" },
+	    PG_INSERT "ON CONFLICT (key) DO NOTHING " PG_RETURNING },
 	[PG_UPSERT] = { "sw_upsert",
 	    PG_INSERT "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, "
 	    "username = EXCLUDED.username, ws_id = EXCLUDED.ws_id, "
@@ -101,11 +107,11 @@ static const struct {
 	    "max_age = EXCLUDED.max_age, expires_at = CASE WHEN "
 	    PG_TABLE ".doomed THEN LEAST(" PG_TABLE ".expires_at, "
 	    "EXCLUDED.expires_at) ELSE EXCLUDED.expires_at END, "
-	    "version = " PG_TABLE ".version + 1 RETURNING version" },
+	    "version = " PG_TABLE ".version + 1 " PG_RETURNING },
 	[PG_UPDATE] = { "sw_update",
 	    "UPDATE " PG_TABLE " SET " PG_SET " WHERE key = $1 AND "
 	    "($2::bigint IS NULL OR version = $2::bigint) AND "
-	    "expires_at > to_timestamp($10) RETURNING version" },
+	    "expires_at > to_timestamp($10) " PG_RETURNING },
 	[PG_DELETE] = { "sw_delete",
 	    "DELETE FROM " PG_TABLE " WHERE key = $1" },
 	[PG_DOOM] = { "sw_doom",
@@ -119,7 +125,7 @@ static const struct {
 	    " WHERE expires_at <= to_timestamp($1) LIMIT " PG_PURGE_BATCH
 	    " FOR UPDATE SKIP LOCKED)" },
 	[PG_REVOKE] = { "sw_revoke",
-	    "DELETE FROM " PG_TABLE " WHERE username = $1" },
+	    "DELETE FROM " PG_TABLE " WHERE username = $1 RETURNING key" },
 	[PG_SHOW] = { "sw_show",
 	    "SELECT " PG_COLUMNS " FROM " PG_TABLE " WHERE (key = $1 OR "
 	    "public_id = $2) AND expires_at > to_timestamp($3) LIMIT 1" },
@@ -582,10 +588,13 @@ pg_rekey(struct store *st, struct pg_conn *pc, const char *id,
 	return NULL;
 }
 
-/* Load the session a cookie value names; forged ids never reach the server. */
-static enum store_result
-pg_load(struct store *st, void *conn, const char *cookie, time_t now,
-    struct session **out, char **cause)
+/*
+ * Load the session a cookie value names; forged ids never reach the server.
+ * *until, when asked, is the row's expires_at.
+ */
+enum store_result
+store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
+    struct session **out, time_t *until, char **cause)
 {
 	struct pg_conn	*pc = conn;
 	PGresult	*res;
@@ -622,6 +631,8 @@ pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return STORE_NOTFOUND;
 	}
 	*out = pg_session_from_row(res, id, now, cause);
+	if (until != NULL)
+		*until = (time_t)pg_getll(res, 7);
 	PQclear(res);
 	if (*out == NULL)
 		return STORE_ERROR;
@@ -632,6 +643,14 @@ pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return STORE_NOTFOUND;
 	}
 	return STORE_OK;
+}
+
+/* Load the session a cookie value names. */
+static enum store_result
+pg_load(struct store *st, void *conn, const char *cookie, time_t now,
+    struct session **out, char **cause)
+{
+	return store_pg_load(st, conn, cookie, now, out, NULL, cause);
 }
 
 /* Delete a bounded batch of expired rows now and then; failures only logged. */
@@ -656,10 +675,13 @@ pg_purge(struct pg_conn *pc, time_t now)
 	PQclear(res);
 }
 
-/* Save a session: insert when new, else update (with CAS when asked). */
-static enum store_result
-pg_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
-    char **cookie, char **cause)
+/*
+ * Save a session: insert when new, else update (with CAS when asked).
+ * *until, when asked, is the row's expires_at afterwards.
+ */
+enum store_result
+store_pg_save(struct store *st, void *conn, struct session *s, int cas,
+    time_t now, char **cookie, time_t *until, char **cause)
 {
 	struct pg_conn	*pc = conn;
 	PGresult	*res;
@@ -735,10 +757,20 @@ pg_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		return STORE_NOTFOUND;
 	}
 	s->version = (uint64_t)pg_getll(res, 0);
+	if (until != NULL)
+		*until = (time_t)pg_getll(res, 1);
 	PQclear(res);
 	*cookie = store_sign_id(st->keys, s->id);
 	pg_purge(pc, now);
 	return STORE_OK;
+}
+
+/* Save a session. */
+static enum store_result
+pg_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
+    char **cookie, char **cause)
+{
+	return store_pg_save(st, conn, s, cas, now, cookie, NULL, cause);
 }
 
 /* Delete a session by id, or leave it readable for `grace` seconds. */
@@ -885,6 +917,29 @@ pg_revoke_user(struct store *st, void *conn, const char *user, long *n,
     char **cause)
 {
 	return pg_count(conn, PG_REVOKE, user, n, cause);
+}
+
+/* Delete every session of a user, and tell their store keys. */
+enum store_result
+store_pg_revoke_user(struct store *st, void *conn, const char *user,
+    char ***keys, long *n, char **cause)
+{
+	PGresult	*res;
+	enum store_result rv;
+	const char	*params[1];
+	int		 i;
+
+	*keys = NULL;
+	*n = 0;
+	params[0] = user;
+	if ((res = pg_run(conn, PG_REVOKE, 1, params, &rv, cause)) == NULL)
+		return rv;
+	*n = PQntuples(res);
+	*keys = xcalloc(*n + 1, sizeof **keys);
+	for (i = 0; i < PQntuples(res); i++)
+		(*keys)[i] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return STORE_OK;
 }
 
 /*

@@ -438,8 +438,12 @@ req_destroy_old(struct req *r)
 	return 0;
 }
 
-/* Reload the latest copy and re-apply this request's operations (merge). */
-static void
+/*
+ * Reload the latest copy and re-apply this request's operations (merge).
+ * -1 when the store fails: never fall back to a fresh session that would
+ * replace the client's real one.
+ */
+static int
 req_reapply(struct req *r)
 {
 	struct session		*t = NULL;
@@ -449,15 +453,22 @@ req_reapply(struct req *r)
 
 	res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now, &t,
 	    &cause);
+	if (res == STORE_NOTFOUND)
+		t = session_new(r->now);	/* destroyed meanwhile */
+	else if (res != STORE_OK) {
+		log_warnx("%s: reloading session: %s", req_name(r),
+		    cause ? cause : store_result_str(res));
+		free(cause);
+		return -1;
+	}
 	free(cause);
-	if (res != STORE_OK)
-		t = session_new(r->now);
 	t->access = r->now;
 	for (i = 0; i < r->nops; i++)
 		session_apply(t, &r->ops_v[i], r->now);
 	t->changed = 1;
 	session_free(r->s);
 	r->s = t;
+	return 0;
 }
 
 /*
@@ -523,7 +534,8 @@ req_save(struct req *r)
 			return 503;
 		}
 		req_backoff(tries);
-		req_reapply(r);
+		if (req_reapply(r) == -1)
+			return 503;
 	}
 	switch (res) {
 	case STORE_OK:

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -157,10 +159,35 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Open --listen: unix:PATH, HOST:PORT or :PORT. */
-static int
-open_listener(const char *spec)
+/* Give a socket to the account we will drop to. */
+static void
+chown_to_user(const char *path, const struct config *cfg)
 {
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatalx("user %s: no such user", cfg->user);
+	gid = pw->pw_gid;
+	if (cfg->group != NULL) {
+		if ((gr = getgrnam(cfg->group)) == NULL)
+			fatalx("group %s: no such group", cfg->group);
+		gid = gr->gr_gid;
+	}
+	if (chown(path, pw->pw_uid, gid) == -1)
+		fatal("chown %s", path);
+}
+
+/*
+ * Open --listen: unix:PATH, HOST:PORT or :PORT. A unix socket gets
+ * listen_mode, and belongs to `user` when we start as root and drop to it,
+ * so only the web server's account can send requests with forged parameters.
+ */
+static int
+open_listener(const struct config *cfg)
+{
+	const char	*spec = cfg->listen;
 	const char	*path;
 	int		 fd;
 	mode_t		 old;
@@ -172,8 +199,10 @@ open_listener(const char *spec)
 		old = umask(0);
 		fd = FCGX_OpenSocket(path, 128);
 		umask(old);
-		if (fd >= 0 && chmod(path, 0666) == -1)
+		if (fd >= 0 && chmod(path, (mode_t)cfg->listen_mode) == -1)
 			fatal("chmod %s", path);
+		if (fd >= 0 && geteuid() == 0 && cfg->user != NULL)
+			chown_to_user(path, cfg);
 	} else
 		fd = FCGX_OpenSocket(spec, 128);
 	if (fd < 0)
@@ -281,7 +310,7 @@ main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	if (cfg.listen != NULL)
-		listen_fd = open_listener(cfg.listen);
+		listen_fd = open_listener(&cfg);
 	else if (FCGX_IsCGI())
 		sw.cgi = 1;
 	else

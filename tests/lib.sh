@@ -13,6 +13,13 @@
 # (sh tests/integration/NAME.sh), they default to this tree and to the build
 # in $SW_BUILDDIR, else ./build (made by tests/check.sh). SW_KEEP_TMP=1 keeps
 # the temp dir; SW_TEST_TIMEOUT sets the time limit.
+#
+# Checkers: in a build configured with --enable-asan, every program of ours a
+# test starts (directly or through a web server) writes its ASan, LSan or
+# UBSan report under $T/san/, and a report anywhere fails the test at
+# cleanup. SW_VALGRIND=1 starts sessionwrap and sessionwrap-ws (sw_start,
+# ws_start) under valgrind memcheck with a log per process in $T/vg/; after
+# sw_stop and at cleanup a log with an error or a definite leak fails the test.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")" && while [ ! -f tests/lib.sh ] && [ "$(pwd)" != / ]; do cd ..; done; pwd)}"
 if [ -z "$top_builddir" ]; then
@@ -68,7 +75,8 @@ sw_cleanup() {
 	done
 	for p in $_sw_pids; do
 		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
+		# Under valgrind the leak check at exit takes seconds.
+		while kill -0 "$p" 2>/dev/null && [ $i -lt "$_sw_grace" ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -79,6 +87,7 @@ sw_cleanup() {
 	if [ -n "$_sw_watchdog" ]; then
 		kill -TERM "$_sw_watchdog" 2>/dev/null
 	fi
+	sw_check_reports || rc=1
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ -n "$SW_KEEP_TMP" ]; then
 			echo "$TEST_NAME: kept $T" >&2
@@ -92,6 +101,87 @@ sw_cleanup() {
 # Remember a pid to stop at exit.
 sw_track() { _sw_pids="$_sw_pids $1"; }
 
+# Tenths of a second a stopped server gets before SIGKILL.
+_sw_grace=30
+# Prefix for sw_start/ws_start (valgrind, or nothing).
+SW_WRAP=
+
+# sw_checkers_setup: sanitizer report files and SW_VALGRIND (see the top).
+sw_checkers_setup() {
+	_sw_san=
+	if [ -f "$top_builddir/Makefile" ] &&
+	    grep -q '^SAN_CFLAGS = .*-fsanitize' "$top_builddir/Makefile"; then
+		_sw_san=1
+		mkdir -p "$T/san"
+		chmod 777 "$T/san"
+		# Defaults first, the caller's options next, our log path last.
+		ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}:log_path=$T/san/asan"
+		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}:log_path=$T/san/ubsan"
+		export ASAN_OPTIONS UBSAN_OPTIONS
+	fi
+	if [ "${SW_VALGRIND:-0}" = 1 ]; then
+		[ -z "$_sw_san" ] || fail "SW_VALGRIND=1 needs a build without --enable-asan"
+		need_cmd valgrind
+		mkdir -p "$T/vg"
+		chmod 777 "$T/vg"
+		_sw_grace=600
+		# Error exit 99; only definite leaks count as errors. Scripts the
+		# servers spawn run natively (no --trace-children).
+		SW_WRAP="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=yes --child-silent-after-fork=yes --num-callers=30 --log-file=$T/vg/%p.vg"
+	fi
+}
+
+# sw_vg_check LOG...: fail unless each valgrind log ends with zero errors (a
+# definite leak is an error) after a complete run. Prints what it found.
+sw_vg_check() {
+	_bad=0
+	for _l in "$@"; do
+		[ -f "$_l" ] || continue
+		_sum=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$_l" | tail -n 1)
+		_def=$(sed -n 's/^==[0-9]*==  *definitely lost: \([0-9,]*\) bytes.*/\1/p' "$_l" | tail -n 1)
+		_cmd=$(sed -n 's/^==[0-9]*== Command: //p' "$_l" | head -n 1 | cut -c1-100)
+		if [ -z "$_sum" ]; then
+			echo "$TEST_NAME: valgrind: $(basename "$_l"): no ERROR SUMMARY (killed before exit?): $_cmd" >&2
+			_bad=1
+		elif [ "$_sum" != 0 ] || { [ -n "$_def" ] && [ "$_def" != 0 ]; }; then
+			echo "$TEST_NAME: valgrind: $(basename "$_l"): $_sum errors, ${_def:-0} bytes definitely lost: $_cmd" >&2
+			cat "$_l" >&2
+			_bad=1
+		else
+			echo "$TEST_NAME: valgrind: $(basename "$_l"): 0 errors, 0 bytes definitely lost: $_cmd" >&2
+		fi
+	done
+	return $_bad
+}
+
+# sw_check_reports: after every server stopped, fail (return 1) on a
+# sanitizer report or a bad valgrind log.
+sw_check_reports() {
+	_r=0
+	if [ -n "$_sw_san" ]; then
+		for _f in "$T"/san/*; do
+			[ -s "$_f" ] || continue
+			echo "$TEST_NAME: FAIL: sanitizer report $(basename "$_f"):" >&2
+			cat "$_f" >&2
+			_r=1
+		done
+		# Programs started with another environment (CGI under Apache,
+		# bin-path under lighttpd) report to their server's error log.
+		for _f in "$T"/*.log; do
+			[ -f "$_f" ] || continue
+			if grep -Eq '^==[0-9]+==ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$_f"; then
+				echo "$TEST_NAME: FAIL: sanitizer report in $(basename "$_f"):" >&2
+				grep -E -A 30 '^==[0-9]+==ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$_f" >&2
+				_r=1
+			fi
+		done
+	fi
+	if [ "${SW_VALGRIND:-0}" = 1 ] && [ -d "$T/vg" ]; then
+		sw_vg_check "$T"/vg/*.vg || _r=1
+	fi
+	return $_r
+}
+
 # Temp dir, trap, watchdog. Call first.
 sw_setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/sw-$TEST_NAME.XXXXXX") || exit 99
@@ -99,6 +189,7 @@ sw_setup() {
 	export T
 	trap sw_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+	sw_checkers_setup
 	if [ "${SW_TEST_TIMEOUT:-0}" -gt 0 ]; then
 		# The watchdog ends the whole test: TERM runs the trap, which kills servers.
 		# One process, so cleanup can stop it with a single kill.
@@ -244,11 +335,12 @@ sw_start() {
 	SW_SOCK=${SW_SOCK:-$T/sw.sock}
 	rm -f "$SW_SOCK"
 	# Scripts inherit sessionwrap's PATH: let them find sessionwrap-ctl.
-	PATH="$top_builddir/src:$PATH" setsid "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
+	# shellcheck disable=SC2086
+	PATH="$top_builddir/src:$PATH" setsid $SW_WRAP "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
 	    >>"$T/sessionwrap.log" 2>&1 </dev/null &
 	SW_PID=$!
 	sw_track "$SW_PID"
-	wait_for_socket "$SW_SOCK" 10 "$SW_PID"
+	wait_for_socket "$SW_SOCK" "$([ -n "$SW_WRAP" ] && echo 60 || echo 10)" "$SW_PID"
 	# A web server that dropped root must still connect.
 	chmod 666 "$SW_SOCK" 2>/dev/null
 }
@@ -258,9 +350,12 @@ sw_stop() {
 	[ -n "$SW_PID" ] || return 0
 	kill -TERM "$SW_PID" 2>/dev/null
 	_n=0
-	while kill -0 "$SW_PID" 2>/dev/null && [ $_n -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+	while kill -0 "$SW_PID" 2>/dev/null && [ $_n -lt $((_sw_grace + 20)) ]; do sleep 0.1; _n=$((_n + 1)); done
 	kill -KILL "$SW_PID" 2>/dev/null
 	wait "$SW_PID" 2>/dev/null
+	if [ -n "$SW_WRAP" ]; then
+		sw_vg_check "$T/vg/$SW_PID.vg" || fail "valgrind found errors in sessionwrap"
+	fi
 	SW_PID=
 }
 
@@ -541,13 +636,15 @@ ws_start() {
 	[ -x "$SESSIONWRAP_WS" ] || skip "sessionwrap-ws not built (configure found no libevent/wslay)"
 	WS_SOCK=${WS_SOCK:-$T/ws.sock}
 	rm -f "$WS_SOCK"
-	setsid "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
+	# shellcheck disable=SC2086
+	setsid $SW_WRAP "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
 	    >>"$T/sessionwrap-ws.log" 2>&1 </dev/null &
 	WS_PID=$!
 	sw_track "$WS_PID"
-	wait_for_socket "$WS_SOCK" 10 "$WS_PID"
+	_w=$([ -n "$SW_WRAP" ] && echo 60 || echo 10)
+	wait_for_socket "$WS_SOCK" "$_w" "$WS_PID"
 	_ctl=$(sed -n 's/^ws_control *= *//p' "${SW_CONF:-$T/sw.conf}" | tail -n 1)
-	[ -z "$_ctl" ] || wait_for_socket "$_ctl" 10 "$WS_PID"
+	[ -z "$_ctl" ] || wait_for_socket "$_ctl" "$_w" "$WS_PID"
 	# A web server that dropped root must still connect.
 	chmod 666 "$WS_SOCK"
 }

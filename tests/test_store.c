@@ -1,4 +1,4 @@
-/* Server-side stores driven through store_open/ops against real servers (run by tests/integration/stores.sh). */
+/* Server-side stores, and the memcached cache tier, driven through store_open/ops against real servers (run by tests/integration/stores.sh). */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -34,6 +34,10 @@ static struct config	 cfg;
 static struct keyring	*keys;
 static const char	*uri;
 static int		 is_pg;
+static int		 is_cache;	/* SW_TEST_CACHE: memcached in front */
+static char		 cache_server[256];	/* its first host:port */
+static char		 cache_prefix[128];	/* its key prefix */
+static long		 cache_ttl = 60;	/* its ttl= */
 
 /* Seconds since an arbitrary point, with sub-second precision. */
 static double
@@ -159,6 +163,37 @@ test_open_errors(void)
 		store_close(st);
 		free(cause);
 	}
+	if (!is_cache)
+		return;
+
+	/* The tier: a memcached cache value, in front of PostgreSQL only. */
+	c2.store = cfg.store;
+	for (i = 0; i < 5; i++) {
+		static const char *const bad_cache[] = {
+			"memcached://",
+			"memcached://127.0.0.1:11211?ttl=0",
+			"memcached://127.0.0.1:11211?ttl=3601",
+			"memcached://127.0.0.1:11211?ttl=1m",
+			"postgresql://h/db",
+		};
+
+		cause = NULL;
+		c2.cache = (char *)bad_cache[i];
+		st = store_open(&c2, keys, &cause);
+		if (st != NULL)
+			fprintf(stderr, "accepted cache: %s\n", bad_cache[i]);
+		CHECK(st == NULL);
+		CHECK(cause != NULL);
+		store_close(st);
+		free(cause);
+	}
+	cause = NULL;
+	c2.cache = cfg.cache;
+	c2.store = "memcached://127.0.0.1:11211";
+	st = store_open(&c2, keys, &cause);
+	CHECK(st == NULL);
+	CHECK(cause != NULL && strstr(cause, "PostgreSQL") != NULL);
+	free(cause);
 }
 
 /* Save, load, compare every field. */
@@ -723,21 +758,58 @@ run(const char *what)
 		fprintf(stderr, "%s failed: %s\n", what, cmd);
 }
 
-/* Server down: STORE_ERROR (never a fresh session); back: works again. */
+/*
+ * Server down: STORE_ERROR (never a fresh session); back: works again. With
+ * the cache tier a session it holds is still read, but nothing is written.
+ */
 static void
 test_outage(struct store *st, void *c)
 {
-	struct session	*s, *l = NULL, *n;
+	struct config	 pgcfg = cfg;
+	struct store	*pg = NULL;
+	struct session	*s, *l = NULL, *n, *u = NULL;
 	enum store_result rv;
-	char		*cookie = NULL, *v = NULL, *cause = NULL;
+	char		*cookie = NULL, *v = NULL, *cause = NULL, *ucookie = NULL;
 	double		 t0;
 	int		 i;
 
 	s = save_new(st, c, "{\"kept\":1}", NULL, time(NULL), &cookie);
+	if (is_cache) {
+		/* Saved past the tier: memcached has no copy of it. */
+		pgcfg.cache = NULL;
+		if ((pg = store_open(&pgcfg, keys, &cause)) != NULL) {
+			void	*pc = conn(pg);
+
+			u = save_new(pg, pc, "{}", NULL, time(NULL), &ucookie);
+			pg->ops->conn_free(pc);
+		}
+		CHECK(pg != NULL);
+	}
 	run("SW_TEST_STOP");
 	for (i = 0; i < 3; i++) {
 		rv = load(st, c, cookie, time(NULL), &l);
-		CHECK(rv == STORE_ERROR);
+		/* The tier serves the copy: proof that it came from memcached. */
+		CHECK(rv == (is_cache ? STORE_OK : STORE_ERROR));
+		CHECK(!is_cache || (l != NULL && data_int(l, "kept") == 1));
+		session_free(l);
+		l = NULL;
+	}
+	if (is_cache) {
+		CHECK(load(st, c, ucookie, time(NULL), &l) == STORE_ERROR);
+		/* A write while PostgreSQL is away: 503, never cache-only. */
+		if ((l = NULL, load(st, c, cookie, time(NULL), &l)) ==
+		    STORE_OK) {
+			json_object_set_new(l->data, "kept", json_integer(2));
+			rv = st->ops->save(st, c, l, 1, time(NULL), &v, &cause);
+			CHECK(rv == STORE_ERROR);
+			CHECK(v == NULL);
+			free(cause);
+			cause = NULL;
+		}
+		session_free(l);
+		l = NULL;
+		/* Unsure whether it was written: no copy is read any more. */
+		CHECK(load(st, c, cookie, time(NULL), &l) == STORE_ERROR);
 	}
 	n = session_new(time(NULL));
 	rv = st->ops->save(st, c, n, 1, time(NULL), &v, &cause);
@@ -769,20 +841,27 @@ test_outage(struct store *st, void *c)
 	session_free(l);
 	session_free(n);
 	session_free(s);
+	session_free(u);
+	store_close(pg);
 	free(cookie);
+	free(ucookie);
 	free(v);
 	free(cause);
 }
 
-/* curr_items of one memcached ("host:port"), -1 when unreachable. */
-static long
-mc_items(const char *hostport)
+/*
+ * Send one text-protocol request to a memcached ("host:port") and read the
+ * reply until it ends with `end` (or anything, when end is NULL and a line
+ * came). Returns the reply length, -1 when unreachable.
+ */
+static ssize_t
+mc_talk(const char *hostport, const char *req, size_t reqlen, char *buf,
+    size_t size, const char *end)
 {
 	struct addrinfo	 hints, *ai;
-	char		 host[256], buf[8192], *p, *colon;
-	size_t		 len = 0;
+	char		 host[256], *colon;
+	size_t		 len = 0, elen = end != NULL ? strlen(end) : 0;
 	ssize_t		 r;
-	long		 n = -1;
 	int		 fd;
 
 	snprintf(host, sizeof host, "%s", hostport);
@@ -801,20 +880,41 @@ mc_items(const char *hostport)
 		return -1;
 	}
 	freeaddrinfo(ai);
-	if (write(fd, "stats\r\n", 7) == 7) {
-		while (len < sizeof buf - 1 &&
-		    (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+	buf[0] = '\0';
+	if (write(fd, req, reqlen) == (ssize_t)reqlen) {
+		while (len < size - 1 &&
+		    (r = read(fd, buf + len, size - 1 - len)) > 0) {
 			len += r;
 			buf[len] = '\0';
-			if (strstr(buf, "END\r\n") != NULL)
+			if (end == NULL ? strstr(buf, "\r\n") != NULL :
+			    len >= elen && strcmp(buf + len - elen, end) == 0)
 				break;
 		}
-		buf[len] = '\0';
-		if ((p = strstr(buf, "STAT curr_items ")) != NULL)
-			n = strtol(p + 16, NULL, 10);
 	}
 	close(fd);
-	return n;
+	return len;
+}
+
+/* One "stats" counter of a memcached ("host:port"), -1 when unreachable. */
+static long
+mc_stat(const char *hostport, const char *name)
+{
+	char		 buf[8192], want[64], *p;
+
+	if (mc_talk(hostport, "stats\r\n", 7, buf, sizeof buf,
+	    "END\r\n") <= 0)
+		return -1;
+	snprintf(want, sizeof want, "STAT %s ", name);
+	if ((p = strstr(buf, want)) == NULL)
+		return -1;
+	return strtol(p + strlen(want), NULL, 10);
+}
+
+/* curr_items of one memcached ("host:port"), -1 when unreachable. */
+static long
+mc_items(const char *hostport)
+{
+	return mc_stat(hostport, "curr_items");
 }
 
 /* Two servers: keys spread; losing one loses only its share. */
@@ -894,12 +994,443 @@ test_spread(struct store *st, void *c)
 	}
 }
 
+/* The cache tier's memcached key of a session id; caller frees. */
+static char *
+cache_key_of(const char *id)
+{
+	char	*hash, *key;
+
+	hash = store_key(keys, id);
+	xasprintf(&key, "%s%s", cache_prefix, hash);
+	free(hash);
+	return key;
+}
+
+/* The value memcached holds under key into *out (caller frees); -1: none. */
+static ssize_t
+cache_raw_get(const char *key, char **out)
+{
+	char		 req[512], buf[16384], *p, *q;
+	long		 n;
+
+	*out = NULL;
+	snprintf(req, sizeof req, "get %s\r\n", key);
+	if (mc_talk(cache_server, req, strlen(req), buf, sizeof buf,
+	    "END\r\n") <= 0 || strncmp(buf, "VALUE ", 6) != 0)
+		return -1;
+	p = strchr(buf, '\n');
+	q = strrchr(buf, ' ');
+	if (p == NULL || q == NULL || q > p)
+		return -1;
+	n = strtol(q + 1, NULL, 10);
+	*out = xstrndup(p + 1, n);
+	return n;
+}
+
+/* add or set a value the way another process would; 1 stored, 0 not. */
+static int
+cache_raw_store(const char *cmd, const char *key, const char *value)
+{
+	char		*req, buf[256];
+	int		 rc;
+
+	xasprintf(&req, "%s %s 0 60 %zu\r\n%s\r\n", cmd, key, strlen(value),
+	    value);
+	rc = -1;
+	if (mc_talk(cache_server, req, strlen(req), buf, sizeof buf,
+	    NULL) > 0)
+		rc = strncmp(buf, "STORED", 6) == 0;
+	free(req);
+	return rc;
+}
+
+/* A load the tier serves from memcached: get_hits goes up. */
+static void
+test_cache_hit(struct store *st, void *c1, void *c2)
+{
+	struct config	 pgcfg = cfg;
+	struct store	*pg;
+	struct session	*s, *l = NULL;
+	char		*cookie = NULL, *value = NULL, *key, *cause = NULL;
+	long		 hits, misses;
+	void		*pc;
+
+	s = save_new(st, c1, "{\"hit\":1}", "gina", time(NULL), &cookie);
+	key = cache_key_of(s->id);
+	/* Written through: the copy is there, with PostgreSQL's version. */
+	CHECK(cache_raw_get(key, &value) > 0);
+	CHECK(value != NULL && strstr(value, "\"ver\":") != NULL);
+	free(value);
+	hits = mc_stat(cache_server, "get_hits");
+	CHECK(load(st, c2, cookie, time(NULL), &l) == STORE_OK);
+	CHECK(mc_stat(cache_server, "get_hits") == hits + 1);
+	CHECK(l != NULL && data_int(l, "hit") == 1);
+	CHECK(l != NULL && l->version == s->version);
+	CHECK(l != NULL && l->user != NULL && strcmp(l->user, "gina") == 0);
+	session_free(l);
+	l = NULL;
+	session_free(s);
+	free(cookie);
+	free(key);
+
+	/* Stored past the tier: a miss, a copy, then hits. */
+	pgcfg.cache = NULL;
+	if ((pg = store_open(&pgcfg, keys, &cause)) == NULL) {
+		CHECK(pg != NULL);
+		free(cause);
+		return;
+	}
+	pc = conn(pg);
+	s = save_new(pg, pc, "{\"miss\":1}", NULL, time(NULL), &cookie);
+	misses = mc_stat(cache_server, "get_misses");
+	CHECK(load(st, c1, cookie, time(NULL), &l) == STORE_OK);
+	CHECK(mc_stat(cache_server, "get_misses") == misses + 1);
+	session_free(l);
+	l = NULL;
+	hits = mc_stat(cache_server, "get_hits");
+	CHECK(load(st, c2, cookie, time(NULL), &l) == STORE_OK);
+	CHECK(mc_stat(cache_server, "get_hits") == hits + 1);
+	CHECK(l != NULL && data_int(l, "miss") == 1);
+	CHECK(l != NULL && l->version == s->version);
+	session_free(l);
+	session_free(s);
+	free(cookie);
+	pg->ops->conn_free(pc);
+	store_close(pg);
+}
+
+/*
+ * A read that got the row from PostgreSQL before a logout and copies it to
+ * memcached after: the tombstone refuses the copy.
+ */
+static void
+test_cache_late_fill(struct store *st, void *c1, void *c2)
+{
+	struct session	*s, *l = NULL;
+	char		*cookie = NULL, *value = NULL, *key, *cause = NULL;
+
+	s = save_new(st, c1, "{\"late\":1}", "hank", time(NULL), &cookie);
+	key = cache_key_of(s->id);
+	CHECK(cache_raw_get(key, &value) > 0);
+	CHECK(st->ops->destroy(st, c2, s->id, 0, time(NULL), &cause) ==
+	    STORE_OK);
+	if (value != NULL) {
+		/* What the in-flight read would add: refused. */
+		CHECK(cache_raw_store("add", key, value) == 0);
+	}
+	CHECK(load(st, c1, cookie, time(NULL), &l) == STORE_NOTFOUND);
+	CHECK(load(st, c2, cookie, time(NULL), &l) == STORE_NOTFOUND);
+	CHECK(l == NULL);
+	session_free(s);
+	free(value);
+	free(cookie);
+	free(key);
+	free(cause);
+}
+
+struct race_arg {
+	struct store	*st;
+	const char	*cookie;
+	int		 stop;		/* __atomic: end the loop */
+	int		 destroyed;	/* __atomic: destroy has returned */
+	int		 before;	/* loads that found it before */
+	int		 after;		/* loads begun after destroy returned */
+	int		 late;		/* ...that still found it: the bug */
+};
+
+/* Load in a loop; a load begun after the destroy returned must not find it. */
+static void *
+race_reader(void *arg)
+{
+	struct race_arg	*ra = arg;
+	struct session	*l;
+	enum store_result rv;
+	void		*c = conn(ra->st);
+	int		 gone;
+
+	while (!__atomic_load_n(&ra->stop, __ATOMIC_ACQUIRE)) {
+		gone = __atomic_load_n(&ra->destroyed, __ATOMIC_ACQUIRE);
+		l = NULL;
+		rv = load(ra->st, c, ra->cookie, time(NULL), &l);
+		session_free(l);
+		if (gone) {
+			ra->after++;
+			if (rv == STORE_OK)
+				ra->late++;
+		} else if (rv == STORE_OK)
+			ra->before++;
+	}
+	ra->st->ops->conn_free(c);
+	return NULL;
+}
+
+/* The logout race: readers copy the session while another destroys it. */
+static void
+test_cache_logout_race(struct store *st, void *c)
+{
+	struct race_arg	 ra[4];
+	pthread_t	 t[4];
+	struct session	*s;
+	char		*cookie, *cause = NULL;
+	int		 round, i, before = 0, after = 0, late = 0;
+
+	for (round = 0; round < 20; round++) {
+		s = save_new(st, c, "{\"race\":1}", NULL, time(NULL), &cookie);
+		for (i = 0; i < 4; i++) {
+			memset(&ra[i], 0, sizeof ra[i]);
+			ra[i].st = st;
+			ra[i].cookie = cookie;
+			pthread_create(&t[i], NULL, race_reader, &ra[i]);
+		}
+		usleep(5000 + round * 500);
+		CHECK(st->ops->destroy(st, c, s->id, 0, time(NULL), &cause) ==
+		    STORE_OK);
+		for (i = 0; i < 4; i++)
+			__atomic_store_n(&ra[i].destroyed, 1, __ATOMIC_RELEASE);
+		usleep(50000);
+		for (i = 0; i < 4; i++) {
+			__atomic_store_n(&ra[i].stop, 1, __ATOMIC_RELEASE);
+			pthread_join(t[i], NULL);
+			before += ra[i].before;
+			after += ra[i].after;
+			late += ra[i].late;
+		}
+		session_free(s);
+		free(cookie);
+	}
+	printf("logout race: %d loads found it before, %d after (%d late)\n",
+	    before, after, late);
+	CHECK(before > 0 && after > 0);
+	CHECK(late == 0);
+	free(cause);
+}
+
+/*
+ * A stale copy (its update lost, say in a network split) cannot make a
+ * write win: PostgreSQL's version refuses it, the reload reads PostgreSQL;
+ * and under the exclusive lock no copy is read at all.
+ */
+static void
+test_cache_stale(struct store *st, void *c1, void *c2)
+{
+	struct session	*s, *a = NULL, *b = NULL;
+	char		*cookie = NULL, *v = NULL, *cause = NULL, *key;
+	char		*old = NULL;
+	uint64_t	 v1;
+
+	s = save_new(st, c1, "{\"n\":0}", NULL, time(NULL), &cookie);
+	v1 = s->version;
+	key = cache_key_of(s->id);
+	CHECK(cache_raw_get(key, &old) > 0);
+	CHECK(load(st, c1, cookie, time(NULL), &a) == STORE_OK);
+	if (a == NULL || old == NULL)
+		goto out;
+	json_object_set_new(a->data, "x", json_true());
+	CHECK(st->ops->save(st, c1, a, 1, time(NULL), &v, &cause) == STORE_OK);
+	free(v);
+	v = NULL;
+
+	/* Put the old copy back. */
+	CHECK(cache_raw_store("set", key, old) == 1);
+	CHECK(load(st, c2, cookie, time(NULL), &b) == STORE_OK);
+	CHECK(b != NULL && b->version == v1);	/* served stale... */
+	if (b == NULL)
+		goto out;
+	json_object_set_new(b->data, "y", json_true());
+	CHECK(st->ops->save(st, c2, b, 1, time(NULL), &v, &cause) ==
+	    STORE_CONFLICT);			/* ...but cannot win */
+	session_free(b);
+	b = NULL;
+	CHECK(load(st, c2, cookie, time(NULL), &b) == STORE_OK);
+	CHECK(b != NULL && json_object_get(b->data, "x") != NULL);
+	if (b == NULL)
+		goto out;
+	json_object_set_new(b->data, "y", json_true());
+	CHECK(st->ops->save(st, c2, b, 1, time(NULL), &v, &cause) == STORE_OK);
+	free(v);
+	v = NULL;
+	session_free(b);
+	b = NULL;
+
+	/* Stale again; the lock holder reads PostgreSQL, repairs the copy. */
+	CHECK(cache_raw_store("set", key, old) == 1);
+	CHECK(st->ops->lock(st, c1, cookie, 5, &cause) == STORE_OK);
+	CHECK(load(st, c1, cookie, time(NULL), &b) == STORE_OK);
+	CHECK(b != NULL && json_object_get(b->data, "x") != NULL &&
+	    json_object_get(b->data, "y") != NULL);
+	st->ops->unlock(st, c1);
+	session_free(b);
+	b = NULL;
+	CHECK(load(st, c2, cookie, time(NULL), &b) == STORE_OK);
+	CHECK(b != NULL && json_object_get(b->data, "y") != NULL);
+out:
+	session_free(s);
+	session_free(a);
+	session_free(b);
+	free(old);
+	free(key);
+	free(cookie);
+	free(v);
+	free(cause);
+}
+
+/*
+ * memcached freezes (a network split) while a session logs out, then comes
+ * back with the old copy, the tombstones lost: no worker serves it. Others
+ * distrust copies for ttl seconds after a failure; the one that destroyed
+ * writes its tombstone again.
+ */
+static void
+test_cache_split(struct store *st, void *c1, void *c2)
+{
+	struct session	*s, *l = NULL;
+	char		*cookie = NULL, *cause = NULL, *key, *value = NULL;
+	char		*old = NULL;
+	double		 t0;
+
+	s = save_new(st, c1, "{\"split\":1}", "jay", time(NULL), &cookie);
+	CHECK(load(st, c2, cookie, time(NULL), &l) == STORE_OK);
+	session_free(l);
+	l = NULL;
+	key = cache_key_of(s->id);
+	CHECK(cache_raw_get(key, &old) > 0);
+	run("SW_TEST_CACHE_FREEZE");
+	CHECK(st->ops->destroy(st, c1, s->id, 0, time(NULL), &cause) ==
+	    STORE_OK);
+	run("SW_TEST_CACHE_THAW");
+	/* What it queued arrives now; a split would have lost it. */
+	usleep(100000);
+	CHECK(old != NULL && cache_raw_store("set", key, old) == 1);
+	CHECK(load(st, c2, cookie, time(NULL), &l) == STORE_NOTFOUND);
+	t0 = now_sec();
+	do {
+		usleep(200000);
+		CHECK(load(st, c1, cookie, time(NULL), &l) == STORE_NOTFOUND);
+		free(value);
+		value = NULL;
+	} while ((cache_raw_get(key, &value) <= 0 || value[0] != '-') &&
+	    now_sec() - t0 < 5);
+	CHECK(value != NULL && strcmp(value, "-") == 0);
+	session_free(s);
+	free(old);
+	free(value);
+	free(key);
+	free(cookie);
+	free(cause);
+}
+
+/*
+ * A copy of a replaced ("doomed") session ends with its grace, which only
+ * PostgreSQL's row knows, even once the tombstone is gone (short ttl).
+ */
+static void
+test_cache_grace(struct store *st, void *c)
+{
+	struct session	*s, *l = NULL;
+	char		*cookie = NULL, *cause = NULL;
+	time_t		 t0 = time(NULL);
+	long		 hits;
+
+	s = save_new(st, c, "{\"g\":1}", NULL, t0, &cookie);
+	CHECK(st->ops->destroy(st, c, s->id, 30, t0, &cause) == STORE_OK);
+	sleep(cache_ttl + 1);
+	CHECK(load(st, c, cookie, time(NULL), &l) == STORE_OK);
+	session_free(l);
+	l = NULL;
+	hits = mc_stat(cache_server, "get_hits");
+	CHECK(load(st, c, cookie, time(NULL), &l) == STORE_OK);
+	CHECK(mc_stat(cache_server, "get_hits") == hits + 1);
+	session_free(l);
+	l = NULL;
+	CHECK(load(st, c, cookie, t0 + 30, &l) == STORE_NOTFOUND);
+	session_free(s);
+	free(cookie);
+	free(cause);
+}
+
+/* memcached down: everything goes on through PostgreSQL, quickly. */
+static void
+test_cache_down(struct store *st, void *c)
+{
+	struct session	*s, *n, *l = NULL;
+	char		*cookie = NULL, *ncookie = NULL, *v = NULL;
+	char		*cause = NULL, *key, *value = NULL, user[64];
+	double		 t0, dt;
+	long		 count = -1, hits;
+	int		 i;
+
+	snprintf(user, sizeof user, "ivy-%ld", (long)getpid());
+	s = save_new(st, c, "{\"before\":1}", NULL, time(NULL), &cookie);
+	run("SW_TEST_CACHE_STOP");
+	t0 = now_sec();
+	n = save_new(st, c, "{\"during\":1}", user, time(NULL), &ncookie);
+	for (i = 0; i < 20; i++) {
+		CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_OK);
+		if (l == NULL)
+			break;
+		json_object_set_new(l->data, "i", json_integer(i));
+		CHECK(st->ops->save(st, c, l, 1, time(NULL), &v, &cause) ==
+		    STORE_OK);
+		session_free(l);
+		l = NULL;
+		free(v);
+		v = NULL;
+	}
+	CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_OK);
+	CHECK(l != NULL && data_int(l, "i") == 19);
+	session_free(l);
+	l = NULL;
+	CHECK(load(st, c, cookie, time(NULL), &l) == STORE_OK);
+	CHECK(l != NULL && data_int(l, "before") == 1);
+	session_free(l);
+	l = NULL;
+	CHECK(st->ops->lock(st, c, cookie, 1, &cause) == STORE_OK);
+	st->ops->unlock(st, c);
+	CHECK(st->ops->destroy(st, c, s->id, 0, time(NULL), &cause) ==
+	    STORE_OK);
+	CHECK(load(st, c, cookie, time(NULL), &l) == STORE_NOTFOUND);
+	dt = now_sec() - t0;
+	printf("cache down: 46 operations in %.2fs\n", dt);
+	CHECK(dt < 5.0);
+
+	run("SW_TEST_CACHE_START");
+	/* A restarted memcached is empty; the copies come back. */
+	CHECK(st->ops->revoke_user(st, c, user, &count, &cause) == STORE_OK);
+	CHECK(count == 1);
+	CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_NOTFOUND);
+	session_free(n);
+	free(ncookie);
+	n = save_new(st, c, "{\"after\":1}", NULL, time(NULL), &ncookie);
+	/* Copies are read again once the ones written before could be gone. */
+	sleep(cache_ttl + 1);
+	CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_OK);
+	session_free(l);
+	l = NULL;
+	key = cache_key_of(n->id);
+	CHECK(cache_raw_get(key, &value) > 0);
+	CHECK(value != NULL && strstr(value, "\"ver\":") != NULL);
+	hits = mc_stat(cache_server, "get_hits");
+	CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_OK);
+	CHECK(mc_stat(cache_server, "get_hits") == hits + 1);
+	CHECK(l != NULL && data_int(l, "after") == 1);
+	session_free(l);
+	session_free(n);
+	free(key);
+	free(value);
+	session_free(s);
+	free(cookie);
+	free(ncookie);
+	free(v);
+	free(cause);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct store	*st;
 	void		*c1, *c2;
 	char		*cause = NULL;
+	const char	*p, *q;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: test_store URI\n");
@@ -914,11 +1445,26 @@ main(int argc, char **argv)
 	cfg.idle_timeout = 600;
 	cfg.absolute_timeout = 3600;
 	is_pg = strncmp(uri, "postgres", 8) == 0;
+	if ((p = getenv("SW_TEST_CACHE")) != NULL) {
+		/* memcached://host:port[,...][?prefix=P&ttl=S] */
+		is_cache = 1;
+		cfg.cache = xstrdup(p);
+		p += strncmp(p, "memcached://", 12) == 0 ? 12 : 0;
+		snprintf(cache_server, sizeof cache_server, "%.*s",
+		    (int)strcspn(p, ",?"), p);
+		snprintf(cache_prefix, sizeof cache_prefix, "swc:");
+		if ((q = strstr(p, "prefix=")) != NULL)
+			snprintf(cache_prefix, sizeof cache_prefix, "%.*s",
+			    (int)strcspn(q + 7, "&"), q + 7);
+		if ((q = strstr(p, "ttl=")) != NULL)
+			cache_ttl = strtol(q + 4, NULL, 10);
+	}
 	if ((keys = keyring_parse(SECRET_A "\n", &cause)) == NULL) {
 		fprintf(stderr, "keyring: %s\n", cause);
 		return 1;
 	}
-	if (strstr(store_names(), is_pg ? "postgresql" : "memcached") == NULL) {
+	if (strstr(store_names(), is_pg ? "postgresql" : "memcached") == NULL ||
+	    (is_cache && strstr(store_names(), "memcached") == NULL)) {
 		printf("store not built in (%s)\n", store_names());
 		return 77;
 	}
@@ -929,6 +1475,12 @@ main(int argc, char **argv)
 
 	if (getenv("SW_TEST_SPREAD") != NULL) {
 		test_spread(st, c1);
+		goto done;
+	}
+	if (getenv("SW_TEST_CACHE_STOP") != NULL) {
+		test_cache_split(st, c1, c2);
+		test_cache_grace(st, c1);
+		test_cache_down(st, c1);
 		goto done;
 	}
 	test_open_errors();
@@ -944,6 +1496,12 @@ main(int argc, char **argv)
 	test_gc(st, c1);
 	test_show(st, c1);
 	test_rotation(st, c1);
+	if (is_cache) {
+		test_cache_hit(st, c1, c2);
+		test_cache_late_fill(st, c1, c2);
+		test_cache_logout_race(st, c1);
+		test_cache_stale(st, c1, c2);
+	}
 	if (getenv("SW_TEST_STOP") != NULL)
 		test_outage(st, c1);
 done:
@@ -953,6 +1511,9 @@ done:
 	keyring_free(keys);
 	free(cfg.store);
 	cfg.store = NULL;
+	free(cfg.cache);
+	cfg.cache = NULL;
 	config_free(&cfg);
-	return test_done(is_pg ? "test_store postgresql" : "test_store memcached");
+	return test_done(is_cache ? "test_store postgresql+memcached" :
+	    is_pg ? "test_store postgresql" : "test_store memcached");
 }

@@ -25,6 +25,9 @@ cp "$SESSIONWRAP" "$T/swbin/sessionwrap"
 chmod 755 "$T/swbin" "$T/swbin/sessionwrap"
 [ "$(id -u)" = 0 ] && chown www-data "$T/fcgid"
 ws_start
+# The control socket is mode 0660: sessionwrap, now www-data, must be in its
+# group (as a deployment runs sessionwrap-ws with Group=www-data).
+[ "$(id -u)" = 0 ] && chgrp www-data "$T/ws.ctl"
 
 sed -e "s|/var/www/sessionwrap|$DOCROOT|g" \
     -e "s|/usr/local/bin/sessionwrap|$T/swbin/sessionwrap|g" \
@@ -79,10 +82,12 @@ req_nojar /cgi-bin/do.py -H "Cookie: sessionwrap=$pre"
 expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
 
 step "parallel requests (mod_fcgid starts more processes)"
+pids=
 for i in 1 2 3 4 5 6; do
 	curl -sS --max-time 30 -o "$T/par$i" "$BASE/cgi-bin/do.py" &
+	pids="$pids $!"
 done
-wait
+for p in $pids; do wait "$p"; done
 for i in 1 2 3 4 5 6; do
 	grep -q '"SESSION_NEW"' "$T/par$i" || fail "parallel request $i: $(head -c 200 "$T/par$i")"
 done
@@ -95,7 +100,8 @@ req /cgi-bin/counter.sh
 grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
 
 step "WebSocket through mod_proxy_wstunnel: logout closes the session's sockets with 4001"
-BASE=$BASE "$PY" "$top_srcdir/tests/integration/ws_logout.py" ||
+BASE=$BASE SW_CTL="$SESSIONWRAP_CTL" SW_CONF="$T/sw.conf" \
+    "$PY" "$top_srcdir/tests/integration/ws_logout.py" ||
     fail "ws_logout.py through Apache failed"
 kill -0 "$WS_PID" 2>/dev/null || fail "sessionwrap-ws died"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # THE demo command (examples/demo.sh) serves the examples: counter, note
-# (session.sh helper) and login.py work through it, and it cleans up on TERM.
+# (session.sh helper), login.py and the live page (sessionwrap-ws behind
+# lighttpd, closed by logout) work through it, and it cleans up on TERM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 sw_setup
@@ -29,7 +30,7 @@ JAR=$T/jar
 step "index links the examples"
 req /
 expect_status 200 "index"
-for f in counter.sh note.sh login.py; do
+for f in counter.sh note.sh login.py live.sh; do
 	grep -q "href=\"$f\"" "$T/out.b" || fail "index.html does not link $f"
 done
 
@@ -67,12 +68,21 @@ req /login.py -d 'action=login&user=alice&password=demo'
 expect_status 303 "login"
 [ "$(jar_cookie "$JAR" sessionwrap)" != "$before" ] || fail "login kept the cookie value"
 req /login.py
-grep -q 'Logged in as <b>alice</b>' "$T/out.b" || fail "not logged in after login"
+grep -q 'Logged in as <b[^>]*>alice</b>' "$T/out.b" || fail "not logged in after login"
 req /login.py -d 'action=logout'
 expect_status 303 "logout"
 set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie"
 req /login.py
 grep -q 'Log in' "$T/out.b" || fail "still logged in after logout"
+
+step "live page: login?next=, counter with user, socket closed by logout (demo_live.py)"
+if [ -x "$top_builddir/src/sessionwrap-ws" ]; then
+	BASE=$BASE python3 "$top_srcdir/tests/integration/demo_live.py" bob || fail "demo_live.py failed"
+elif [ "${CI:-}" = true ]; then
+	fail "sessionwrap-ws not built under CI: the live page cannot work"
+else
+	log "sessionwrap-ws not built: live page not checked"
+fi
 
 step "TERM stops the demo and removes its files"
 kill -TERM "$DEMO_PID"

@@ -91,7 +91,8 @@ req /cgi-bin/counter.sh
 grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
 
 step "WebSocket through nginx: logout closes the session's sockets with 4001"
-BASE=$BASE "$PY" "$top_srcdir/tests/integration/ws_logout.py" || fail "ws_logout.py through nginx failed"
+BASE=$BASE SW_CTL="$SESSIONWRAP_CTL" SW_CONF="$T/sw.conf" \
+    "$PY" "$top_srcdir/tests/integration/ws_logout.py" || fail "ws_logout.py through nginx failed"
 
 sw_alive "at the end"
 kill -0 "$WS_PID" 2>/dev/null || fail "sessionwrap-ws died"

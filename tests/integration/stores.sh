@@ -1,6 +1,7 @@
 #!/bin/sh
 # Server-side stores driven directly through their ops (tests/test_store) against a
-# real PostgreSQL in a private data directory and real memcached servers on free ports.
+# real PostgreSQL in a private data directory and real memcached servers on free ports,
+# then the cache tier (memcached in front of PostgreSQL) with each of the two down.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
 
@@ -36,6 +37,22 @@ SW_TEST_STOP2=$(mc_stop_cmd 2) \
 pg_setup
 SW_TEST_STOP="$PG_STOP" SW_TEST_START="$PG_START" \
     run_store_test "PostgreSQL: with an outage" "$PG_URI"
+
+MC3=$(free_port)
+mc_start 3 "$MC3"
+SW_TEST_CACHE="memcached://127.0.0.1:$MC3?prefix=tc:" \
+SW_TEST_STOP="$PG_STOP" SW_TEST_START="$PG_START" \
+    run_store_test "cache tier: PostgreSQL + memcached, PostgreSQL down" "$PG_URI"
+
+# A short ttl so that copies are read again soon after memcached returns.
+SW_TEST_CACHE="memcached://127.0.0.1:$MC3?prefix=tc2:&ttl=2" \
+SW_TEST_CACHE_STOP=$(mc_stop_cmd 3) \
+SW_TEST_CACHE_FREEZE="kill -STOP \$(cat $T/run/mc3.pid)" \
+SW_TEST_CACHE_THAW="kill -CONT \$(cat $T/run/mc3.pid)" \
+SW_TEST_CACHE_START="$(mc_cmd 3 "$MC3") && sleep 0.2" \
+    run_store_test "cache tier: memcached down" "$PG_URI"
+n=$(grep -c "cache unavailable" "$T/test_store.out")
+[ "$n" = 1 ] || fail "cache outage logged $n times, expected once"
 
 step "contrib/schema.sql matches the table sessionwrap created"
 $PSQL -d postgres -c "CREATE DATABASE fromfile" || fail "createdb"
