@@ -12,6 +12,13 @@ need_sessionwrap
 [ -f /usr/lib/apache2/modules/mod_fcgid.so ] || skip "libapache2-mod-fcgid not installed"
 [ -f /usr/lib/apache2/modules/mod_proxy_wstunnel.so ] || skip "Apache mod_proxy_wstunnel not installed"
 PY=$(ws_python) || exit $?
+# Copies that www-data can reach wherever the build is: the sessionwrap
+# mod_fcgid spawns, and the sessionwrap-ctl the test scripts call.
+mkdir -p "$T/swbin"
+cp "$SESSIONWRAP" "$T/swbin/sessionwrap"
+cp "$SESSIONWRAP_CTL" "$T/swbin/sessionwrap-ctl"
+chmod 755 "$T/swbin" "$T/swbin/sessionwrap" "$T/swbin/sessionwrap-ctl"
+SESSIONWRAP_CTL=$T/swbin/sessionwrap-ctl
 docroot_setup
 sw_secret
 # As root, Apache's children (and so the sessionwrap processes mod_fcgid
@@ -20,9 +27,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown www-data:www-data "$T/secret"
 fi
 sw_config ws_control="$T/ws.ctl"
-mkdir -p "$T/swbin" "$T/fcgid"
-cp "$SESSIONWRAP" "$T/swbin/sessionwrap"
-chmod 755 "$T/swbin" "$T/swbin/sessionwrap"
+mkdir -p "$T/fcgid"
 [ "$(id -u)" = 0 ] && chown www-data "$T/fcgid"
 ws_start
 # The control socket is mode 0660: sessionwrap, now www-data, must be in its

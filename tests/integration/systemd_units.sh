@@ -15,11 +15,21 @@ SESSIONWRAP_WS="$top_builddir/src/sessionwrap-ws"
 [ -x "$SESSIONWRAP_WS" ] || skip "sessionwrap-ws not built (configure found no libevent/wslay)"
 UNITS="sessionwrap.socket sessionwrap.service sessionwrap-ws.service"
 
+# Copies of the programs that www-data can reach wherever the build is;
+# the test scripts call this sessionwrap-ctl too.
+mkdir -p "$T/bin"
+for p in sessionwrap sessionwrap-ctl sessionwrap-ws; do
+	cp "$top_builddir/src/$p" "$T/bin/$p"
+done
+chmod 755 "$T/bin" "$T/bin/"*
+SESSIONWRAP=$T/bin/sessionwrap
+SESSIONWRAP_CTL=$T/bin/sessionwrap-ctl
+
 # The units as shipped, with our binaries, configuration and /run.
 RUN=$T/run
 mkdir -p "$T/units" "$RUN"
 for u in $UNITS; do
-	sed -e "s|/usr/local/bin/|$top_builddir/src/|g" \
+	sed -e "s|/usr/local/bin/|$T/bin/|g" \
 	    -e "s|/etc/sessionwrap.conf|$T/sw.conf|g" \
 	    -e "s|/run/sessionwrap/|$RUN/sessionwrap/|g" \
 	    "$top_srcdir/contrib/systemd/$u" > "$T/units/$u"
