@@ -6,7 +6,7 @@
 -- COOKIES: a file with one session cookie value per line (session 1, 2, ...).
 -- MODE: "merge"  every token is one counter key of one session; a token has
 --                at most one request in flight, so each acknowledged write
---                must have seen the previous one (v = acks so far);
+--                must have seen the previous one (v = the last v + 1);
 --       "exclusive"  the tokens of a session all increment its key "n";
 --       "cookie" the session lives in the cookie, which wrk never updates:
 --                every answer must be 1 more than the cookie's value (0).
@@ -45,6 +45,7 @@ function init(args)
 	noopreq = wrk.format("GET", "/cgi-bin/load.sh?tok=0&s=0&k=noop",
 	    { ["Cookie"] = "sessionwrap=" .. cookies[1] })
 	acks = {}
+	last = {}
 	status = {}
 	stale = 0
 	lost_tokens = 0
@@ -80,9 +81,11 @@ function response(code, headers, body)
 	local ak = s .. " " .. k
 	acks[ak] = (acks[ak] or 0) + 1
 	v = tonumber(v)
-	if (mode == "merge" and v ~= acks[ak]) or (mode == "cookie" and v ~= 1) then
+	if (mode == "merge" and last[ak] ~= nil and v ~= last[ak] + 1) or
+	    (mode == "cookie" and v ~= 1) then
 		stale = stale + 1
 	end
+	last[ak] = v
 end
 
 function done(summary, latency, requests)

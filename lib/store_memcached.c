@@ -426,11 +426,56 @@ mc_exptime(time_t expires, time_t now)
 }
 
 /*
+ * True when rc says a server failed and another may take its keys: with
+ * ejection on, libmemcached has just dropped it from the ring, so one more
+ * try lands on a live server. A lone server's outage stays an error.
+ */
+static memcached_return_t mc_get1(struct mc_conn *, const char *, char **,
+		    size_t *, uint64_t *);
+
+static int
+mc_retry(struct mc_conn *mcc, memcached_return_t rc, int *tries)
+{
+	if (++*tries > 1 || memcached_server_count(mcc->mc) < 2)
+		return 0;
+	switch (rc) {
+	case MEMCACHED_CONNECTION_FAILURE:
+	case MEMCACHED_CONNECTION_SOCKET_CREATE_FAILURE:
+	case MEMCACHED_SERVER_MARKED_DEAD:
+	case MEMCACHED_SERVER_TEMPORARILY_DISABLED:
+	case MEMCACHED_TIMEOUT:
+	case MEMCACHED_ERRNO:
+	case MEMCACHED_READ_FAILURE:
+	case MEMCACHED_WRITE_FAILURE:
+	case MEMCACHED_UNKNOWN_READ_FAILURE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Get one item with its CAS value. MEMCACHED_SUCCESS fills *value (caller
  * frees), *len and *cas; MEMCACHED_NOTFOUND when absent; else the failure.
+ * A failed server is retried past once (see mc_retry).
  */
 static memcached_return_t
 mc_get(struct mc_conn *mcc, const char *key, char **value, size_t *len,
+    uint64_t *cas)
+{
+	memcached_return_t rc;
+	int		 tries = 0;
+
+	do
+		rc = mc_get1(mcc, key, value, len, cas);
+	while (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND &&
+	    mc_retry(mcc, rc, &tries));
+	return rc;
+}
+
+/* One get attempt; see mc_get. */
+static memcached_return_t
+mc_get1(struct mc_conn *mcc, const char *key, char **value, size_t *len,
     uint64_t *cas)
 {
 	memcached_result_st *res;
@@ -841,6 +886,7 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	char		*key, *value;
 	time_t		 expires, until = 0, oaccess;
 	size_t		 klen, vlen;
+	int		 tries = 0;
 
 	*cookie = NULL;
 	oaccess = s->access;
@@ -868,20 +914,23 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		goto out;
 	}
 
-	if (s->version == 0) {
-		rc = memcached_add(mcc->mc, key, klen, value, vlen,
-		    mc_exptime(expires, now), 0);
-		if ((rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) &&
-		    !cas)
-			rc = memcached_set(mcc->mc, key, klen, value, vlen,
+	do {
+		if (s->version == 0) {
+			rc = memcached_add(mcc->mc, key, klen, value, vlen,
 			    mc_exptime(expires, now), 0);
-	} else if (cas) {
-		rc = memcached_cas(mcc->mc, key, klen, value, vlen,
-		    mc_exptime(expires, now), 0, s->version);
-	} else {
-		rc = memcached_replace(mcc->mc, key, klen, value, vlen,
-		    mc_exptime(expires, now), 0);
-	}
+			if ((rc == MEMCACHED_NOTSTORED ||
+			    rc == MEMCACHED_DATA_EXISTS) && !cas)
+				rc = memcached_set(mcc->mc, key, klen, value,
+				    vlen, mc_exptime(expires, now), 0);
+		} else if (cas) {
+			rc = memcached_cas(mcc->mc, key, klen, value, vlen,
+			    mc_exptime(expires, now), 0, s->version);
+		} else {
+			rc = memcached_replace(mcc->mc, key, klen, value, vlen,
+			    mc_exptime(expires, now), 0);
+		}
+	} while (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_STORED &&
+	    mc_retry(mcc, rc, &tries));
 	switch (rc) {
 	case MEMCACHED_SUCCESS:
 	case MEMCACHED_STORED:

@@ -20,7 +20,7 @@
 #define PG_TABLE		"sessionwrap_sessions"
 #define PG_CONNECT_TIMEOUT	"3"	/* seconds, unless the conninfo says */
 #define PG_BACKOFF_MIN		100	/* ms before the first reconnect attempt */
-#define PG_BACKOFF_MAX		5000	/* ms, ceiling of the doubling back-off */
+#define PG_BACKOFF_MAX		1000	/* ms, ceiling: service resumes within a second */
 #define PG_PURGE_EVERY		1000	/* saves per connection between purges */
 #define PG_PURGE_BATCH		"500"	/* rows one opportunistic purge deletes */
 #define PG_SCHEMA_LOCK		"7526735719"	/* advisory lock serialising CREATE */

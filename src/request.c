@@ -196,7 +196,7 @@ req_conn(struct req *r)
 	if ((w->conn = r->ops->conn_new(r->sw->store, &cause)) == NULL) {
 		log_warnx("store %s: %s", r->ops->name, cause);
 		free(cause);
-		w->conn_retry = now + 1000;
+		w->conn_retry = now + 250;
 		return -1;
 	}
 	return 0;
