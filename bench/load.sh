@@ -5,6 +5,7 @@
 #
 #   sh bench/load.sh [--duration SECONDS] [--connections N] [--sessions N]
 #                    [--runs "cookie memcached:merge ..."] [--threads N]
+#                    [--binpath]
 #
 # Runs (default: all five), each on a fresh sessionwrap:
 #   cookie               cookie store; every answer must build on the cookie sent
@@ -19,7 +20,9 @@
 # wrk saw acknowledged (200) is in the store (zero lost updates) and each
 # merge write saw the previous one; sessionwrap's open fds back to where they
 # were after the warm-up and its RSS within 10% + 4 MB of it. Prints a table
-# of the figures; exits 1 when a check failed.
+# of the figures; exits 1 when a check failed. --binpath: lighttpd spawns
+# sessionwrap itself (bin-path, its listening socket on fd 0) instead of
+# sessionwrap --listen.
 #
 # Loopback only, bounded in time. Needs a build in ./build (BUILD_DIR
 # overrides), lighttpd, wrk, curl, python3, and memcached and PostgreSQL for
@@ -32,6 +35,7 @@ duration=60
 connections=200
 sessions=50
 threads=
+binpath=
 runs="cookie memcached:merge memcached:exclusive postgresql:merge postgresql:exclusive"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--threads=*) threads=${1#*=} ;;
 	--runs) runs=$2; shift ;;
 	--runs=*) runs=${1#*=} ;;
-	-h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--binpath) binpath=1 ;;
+	-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -124,6 +129,14 @@ quiet() {
 	done
 }
 
+# stop_lighttpd: stop lighttpd (and what it spawned), if running.
+stop_lighttpd() {
+	[ -n "$LIGHTTPD_PID" ] || return 0
+	kill -TERM "$LIGHTTPD_PID" 2>/dev/null
+	wait "$LIGHTTPD_PID" 2>/dev/null
+	LIGHTTPD_PID=
+}
+
 # make_sessions: $sessions sessions holding init=1; cookies in $T/cookies.
 make_sessions() {
 	: > "$T/cookies"
@@ -163,10 +176,23 @@ one_run() {
 	memcached) _uri="memcached://127.0.0.1:$MC_PORT"; _mode=$_lock ;;
 	postgresql) _uri=$PG_URI; _mode=$_lock ;;
 	esac
-	sw_stop
-	sw_config store="$_uri" lock="$_lock" log_level=warning
-	sw_start ${threads:+--threads "$threads"}
-	[ -n "$LIGHTTPD_PID" ] || lighttpd_start
+	sw_config store="$_uri" lock="$_lock" log_level=warning ${threads:+threads="$threads"}
+	if [ -n "$binpath" ]; then
+		# lighttpd starts sessionwrap with this run's configuration.
+		stop_lighttpd
+		LIGHTTPD_FORM=binpath lighttpd_start
+		_n=0
+		while SW_PID=$(ps --ppid "$LIGHTTPD_PID" -o pid=,comm= | awk '$2 == "sessionwrap" { print $1 }') &&
+		    [ -z "$SW_PID" ]; do
+			_n=$((_n + 1))
+			[ $_n -lt 100 ] || fail "lighttpd started no sessionwrap"
+			sleep 0.1
+		done
+	else
+		sw_stop
+		sw_start
+		[ -n "$LIGHTTPD_PID" ] || lighttpd_start
+	fi
 	# lighttpd may hold the backend as down for a moment after a restart.
 	_n=0
 	until [ "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/cgi-bin/load.sh?tok=0&s=0&k=noop")" = 200 ]; do
@@ -233,8 +259,8 @@ other = sum(n for k, n in st.items() if k != "200" and not k.startswith("5"))
 errs = sum(lv.get(k, 0) + wv.get(k, 0) for k in
            ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
 stale = lv.get("stale", 0) + wv.get("stale", 0)
-reqs = lv.get("requests", 0)
-rps = reqs / (lv.get("duration_us", 1) / 1e6)
+rps = lv.get("requests", 0) / (lv.get("duration_us", 1) / 1e6)
+reqs = lv.get("requests", 0) + wv.get("requests", 0)
 problems = []
 if fivexx:
     problems.append("%d 5xx (%s)" % (fivexx, ", ".join("%s x %d" % (k, n) for k, n in sorted(st.items()) if k != "200")))
@@ -263,6 +289,7 @@ EOF
 	tail -n 1 "$RESULTS" >&2
 }
 
+SW_SOCK=$T/sw.sock
 for r in $runs; do
 	case $r in
 	memcached:*)
@@ -280,9 +307,10 @@ for r in $runs; do
 	*) one_run "${r%%:*}" "${r#*:}" ;;
 	esac
 done
+[ -n "$binpath" ] && stop_lighttpd && SW_PID=
 sw_stop
 
-echo "load: wrk -t$wrk_threads -c$connections -d${duration}s, $sessions sessions, sessionwrap threads ${threads:-default}, loopback"
+echo "load: wrk -t$wrk_threads -c$connections -d${duration}s, $sessions sessions, sessionwrap threads ${threads:-default}${binpath:+, bin-path}, loopback"
 printf '%-10s %-9s %9s %8s %6s %6s %6s %8s %8s %5s %5s\n' store lock requests 'req/s' 5xx lost stale \
     'rss0 kB' 'rss1 kB' fds0 fds1
 cat "$RESULTS"

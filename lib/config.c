@@ -505,6 +505,36 @@ config_from_args(struct config *cfg, int argc, char **argv, int *help,
 	return first;
 }
 
+/* The common start of every program; see config.h. */
+int
+config_main(struct config *cfg, int argc, char **argv, const char *name,
+    void (*usage)(FILE *))
+{
+	char	*cause;
+	int	 help, version, first;
+
+	log_init(argv[0], 0);
+	config_init(cfg);
+	first = config_from_args(cfg, argc, argv, &help, &version, &cause);
+	if (first == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		exit(2);
+	}
+	if (help) {
+		usage(stdout);
+		exit(0);
+	}
+	if (version) {
+		printf("%s %s\n", name, PACKAGE_VERSION);
+		exit(0);
+	}
+	if (cfg->syslog)
+		log_init(argv[0], 1);
+	log_set_level(cfg->log_level);
+	return first;
+}
+
 /* Check values that depend on each other. */
 int
 config_check(const struct config *cfg, char **cause)

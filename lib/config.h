@@ -76,6 +76,14 @@ int	 config_load(struct config *, const char *, char **);
  * asked for.
  */
 int	 config_from_args(struct config *, int, char **, int *, int *, char **);
+/*
+ * The start of every program: logging to stderr, defaults, the file and the
+ * command line, --help (usage to stdout) and --version, then log level and
+ * syslog from the configuration. Exits on help, version (0) and errors (2).
+ * Returns the index of the first non-option argument.
+ */
+int	 config_main(struct config *, int, char **, const char *,
+	     void (*)(FILE *));
 /* Check values that depend on each other; -1 and *cause. */
 int	 config_check(const struct config *, char **);
 /* Print every key with its current value (secrets are never values). */

@@ -305,8 +305,20 @@ store_memcached_open(struct store *st, const char *uri, long *cache_ttl,
 		    "without spaces, at most 128 characters");
 		goto fail;
 	}
-	if (mc_behaviours(ms->proto, timeout, cache_ttl == NULL, cause) != 0)
+	if (mc_behaviours(ms->proto, timeout, cache_ttl == NULL &&
+	    ms->nservers > 1, cause) != 0)
 		goto fail;
+	/*
+	 * A lone store server has no other to take its keys: try it on every
+	 * request (a refused connection fails fast), so service resumes the
+	 * moment it is back instead of after a retry timer.
+	 */
+	if (cache_ttl == NULL && ms->nservers == 1 &&
+	    memcached_behavior_set(ms->proto,
+	    MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 0) != MEMCACHED_SUCCESS) {
+		*cause = xstrdup("memcached behaviour retry timeout");
+		goto fail;
+	}
 	free(copy);
 	return ms;
 
@@ -426,9 +438,10 @@ mc_exptime(time_t expires, time_t now)
 }
 
 /*
- * True when rc says a server failed and another may take its keys: with
- * ejection on, libmemcached has just dropped it from the ring, so one more
- * try lands on a live server. A lone server's outage stays an error.
+ * True when rc says a server failed, worth one more try: a connection made
+ * stale by a server restart is made anew, and with several servers
+ * libmemcached has just dropped the failed one from the ring, so the retry
+ * lands on a live server. A server that is really down fails again, fast.
  */
 static memcached_return_t mc_get1(struct mc_conn *, const char *, char **,
 		    size_t *, uint64_t *);
@@ -436,7 +449,7 @@ static memcached_return_t mc_get1(struct mc_conn *, const char *, char **,
 static int
 mc_retry(struct mc_conn *mcc, memcached_return_t rc, int *tries)
 {
-	if (++*tries > 1 || memcached_server_count(mcc->mc) < 2)
+	if (++*tries > 2)
 		return 0;
 	switch (rc) {
 	case MEMCACHED_CONNECTION_FAILURE:

@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #define PG_TABLE		"sessionwrap_sessions"
 #define PG_CONNECT_TIMEOUT	"3"	/* seconds, unless the conninfo says */
 #define PG_BACKOFF_MIN		100	/* ms before the first reconnect attempt */
+#define PG_QUERY_TIMEOUT	5000	/* ms a statement may take (a lock: plus lock_timeout) */
 #define PG_BACKOFF_MAX		1000	/* ms, ceiling: service resumes within a second */
 #define PG_PURGE_EVERY		1000	/* saves per connection between purges */
 #define PG_PURGE_BATCH		"500"	/* rows one opportunistic purge deletes */
@@ -273,6 +275,53 @@ pg_close(void *arg)
 	free(ps);
 }
 
+/*
+ * Collect the results of what was just sent, within timeout ms. Returns the
+ * last result (caller clears; an error result when the connection failed),
+ * or NULL when the server did not answer in time: libpq alone would wait
+ * for a frozen server forever.
+ */
+static PGresult *
+pg_wait(PGconn *pg, int sent, long timeout)
+{
+	PGresult	*res, *last = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline, now;
+
+	if (!sent)
+		return PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+	deadline = pg_now_ms() + timeout;
+	for (;;) {
+		while (PQisBusy(pg)) {
+			if ((now = pg_now_ms()) >= deadline) {
+				PQclear(last);
+				return NULL;
+			}
+			pfd.fd = PQsocket(pg);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)(deadline - now)) == -1 &&
+			    errno != EINTR)
+				break;
+			if (!PQconsumeInput(pg))
+				break;
+		}
+		if ((res = PQgetResult(pg)) == NULL)
+			break;
+		PQclear(last);
+		last = res;
+	}
+	if (last == NULL)
+		last = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+	return last;
+}
+
+/* PQexec within PG_QUERY_TIMEOUT; NULL when the server hangs. */
+static PGresult *
+pg_exec_sql(PGconn *pg, const char *sql)
+{
+	return pg_wait(pg, PQsendQuery(pg, sql), PG_QUERY_TIMEOUT);
+}
+
 /* Run one simple command; -1 and *cause on failure. */
 static int
 pg_simple(PGconn *pg, const char *sql, char **cause)
@@ -280,7 +329,11 @@ pg_simple(PGconn *pg, const char *sql, char **cause)
 	PGresult	*res;
 	ExecStatusType	 status;
 
-	res = PQexec(pg, sql);
+	if ((res = pg_exec_sql(pg, sql)) == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within %d ms",
+		    PG_QUERY_TIMEOUT);
+		return -1;
+	}
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		*cause = pg_message(PQerrorMessage(pg));
@@ -299,7 +352,12 @@ pg_schema_create(PGconn *pg, char **cause)
 	char		*sql;
 	int		 exists, rv;
 
-	res = PQexec(pg, "SELECT to_regclass('" PG_TABLE "') IS NOT NULL");
+	res = pg_exec_sql(pg, "SELECT to_regclass('" PG_TABLE "') IS NOT NULL");
+	if (res == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within %d ms",
+		    PG_QUERY_TIMEOUT);
+		return -1;
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		*cause = pg_message(PQerrorMessage(pg));
 		PQclear(res);
@@ -371,8 +429,13 @@ pg_connect(struct pg_conn *pc, char **cause)
 	if (pg_schema_create(pc->pg, &err) != 0)
 		goto fail;
 	for (i = 0; i < PG_NSTMTS; i++) {
-		res = PQprepare(pc->pg, pg_stmts[i].name, pg_stmts[i].sql, 0,
-		    NULL);
+		res = pg_wait(pc->pg, PQsendPrepare(pc->pg, pg_stmts[i].name,
+		    pg_stmts[i].sql, 0, NULL), PG_QUERY_TIMEOUT);
+		if (res == NULL) {
+			xasprintf(&err, "preparing %s: no answer within %d ms",
+			    pg_stmts[i].name, PG_QUERY_TIMEOUT);
+			goto fail;
+		}
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			xasprintf(&err, "preparing %s: %s", pg_stmts[i].name,
 			    PQresultErrorMessage(res));
@@ -456,6 +519,37 @@ pg_ensure(struct pg_conn *pc, int *fresh, char **cause)
 	return STORE_OK;
 }
 
+/* How long a statement may take before the server counts as hung (ms). */
+static long
+pg_stmt_timeout(struct pg_conn *pc, enum pg_stmt stmt)
+{
+	if (stmt == PG_LOCK && pc->lock_timeout > 0)
+		return pc->lock_timeout + PG_QUERY_TIMEOUT;
+	return PG_QUERY_TIMEOUT;
+}
+
+/* Execute a prepared statement within its time limit; NULL on a hang. */
+static PGresult *
+pg_exec(struct pg_conn *pc, enum pg_stmt stmt, int n,
+    const char *const *params)
+{
+	return pg_wait(pc->pg, PQsendQueryPrepared(pc->pg, pg_stmts[stmt].name,
+	    n, params, NULL, NULL, 0), pg_stmt_timeout(pc, stmt));
+}
+
+/*
+ * True when an error means the connection is gone even if libpq still calls
+ * it open: no SQLSTATE (a client-side failure such as "server closed the
+ * connection unexpectedly"), a connection exception (08) or an operator
+ * intervention such as a shutdown or crash of the server (57P).
+ */
+static int
+pg_conn_gone(const char *state)
+{
+	return state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0;
+}
+
 /*
  * Run a prepared statement. A connection found dead is re-made once and the
  * statement retried (every statement here is safe to repeat). Returns the
@@ -473,13 +567,21 @@ pg_run(struct pg_conn *pc, enum pg_stmt stmt, int n, const char *const *params,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((*rv = pg_ensure(pc, &fresh, cause)) != STORE_OK)
 			return NULL;
-		res = PQexecPrepared(pc->pg, pg_stmts[stmt].name, n, params,
-		    NULL, NULL, 0);
+		res = pg_exec(pc, stmt, n, params);
+		if (res == NULL) {
+			/* Hung server: drop the connection, never wait on it. */
+			xasprintf(cause, "PostgreSQL did not answer within %ld ms",
+			    pg_stmt_timeout(pc, stmt));
+			pg_conn_broken(pc, *cause);
+			*rv = STORE_ERROR;
+			return NULL;
+		}
 		status = PQresultStatus(res);
 		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
 			return res;
 
-		if (PQstatus(pc->pg) != CONNECTION_OK) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (PQstatus(pc->pg) != CONNECTION_OK || pg_conn_gone(state)) {
 			PQclear(res);
 			pg_conn_broken(pc, "connection lost");
 			pc->next_try = 0;	/* reconnect at once, once */
@@ -490,7 +592,6 @@ pg_run(struct pg_conn *pc, enum pg_stmt stmt, int n, const char *const *params,
 			*rv = STORE_ERROR;
 			return NULL;
 		}
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (state != NULL && strcmp(state, "55P03") == 0) {
 			*rv = STORE_TIMEOUT;
 			*cause = xstrdup("session lock not acquired within "

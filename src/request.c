@@ -29,6 +29,7 @@
 #include "xmalloc.h"
 
 #define REQUEST_CHUNK		65536
+#define REQUEST_EXIT_GRACE	100	/* ms to wait for exit after the output ends */
 #define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
 /* Where a request stands, in the order it moves through them. */
@@ -863,7 +864,20 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		}
 	}
 
-	status = spawn_reap(&c, r->deadline);
+	/*
+	 * The response is complete. A script that closed stdout but runs on
+	 * must not hold it: after a short grace it is reaped in the
+	 * background (and killed at the deadline), or, as CGI, left to init.
+	 */
+	if (spawn_wait(&c, spawn_now_ms() + REQUEST_EXIT_GRACE, &status) == -1) {
+		log_debug("script %s: closed its output but still runs",
+		    req_name(r));
+		if (r->sw->cgi)
+			c.pid = -1;
+		else
+			spawn_linger(&c, r->deadline);
+		status = 0;
+	}
 	if (c.err != -1)
 		req_stderr(r, &c);
 	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)

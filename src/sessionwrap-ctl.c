@@ -413,27 +413,10 @@ int
 main(int argc, char **argv)
 {
 	struct config	 cfg;
-	char		*cause;
-	int		 help, version, first, rc;
+	int		 first, rc;
 	size_t		 i;
 
-	log_init(argv[0], 0);
-	config_init(&cfg);
-	if ((first = config_from_args(&cfg, argc, argv, &help, &version,
-	    &cause)) == -1) {
-		fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
-		free(cause);
-		return 2;
-	}
-	if (help) {
-		usage(stdout);
-		return 0;
-	}
-	if (version) {
-		printf("sessionwrap-ctl %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	log_set_level(cfg.log_level);
+	first = config_main(&cfg, argc, argv, "sessionwrap-ctl", usage);
 	if (first >= argc) {
 		usage(stderr);
 		return 2;

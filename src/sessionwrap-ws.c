@@ -39,24 +39,10 @@ main(int argc, char **argv)
 {
 	struct config	 cfg;
 	char		*cause;
-	int		 help, version;
 
-	log_init(argv[0], 0);
-	config_init(&cfg);
-	if (config_from_args(&cfg, argc, argv, &help, &version, &cause) == -1) {
-		log_warnx("%s", cause);
-		free(cause);
-		return 2;
-	}
+	/* Only --help and --version here: ws_server_start reads it for real. */
+	config_main(&cfg, argc, argv, "sessionwrap-ws", usage);
 	config_free(&cfg);
-	if (help) {
-		usage(stdout);
-		return 0;
-	}
-	if (version) {
-		printf("sessionwrap-ws %s\n", PACKAGE_VERSION);
-		return 0;
-	}
 	if (ws_server_start(argc, argv, &cause) == -1) {
 		log_warnx("%s", cause);
 		free(cause);

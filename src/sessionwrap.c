@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
@@ -23,10 +25,17 @@
 #include "log.h"
 #include "priv.h"
 #include "request.h"
+#include "spawn.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+/*
+ * Web servers open one FastCGI connection per request: a burst of hundreds
+ * must queue, not be refused (lighttpd then answers 500 and benches the
+ * backend). The kernel caps it at net.core.somaxconn.
+ */
+#define LISTEN_BACKLOG	4096
 
 static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		 listen_fd;
@@ -159,6 +168,18 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Copy a socket path; -1 when it does not fit. */
+static int
+strlcpy_path(char *dst, const char *src, size_t size)
+{
+	size_t	 len = strlen(src);
+
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
 /* Give a socket to the account we will drop to. */
 static void
 chown_to_user(const char *path, const struct config *cfg)
@@ -187,26 +208,69 @@ chown_to_user(const char *path, const struct config *cfg)
 static int
 open_listener(const struct config *cfg)
 {
-	const char	*spec = cfg->listen;
-	const char	*path;
-	int		 fd;
-	mode_t		 old;
+	const char		*spec = cfg->listen;
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res, *ai;
+	char			*host, *port;
+	int			 fd = -1, on = 1, rc;
+	mode_t			 old;
 
+	/* Our own sockets: libfcgi's FCGX_OpenSocket exit()s on errors. */
 	if (strncmp(spec, "unix:", 5) == 0) {
-		path = spec + 5;
-		if (unlink(path) == -1 && errno != ENOENT)
-			fatal("unlink %s", path);
-		old = umask(0);
-		fd = FCGX_OpenSocket(path, 128);
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		if (strlcpy_path(sun.sun_path, spec + 5, sizeof sun.sun_path) == -1)
+			fatalx("listen %s: path too long", spec);
+		if (unlink(sun.sun_path) == -1 && errno != ENOENT)
+			fatal("listen %s: unlink", spec);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			fatal("listen %s: socket", spec);
+		old = umask(0177);
+		rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 		umask(old);
-		if (fd >= 0 && chmod(path, (mode_t)cfg->listen_mode) == -1)
-			fatal("chmod %s", path);
-		if (fd >= 0 && geteuid() == 0 && cfg->user != NULL)
-			chown_to_user(path, cfg);
-	} else
-		fd = FCGX_OpenSocket(spec, 128);
-	if (fd < 0)
-		fatalx("cannot listen on %s", spec);
+		if (rc == -1)
+			fatal("listen %s: bind", spec);
+		if (chmod(sun.sun_path, (mode_t)cfg->listen_mode) == -1)
+			fatal("listen %s: chmod", spec);
+		if (geteuid() == 0 && cfg->user != NULL)
+			chown_to_user(sun.sun_path, cfg);
+	} else {
+		host = xstrdup(spec);
+		if ((port = strrchr(host, ':')) == NULL)
+			fatalx("listen %s: expected unix:PATH or HOST:PORT", spec);
+		*port++ = '\0';
+		if (strspn(port, "0123456789") != strlen(port) || *port == '\0' ||
+		    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535)
+			fatalx("listen %s: bad port", spec);
+		/* [::1]:9000 */
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			host[strlen(host) - 1] = '\0';
+			memmove(host, host + 1, strlen(host));
+		}
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if ((rc = getaddrinfo(*host ? host : NULL, port, &hints, &res)) != 0)
+			fatalx("listen %s: %s", spec, gai_strerror(rc));
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+			if (fd == -1)
+				continue;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+				break;
+			close(fd);
+			fd = -1;
+		}
+		freeaddrinfo(res);
+		free(host);
+		if (fd == -1)
+			fatal("listen %s: bind", spec);
+	}
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("listen %s", spec);
 	return fd;
 }
 
@@ -281,28 +345,10 @@ main(int argc, char **argv)
 	struct sw	 sw;
 	struct worker	*workers;
 	pthread_t	*threads;
-	char		*cause;
 	sigset_t	 sigs;
-	int		 help, version, i, n, sig;
+	int		 i, n, sig;
 
-	log_init(argv[0], 0);
-	config_init(&cfg);
-	if (config_from_args(&cfg, argc, argv, &help, &version, &cause) == -1) {
-		log_warnx("%s", cause);
-		free(cause);
-		return 2;
-	}
-	if (help) {
-		usage(stdout);
-		return 0;
-	}
-	if (version) {
-		printf("sessionwrap %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	if (cfg.syslog)
-		log_init(argv[0], 1);
-	log_set_level(cfg.log_level);
+	config_main(&cfg, argc, argv, "sessionwrap", usage);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sw, 0, sizeof sw);
@@ -379,6 +425,7 @@ main(int argc, char **argv)
 		if (workers[i].conn != NULL)
 			sw.store->ops->conn_free(workers[i].conn);
 	}
+	spawn_linger_killall();
 	log_info("stopped");
 	free(workers);
 	free(threads);

@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,38 +166,35 @@ spawn_pidfd(pid_t pid)
 }
 
 /*
- * Wait for the child until deadline, killing its group after that. Most
- * scripts exit right after closing stdout, so sleep on a pidfd rather than
- * polling waitpid: a fixed sleep would add its length to every request.
+ * Wait for the child until deadline: 0 and *status once reaped, -1 when the
+ * deadline passed with the child still running. Most scripts exit right
+ * after closing stdout, so sleep on a pidfd rather than polling waitpid: a
+ * fixed sleep would add its length to every request.
  */
 int
-spawn_reap(struct child *c, long long deadline)
+spawn_wait(struct child *c, long long deadline, int *status)
 {
 	struct timespec	 ts = { 0, 100 * 1000 };
 	struct pollfd	 pfd;
 	long long	 left;
-	int		 status = 0, fd;
+	int		 fd, rc = -1;
 	pid_t		 r;
 
+	*status = 0;
 	if (c->pid <= 0)
 		return 0;
 	fd = spawn_pidfd(c->pid);
 	for (;;) {
-		r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid) {
+		r = waitpid(c->pid, status, WNOHANG);
+		if (r == c->pid || (r == -1 && errno != EINTR)) {
+			if (r == -1)
+				*status = 0;
 			c->pid = -1;
+			rc = 0;
 			break;
 		}
-		if (r == -1 && errno != EINTR) {
-			c->pid = -1;
-			status = 0;
+		if ((left = deadline - spawn_now_ms()) <= 0)
 			break;
-		}
-		if ((left = deadline - spawn_now_ms()) <= 0) {
-			spawn_kill(c);
-			status = SIGKILL;
-			break;
-		}
 		if (fd != -1) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;
@@ -208,7 +207,129 @@ spawn_reap(struct child *c, long long deadline)
 	}
 	if (fd != -1)
 		close(fd);
-	return status;
+	return rc;
+}
+
+/* Wait for the child until deadline, killing its group after that. */
+int
+spawn_reap(struct child *c, long long deadline)
+{
+	int	 status;
+
+	if (spawn_wait(c, deadline, &status) == 0)
+		return status;
+	spawn_kill(c);
+	return SIGKILL;
+}
+
+/* Children that closed stdout but still run, reaped in the background. */
+struct spawn_linger {
+	pid_t		 pid;
+	long long	 deadline;
+};
+
+static pthread_mutex_t		 spawn_linger_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 spawn_linger_cond = PTHREAD_COND_INITIALIZER;
+static pthread_once_t		 spawn_linger_once = PTHREAD_ONCE_INIT;
+static struct spawn_linger	*spawn_lingers;
+static size_t			 spawn_nlingers;
+
+/*
+ * The reaper thread: collects lingering children as they exit, and kills
+ * the process group of any still running at its deadline.
+ */
+static void *
+spawn_reaper(void *arg)
+{
+	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
+	size_t		 i;
+	pid_t		 r;
+
+	pthread_mutex_lock(&spawn_linger_lock);
+	for (;;) {
+		while (spawn_nlingers == 0)
+			pthread_cond_wait(&spawn_linger_cond, &spawn_linger_lock);
+		for (i = 0; i < spawn_nlingers; i++) {
+			struct spawn_linger	*l = &spawn_lingers[i];
+
+			r = waitpid(l->pid, NULL, WNOHANG);
+			if (r == 0 && spawn_now_ms() >= l->deadline) {
+				log_warnx("pid %ld still running after closing "
+				    "its output; killed", (long)l->pid);
+				killpg(l->pid, SIGKILL);
+				while ((r = waitpid(l->pid, NULL, 0)) == -1 &&
+				    errno == EINTR)
+					;
+			}
+			if (r != 0) {
+				spawn_lingers[i--] = spawn_lingers[--spawn_nlingers];
+				continue;
+			}
+		}
+		pthread_mutex_unlock(&spawn_linger_lock);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&spawn_linger_lock);
+	}
+	return NULL;
+}
+
+/* Start the reaper thread, once. */
+static void
+spawn_reaper_start(void)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	sigset_t	 all, old;
+
+	/* Signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if ((errno = pthread_create(&t, &attr, spawn_reaper, NULL)) != 0)
+		fatal("%s: pthread_create", __func__);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* At shutdown: kill every lingering child's group and reap it. */
+void
+spawn_linger_killall(void)
+{
+	size_t	 i;
+
+	pthread_mutex_lock(&spawn_linger_lock);
+	for (i = 0; i < spawn_nlingers; i++) {
+		killpg(spawn_lingers[i].pid, SIGKILL);
+		while (waitpid(spawn_lingers[i].pid, NULL, 0) == -1 &&
+		    errno == EINTR)
+			;
+	}
+	spawn_nlingers = 0;
+	free(spawn_lingers);
+	spawn_lingers = NULL;
+	pthread_mutex_unlock(&spawn_linger_lock);
+}
+
+/*
+ * Hand a child that is done with its response but not yet exited to the
+ * reaper, which kills its group at deadline: the response need not wait.
+ */
+void
+spawn_linger(struct child *c, long long deadline)
+{
+	if (c->pid <= 0)
+		return;
+	pthread_once(&spawn_linger_once, spawn_reaper_start);
+	pthread_mutex_lock(&spawn_linger_lock);
+	spawn_lingers = xreallocarray(spawn_lingers, spawn_nlingers + 1,
+	    sizeof *spawn_lingers);
+	spawn_lingers[spawn_nlingers].pid = c->pid;
+	spawn_lingers[spawn_nlingers].deadline = deadline;
+	spawn_nlingers++;
+	pthread_cond_signal(&spawn_linger_cond);
+	pthread_mutex_unlock(&spawn_linger_lock);
+	c->pid = -1;
 }
 
 /* Close our remaining pipe ends. */

@@ -22,6 +22,12 @@ int	 spawn_child(const char *, char *const *, char *const *, const char *,
 void	 spawn_kill(struct child *);
 /* Wait for the child until deadline (monotonic ms); kill it after. Returns its status. */
 int	 spawn_reap(struct child *, long long);
+/* Wait until deadline without killing: 0 and the status, or -1 if still running. */
+int	 spawn_wait(struct child *, long long, int *);
+/* Let a background thread reap it, killing its group at deadline. */
+void	 spawn_linger(struct child *, long long);
+/* Kill and reap every lingering child (shutdown). */
+void	 spawn_linger_killall(void);
 /* Close our remaining pipe ends. */
 void	 spawn_close(struct child *);
 /* Monotonic clock in milliseconds. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,6 +27,12 @@
 static struct evconnlistener	*ws_control_listener;
 static char			*ws_control_path;
 static u_int			 ws_control_clients;
+/*
+ * Clients in the order they connected. When the table is full the oldest is
+ * dropped for the newcomer: a crowd of idle or stuck clients must never lock
+ * out sessionwrap's CLOSE on logout.
+ */
+static struct bufferevent	*ws_control_table[WS_CONTROL_MAX_CLIENTS];
 
 static void	 ws_control_write(struct bufferevent *, void *);
 static void	 ws_control_event(struct bufferevent *, short, void *);
@@ -140,6 +147,16 @@ ws_control_run(const char *line, size_t len, struct evbuffer *out)
 static void
 ws_control_free(struct bufferevent *bev)
 {
+	u_int	 i;
+
+	for (i = 0; i < ws_control_clients; i++) {
+		if (ws_control_table[i] == bev) {
+			memmove(&ws_control_table[i], &ws_control_table[i + 1],
+			    (ws_control_clients - i - 1) *
+			    sizeof ws_control_table[0]);
+			break;
+		}
+	}
 	bufferevent_free(bev);
 	ws_control_clients--;
 }
@@ -200,14 +217,19 @@ ws_control_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct timeval		 tv = { WS_CONTROL_TIMEOUT, 0 };
 
 	if (ws_control_clients >= WS_CONTROL_MAX_CLIENTS) {
-		log_warnx("%s: too many control clients", __func__);
-		close(fd);
-		return;
+		static time_t	 logged;	/* one line a second in a flood */
+
+		if (time(NULL) != logged) {
+			logged = time(NULL);
+			log_warnx("%s: %d control clients: dropping the oldest",
+			    __func__, WS_CONTROL_MAX_CLIENTS);
+		}
+		ws_control_free(ws_control_table[0]);
 	}
 	bev = bufferevent_socket_new(ws_server->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		fatalx("%s: bufferevent_socket_new failed", __func__);
-	ws_control_clients++;
+	ws_control_table[ws_control_clients++] = bev;
 	bufferevent_setcb(bev, ws_control_read, NULL, ws_control_event, NULL);
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);

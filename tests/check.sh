@@ -9,10 +9,23 @@
 # and Apache), and ends with one line: "N passed, N failed[, N skipped]".
 # Environment: BUILD_DIR (default ./build), CONFIGURE_FLAGS (extra flags),
 # SKIP_DEPS=1 (do not touch packages), JOBS (default: nproc).
+#
+# Then two more runs whose results count in that last line: the whole
+# `make check` again in a second build with --enable-asan (ASan + UBSan,
+# LeakSanitizer on; results listed as asan:...), and the integration tests
+# in VALGRIND_TESTS with sessionwrap and sessionwrap-ws under valgrind
+# (SW_VALGRIND=1; listed as valgrind:...). ASAN_BUILD_DIR (default
+# BUILD_DIR-asan); SANITIZE=0 or VALGRIND=0 leave a run out.
 
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$BUILD_DIR-asan}
+# Under valgrind: the tests that cover the most of sessionwrap and
+# sessionwrap-ws without timing limits tighter than valgrind allows.
+VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web faults_script faults_ws}
+# Build directories whose .trs files the summary counts.
+RESULT_DIRS=$BUILD_DIR
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -68,9 +81,11 @@ install_deps() {
 	fi
 }
 
-# summary: count results from the automake .trs files; prints the last line.
+# summary: count results from the automake .trs files (and those the asan
+# and valgrind runs write); prints the last line.
 summary() {
-	find "$BUILD_DIR" -name '*.trs' -exec cat {} + 2>/dev/null |
+	# shellcheck disable=SC2086
+	find $RESULT_DIRS -name '*.trs' -exec cat {} + 2>/dev/null |
 	    awk '/^:test-result:/ { r[$2]++ }
 	    END {
 		p = r["PASS"] + r["XFAIL"]; f = r["FAIL"] + r["ERROR"] + r["XPASS"]; s = r["SKIP"]
@@ -81,6 +96,72 @@ summary() {
 	    }'
 }
 
+# list_results DIR PREFIX: one line per test of a build: result and name
+# (valgrind runs as valgrind:tests/integration/NAME).
+list_results() {
+	for f in "$1"/tests/*.log "$1"/tests/integration/*.log "$1"/valgrind/*.log; do
+		[ -f "$f" ] || continue
+		t=${f%.log}
+		[ -f "$t.trs" ] || continue
+		n=${t#"$1"/}
+		case $n in valgrind/*) n=valgrind:tests/integration/${n#valgrind/} ;; esac
+		printf '%-6s %s%s\n' "$(sed -n 's/^:test-result: //p' "$t.trs" | head -n 1)" "$2" "$n"
+	done
+}
+
+# record DIR NAME RESULT: a result for the summary outside automake's harness.
+record() {
+	mkdir -p "$1"
+	printf ':test-result: %s\n' "$3" > "$1/$2.trs"
+}
+
+# run_asan: configure and build in $ASAN_BUILD_DIR with ASan + UBSan, then
+# the whole make check there. tests/lib.sh collects the report of every
+# program of ours a test starts; a report fails the test.
+run_asan() {
+	say "configure --enable-asan in $ASAN_BUILD_DIR"
+	RESULT_DIRS="$RESULT_DIRS $ASAN_BUILD_DIR"
+	mkdir -p "$ASAN_BUILD_DIR" && cd "$ASAN_BUILD_DIR" || return 1
+	find "$ASAN_BUILD_DIR" -name '*.trs' -exec rm -f {} + 2>/dev/null
+	# shellcheck disable=SC2086
+	if ! "$top/configure" -q --enable-asan --enable-werror ${CONFIGURE_FLAGS:-}; then
+		say "FAILED: configure --enable-asan (see $ASAN_BUILD_DIR/config.log)"
+		record "$ASAN_BUILD_DIR" asan-build FAIL
+		return 1
+	fi
+	say "make -j$JOBS (ASan + UBSan)"
+	if ! make -j"$JOBS"; then
+		say "FAILED: make (ASan + UBSan)"
+		record "$ASAN_BUILD_DIR" asan-build FAIL
+		return 1
+	fi
+	say "make -j$JOBS check (ASan + UBSan, LeakSanitizer on)"
+	ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
+	    make -j"$JOBS" check </dev/null
+}
+
+# run_valgrind: the integration tests in VALGRIND_TESTS against the normal
+# build, sessionwrap and sessionwrap-ws under valgrind (tests/lib.sh).
+run_valgrind() {
+	_vd=$BUILD_DIR/valgrind
+	mkdir -p "$_vd"
+	_vr=0
+	for t in $VALGRIND_TESTS; do
+		say "valgrind: $t"
+		# stores_web: 20 concurrent writers, not 200: under valgrind a
+		# request is so slow that 50 or more can exhaust the merge retries.
+		SW_VALGRIND=1 SW_CONCURRENT=20 top_srcdir=$top top_builddir=$BUILD_DIR \
+		    sh "$top/tests/integration/$t.sh" >"$_vd/$t.log" 2>&1 </dev/null
+		case $? in
+		0) record "$_vd" "$t" PASS ;;
+		77) record "$_vd" "$t" SKIP ;;
+		*) record "$_vd" "$t" FAIL; _vr=1; cat "$_vd/$t.log" ;;
+		esac
+	done
+	return $_vr
+}
+
 # fail_build WHAT: a step before the tests failed.
 fail_build() {
 	say "FAILED: $*"
@@ -89,6 +170,7 @@ fail_build() {
 }
 
 [ "${SKIP_DEPS:-0}" = 1 ] || install_deps
+t_start=$(date +%s)
 
 say "autoreconf"
 autoreconf -fi || fail_build "autoreconf -fi"
@@ -106,14 +188,7 @@ say "make -j$JOBS check"
 find "$BUILD_DIR" -name '*.trs' -exec rm -f {} + 2>/dev/null
 make -j"$JOBS" check </dev/null
 rc=$?
-
-say "test-suite summary"
-for f in "$BUILD_DIR"/tests/*.log "$BUILD_DIR"/tests/integration/*.log; do
-	[ -f "$f" ] || continue
-	t=${f%.log}
-	[ -f "$t.trs" ] || continue
-	printf '%-6s %s\n' "$(sed -n 's/^:test-result: //p' "$t.trs" | head -n 1)" "${t#"$BUILD_DIR"/}"
-done
+times="build and check $(( $(date +%s) - t_start )) s"
 if [ "$rc" != 0 ]; then
 	for f in "$BUILD_DIR/test-suite.log" "$BUILD_DIR/tests/test-suite.log"; do
 		[ -f "$f" ] || continue
@@ -121,6 +196,30 @@ if [ "$rc" != 0 ]; then
 		cat "$f"
 	done
 fi
+
+if [ "${SANITIZE:-1}" = 1 ]; then
+	t_phase=$(date +%s)
+	if ! run_asan; then
+		rc=1
+		for f in "$ASAN_BUILD_DIR/test-suite.log"; do
+			[ -f "$f" ] || continue
+			say "$f"
+			cat "$f"
+		done
+	fi
+	cd "$BUILD_DIR" || exit 1
+	times="$times, asan $(( $(date +%s) - t_phase )) s"
+fi
+if [ "${VALGRIND:-1}" = 1 ]; then
+	t_phase=$(date +%s)
+	run_valgrind || rc=1
+	times="$times, valgrind $(( $(date +%s) - t_phase )) s"
+fi
+say "times: $times"
+
+say "test-suite summary"
+list_results "$BUILD_DIR" ""
+[ "${SANITIZE:-1}" = 1 ] && list_results "$ASAN_BUILD_DIR" "asan:"
 line=$(summary)
 [ -n "$line" ] || line="0 passed, 1 failed"
 case $line in

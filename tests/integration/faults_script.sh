@@ -8,7 +8,9 @@
 #    at once, the script is reaped when it ends, or killed after
 #    handler_timeout;
 #  - client aborting in the middle of an upload and of a 100 MB download,
-#    one at a time and 16 at once.
+#    one at a time and 16 at once;
+#  - SIGTERM while a script that closed stdout runs on: sessionwrap exits
+#    promptly and the script does not outlive it.
 # After each: no child of sessionwrap left (running or zombie), its open fds
 # back to the baseline, and it still serves the same session.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
@@ -191,6 +193,22 @@ for p in $pids; do wait "$p"; done
 settled "16 aborted transfers" 10
 rm -f "$T/upload"
 
-sw_alive "at the end"
+step "SIGTERM while a script that closed stdout runs on: it does not outlive sessionwrap"
+rm -f "$T/state/fault-closeout.pid"
+req "/cgi-bin/fault.sh?closeout&s=30"
+expect_status 200 "closeout before SIGTERM"
+spid=$(wait_pidfile closeout)
+sw_alive "before SIGTERM"
+t0=$(now_ms)
+sw_stop
+el=$(( $(now_ms) - t0 ))
+[ "$el" -lt 8000 ] || soft_fail "SIGTERM with a lingering script: sessionwrap took $el ms to exit"
+n=0
+while alive "$spid" && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
+if alive "$spid"; then
+	soft_fail "SIGTERM with a lingering script: the script (pid $spid) outlived sessionwrap"
+	kill -KILL "-$spid" "$spid" 2>/dev/null
+fi
+
 [ -z "$FAILED" ] || fail "failed checks:$FAILED"
 pass
