@@ -192,8 +192,10 @@ req_conn(struct req *r)
 
 	if (w->conn != NULL)
 		return 0;
-	if (now < w->conn_retry)
+	if (now < w->conn_retry) {
+		log_debug("store %s: no connection yet; 503", r->ops->name);
 		return -1;
+	}
 	if ((w->conn = r->ops->conn_new(r->sw->store, &cause)) == NULL) {
 		log_warnx("store %s: %s", r->ops->name, cause);
 		free(cause);

@@ -419,6 +419,7 @@ main(int argc, char **argv)
 	first = config_main(&cfg, argc, argv, "sessionwrap-ctl", usage);
 	if (first >= argc) {
 		usage(stderr);
+		config_free(&cfg);
 		return 2;
 	}
 	for (i = 0; i < NCMDS; i++) {
@@ -429,6 +430,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sessionwrap-ctl: unknown command %s\n",
 		    argv[first]);
 		usage(stderr);
+		config_free(&cfg);
 		return 2;
 	}
 	rc = ctl_cmds[i].fn(&cfg, argc - first - 1, argv + first + 1);

@@ -14,13 +14,17 @@
 # `make check` again in a second build with --enable-asan (ASan + UBSan,
 # LeakSanitizer on; results listed as asan:...), and the integration tests
 # in VALGRIND_TESTS with sessionwrap and sessionwrap-ws under valgrind
-# (SW_VALGRIND=1; listed as valgrind:...). ASAN_BUILD_DIR (default
-# BUILD_DIR-asan); SANITIZE=0 or VALGRIND=0 leave a run out.
+# (SW_VALGRIND=1; listed as valgrind:...), and every libFuzzer target for
+# FUZZ_SECONDS (default 20) in a clang build (make fuzz-smoke; listed as
+# fuzz:...). ASAN_BUILD_DIR (default BUILD_DIR-asan), FUZZ_BUILD_DIR
+# (BUILD_DIR-fuzz); SANITIZE=0, VALGRIND=0 or FUZZ=0 leave a run out.
 
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$BUILD_DIR-asan}
+FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$BUILD_DIR-fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # Under valgrind: the tests that cover the most of sessionwrap and
 # sessionwrap-ws without timing limits tighter than valgrind allows.
 VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web faults_script faults_ws}
@@ -32,7 +36,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjansson-dev libssl-dev libpq-dev libmemcached-dev libevent-dev libwslay-dev
 lighttpd apache2 libapache2-mod-fcgid fcgiwrap spawn-fcgi nginx
 curl wrk python3 perl memcached postgresql python3-websockets websocketd valgrind
-systemd groff-base man-db chromium"
+systemd groff-base man-db chromium clang libclang-rt-14-dev"
 # The browser test's playwright-core (from npm) needs node >= 20 and npm:
 # Debian's only when the machine has none (a newer node may be installed).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
@@ -162,6 +166,39 @@ run_valgrind() {
 	return $_vr
 }
 
+# run_fuzz: a clang build with libFuzzer, ASan and UBSan in $FUZZ_BUILD_DIR,
+# then every fuzz target for FUZZ_SECONDS over its seed corpus (make
+# fuzz-smoke); one result per target, listed as fuzz:NAME.
+run_fuzz() {
+	say "configure CC=clang --enable-fuzzing in $FUZZ_BUILD_DIR"
+	RESULT_DIRS="$RESULT_DIRS $FUZZ_BUILD_DIR/results"
+	rm -rf "$FUZZ_BUILD_DIR/results"
+	mkdir -p "$FUZZ_BUILD_DIR" && cd "$FUZZ_BUILD_DIR" || return 1
+	# shellcheck disable=SC2086
+	if ! CC=clang "$top/configure" -q --enable-fuzzing --enable-asan \
+	    ${CONFIGURE_FLAGS:-} || ! make -j"$JOBS" >/dev/null; then
+		say "FAILED: fuzzing build (see $FUZZ_BUILD_DIR/config.log)"
+		record "$FUZZ_BUILD_DIR/results" fuzz-build FAIL
+		return 1
+	fi
+	_fr=0
+	for bin in tests/fuzz/fuzz_*; do
+		[ -x "$bin" ] && [ -f "$bin" ] || continue
+		t=${bin##*/}
+		if make fuzz-smoke FUZZ_SECONDS="$FUZZ_SECONDS" \
+		    FUZZ_TARGETS="$t" >"$FUZZ_BUILD_DIR/$t.smoke" 2>&1; then
+			record "$FUZZ_BUILD_DIR/results" "$t" PASS
+		else
+			record "$FUZZ_BUILD_DIR/results" "$t" FAIL
+			cat "$FUZZ_BUILD_DIR/$t.smoke"
+			_fr=1
+		fi
+		printf '%-6s fuzz:%s\n' "$(sed -n 's/^:test-result: //p' \
+		    "$FUZZ_BUILD_DIR/results/$t.trs")" "$t" >> "$FUZZ_BUILD_DIR/results/list"
+	done
+	return $_fr
+}
+
 # fail_build WHAT: a step before the tests failed.
 fail_build() {
 	say "FAILED: $*"
@@ -215,11 +252,18 @@ if [ "${VALGRIND:-1}" = 1 ]; then
 	run_valgrind || rc=1
 	times="$times, valgrind $(( $(date +%s) - t_phase )) s"
 fi
+if [ "${FUZZ:-1}" = 1 ]; then
+	t_phase=$(date +%s)
+	run_fuzz || rc=1
+	cd "$BUILD_DIR" || exit 1
+	times="$times, fuzz smoke $(( $(date +%s) - t_phase )) s"
+fi
 say "times: $times"
 
 say "test-suite summary"
 list_results "$BUILD_DIR" ""
 [ "${SANITIZE:-1}" = 1 ] && list_results "$ASAN_BUILD_DIR" "asan:"
+[ "${FUZZ:-1}" = 1 ] && cat "$FUZZ_BUILD_DIR/results/list" 2>/dev/null
 line=$(summary)
 [ -n "$line" ] || line="0 passed, 1 failed"
 case $line in
