@@ -10,5 +10,7 @@
  * everything that needs root (sockets, secret_file) is open.
  */
 int	 priv_drop(const struct config *, char **);
+/* As root with cfg->user: chown a socket to that user and group; -1 and *cause. */
+int	 priv_chown(const char *, const struct config *, char **);
 
 #endif

@@ -8,8 +8,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <grp.h>
-#include <pwd.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -180,26 +178,6 @@ strlcpy_path(char *dst, const char *src, size_t size)
 	return 0;
 }
 
-/* Give a socket to the account we will drop to. */
-static void
-chown_to_user(const char *path, const struct config *cfg)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	gid_t		 gid;
-
-	if ((pw = getpwnam(cfg->user)) == NULL)
-		fatalx("user %s: no such user", cfg->user);
-	gid = pw->pw_gid;
-	if (cfg->group != NULL) {
-		if ((gr = getgrnam(cfg->group)) == NULL)
-			fatalx("group %s: no such group", cfg->group);
-		gid = gr->gr_gid;
-	}
-	if (chown(path, pw->pw_uid, gid) == -1)
-		fatal("chown %s", path);
-}
-
 /*
  * Open --listen: unix:PATH, HOST:PORT or :PORT. A unix socket gets
  * listen_mode, and belongs to `user` when we start as root and drop to it,
@@ -211,7 +189,7 @@ open_listener(const struct config *cfg)
 	const char		*spec = cfg->listen;
 	struct sockaddr_un	 sun;
 	struct addrinfo		 hints, *res, *ai;
-	char			*host, *port;
+	char			*host, *port, *cause;
 	int			 fd = -1, on = 1, rc;
 	mode_t			 old;
 
@@ -232,8 +210,8 @@ open_listener(const struct config *cfg)
 			fatal("listen %s: bind", spec);
 		if (chmod(sun.sun_path, (mode_t)cfg->listen_mode) == -1)
 			fatal("listen %s: chmod", spec);
-		if (geteuid() == 0 && cfg->user != NULL)
-			chown_to_user(sun.sun_path, cfg);
+		if (priv_chown(sun.sun_path, cfg, &cause) == -1)
+			fatalx("listen %s: %s", spec, cause);
 	} else {
 		host = xstrdup(spec);
 		if ((port = strrchr(host, ':')) == NULL)

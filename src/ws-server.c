@@ -8,9 +8,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,30 +377,9 @@ ws_server_sweep(evutil_socket_t fd, short what, void *arg)
 static int
 ws_server_give_control(const struct config *cfg, char **cause)
 {
-	struct passwd	*pw;
-	struct group	*gr;
-	gid_t		 gid;
-
-	if (geteuid() != 0 || cfg->user == NULL || cfg->ws_control == NULL)
+	if (cfg->ws_control == NULL)
 		return 0;
-	if ((pw = getpwnam(cfg->user)) == NULL) {
-		xasprintf(cause, "user %s: no such user", cfg->user);
-		return -1;
-	}
-	gid = pw->pw_gid;
-	if (cfg->group != NULL) {
-		if ((gr = getgrnam(cfg->group)) == NULL) {
-			xasprintf(cause, "group %s: no such group", cfg->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (chown(cfg->ws_control, pw->pw_uid, gid) == -1) {
-		xasprintf(cause, "chown %s: %s", cfg->ws_control,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return priv_chown(cfg->ws_control, cfg, cause);
 }
 
 /* Configure, listen and install handlers; -1 and *cause. */
