@@ -2,8 +2,9 @@
 # Side-by-side throughput: the same trivial shell CGI script behind lighttpd,
 # once through Debian's fcgiwrap (no sessions) and through sessionwrap with
 # each store (every request reads and updates the session), with the same
-# number of workers, driven by wrk over loopback. Rounds alternate between
-# the contenders so a busy machine hurts them alike; the best round counts.
+# number of workers, driven by wrk over loopback. Every round runs each
+# contender once, in turn, so a busy machine hurts them alike; the figures are
+# medians over the rounds.
 #
 #   sh bench/fcgiwrap.sh [--duration SECONDS] [--workers N] [--connections N]
 #                        [--store cookie|memcached|postgresql|all] [--rounds N]
@@ -16,11 +17,11 @@
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
-duration=10
+duration=5
 workers=$(nproc 2>/dev/null || echo 2)
 connections=16
 stores=cookie
-rounds=1
+rounds=5
 sessions=64
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -78,23 +79,41 @@ printf 'Content-Type: text/plain\r\nX-Session-Set: n=%s\r\n\r\n%s\n' "$n" "$n"
 SCRIPT
 chmod 755 "$SCRIPT_ROOT/bench.sh"
 
-# run_wrk LABEL [wrk args]: prints requests/s; the full report goes to $T/LABEL.wrk.
+# The contenders stay up side by side behind one lighttpd, whose FastCGI
+# socket is a symlink switched from one to the next between runs. Each round
+# drives every contender once, in turn, so a change in the machine's speed
+# hits them alike; each sessionwrap round is compared with the fcgiwrap run
+# of the same round, and the medians are reported.
+BE_SOCK=$T/backend.sock
+
+# cpu_busy: jiffies the whole machine has spent busy so far.
+cpu_busy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# run_wrk LABEL ROUND [wrk args]: one timed run; appends "ROUND LABEL rps
+# cpu-ms-per-request" to $T/results. The full report goes to $T/LABEL.wrk.
 run_wrk() {
 	_l=$1
-	shift
+	_r=$2
+	shift 2
+	ln -sfn "$T/$_l.sock" "$BE_SOCK"
+	req /cgi-bin/bench.sh -H "Cookie: sessionwrap=$(head -n 1 "$T/cookies")"
+	expect_status 200 "$_l warm-up"
+	_c0=$(cpu_busy)
 	wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s "$@" "$BASE/cgi-bin/bench.sh" \
 	    > "$T/$_l.wrk" 2>&1 || { cat "$T/$_l.wrk" >&2; fail "wrk failed ($_l)"; }
+	_c1=$(cpu_busy)
 	_bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$T/$_l.wrk")
 	[ -z "$_bad" ] || { cat "$T/$_l.wrk" >&2; fail "$_l: $_bad non-2xx responses"; }
-	sed -n 's/^Requests\/sec: *//p' "$T/$_l.wrk"
+	_n=$(awk '/requests in/ { print $1; exit }' "$T/$_l.wrk")
+	_rps=$(sed -n 's/^Requests\/sec: *//p' "$T/$_l.wrk")
+	[ -n "$_n" ] && [ "$_n" -gt 0 ] || fail "$_l: no requests completed"
+	echo "$_r $_l $_rps $(( (_c1 - _c0) * 10000 / _n ))" >> "$T/results"
+	echo "bench: round $_r $_l: $_rps req/s" >&2
 }
 
-stop_lighttpd() {
-	kill -TERM "$LIGHTTPD_PID" 2>/dev/null
-	wait "$LIGHTTPD_PID" 2>/dev/null
-}
-
-echo "bench: $workers workers, wrk -t2 -c$connections -d${duration}s, loopback" >&2
+echo "bench: $workers workers, wrk -t2 -c$connections -d${duration}s, loopback, $rounds rounds" >&2
 
 # Servers for the server-side stores.
 case " $stores " in
@@ -111,92 +130,105 @@ case " $stores " in
 *" postgresql "*) pg_setup ;;
 esac
 
-# best LABEL RPS: keep the best round of each contender.
-best() {
-	_f=$T/best.$1
-	if [ ! -f "$_f" ] || python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)' "$2" "$(cat "$_f")"; then
-		echo "$2" > "$_f"
-	fi
-}
+sw_secret
+: > "$T/cookies"
+: > "$T/results"
 
-# bench_fcgiwrap: one round through fcgiwrap.
-bench_fcgiwrap() {
-	SW_SOCK=$T/fcgiwrap.sock
-	rm -f "$SW_SOCK"
-	setsid fcgiwrap -c "$workers" -s "unix:$SW_SOCK" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
-	FCGIWRAP_PID=$!
-	sw_track "$FCGIWRAP_PID"
-	wait_for_socket "$SW_SOCK" 10 "$FCGIWRAP_PID"
-	lighttpd_start
-	req /cgi-bin/bench.sh
-	expect_status 200 "fcgiwrap warm-up"
-	best fcgiwrap "$(run_wrk fcgiwrap)"
-	stop_lighttpd
-	# fcgiwrap -c forks workers that outlive their parent: end its group.
-	kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
-	wait "$FCGIWRAP_PID" 2>/dev/null
-}
+# fcgiwrap, forking its workers.
+setsid fcgiwrap -c "$workers" -s "unix:$T/fcgiwrap.sock" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
+FCGIWRAP_PID=$!
+sw_track "$FCGIWRAP_PID"
+wait_for_socket "$T/fcgiwrap.sock" 10 "$FCGIWRAP_PID"
 
-# bench_sessionwrap STORE: one round through sessionwrap with that store.
-bench_sessionwrap() {
-	case $1 in
+# One sessionwrap per store.
+for st in $stores; do
+	case $st in
 	cookie) _uri=cookie ;;
 	memcached) _uri=memcached://127.0.0.1:$MC_PORT ;;
 	postgresql) _uri=$PG_URI ;;
 	esac
-	SW_SOCK=$T/sw.sock
+	SW_CONF=$T/$st.conf SW_SOCK=$T/$st.sock
 	sw_config log_level=warning "store=$_uri"
 	sw_start --threads "$workers"
-	lighttpd_start
-	# Many sessions, as on a real site: wrk cycles through their cookies.
-	: > "$T/cookies"
+	eval "PID_$st=\$SW_PID"
+done
+SW_SOCK=$BE_SOCK
+ln -sfn "$T/fcgiwrap.sock" "$BE_SOCK"
+lighttpd_start
+
+# Many sessions, as on a real site: wrk cycles through their cookies.
+for st in $stores; do
+	ln -sfn "$T/$st.sock" "$BE_SOCK"
+	: > "$T/cookies.$st"
 	_i=0
 	while [ $_i -lt "$sessions" ]; do
 		JAR=$T/jar
 		: > "$JAR"
 		req /cgi-bin/bench.sh
-		expect_status 200 "sessionwrap ($1) warm-up"
+		expect_status 200 "sessionwrap ($st) warm-up"
 		cookie=$(jar_cookie "$JAR" sessionwrap)
-		[ -n "$cookie" ] || fail "no session cookie from sessionwrap ($1)"
-		echo "$cookie" >> "$T/cookies"
+		[ -n "$cookie" ] || fail "no session cookie from sessionwrap ($st)"
+		echo "$cookie" >> "$T/cookies.$st"
 		_i=$((_i + 1))
 	done
 	req /cgi-bin/bench.sh
-	grep -qx 2 "$T/out.b" || fail "session not carried between requests ($1): $(cat "$T/out.b")"
-	best "$1" "$(run_wrk "sessionwrap-$1" -s "$T/cookies.lua")"
-	stop_lighttpd
-	sw_stop
-}
-
-# wrk script: each request carries the next session's cookie.
-cat > "$T/cookies.lua" <<LUA
+	grep -qx 2 "$T/out.b" || fail "session not carried between requests ($st): $(cat "$T/out.b")"
+	JAR=
+	# wrk script: each request carries the next session's cookie.
+	cat > "$T/cookies.$st.lua" <<LUA
 local cookies = {}
-for line in io.lines("$T/cookies") do cookies[#cookies + 1] = line end
+for line in io.lines("$T/cookies.$st") do cookies[#cookies + 1] = line end
 local i = math.random(#cookies)
 request = function()
 	i = i % #cookies + 1
 	return wrk.format(nil, nil, { ["Cookie"] = "sessionwrap=" .. cookies[i] })
 end
 LUA
+	cp "$T/cookies.$st" "$T/cookies"
+done
 
-sw_secret
 r=1
 while [ $r -le "$rounds" ]; do
-	echo "bench: round $r of $rounds" >&2
-	bench_fcgiwrap
+	run_wrk fcgiwrap "$r"
 	for st in $stores; do
-		bench_sessionwrap "$st"
+		cp "$T/cookies.$st" "$T/cookies"
+		run_wrk "$st" "$r" -s "$T/cookies.$st.lua"
 	done
 	r=$((r + 1))
 done
+kill -TERM "$LIGHTTPD_PID" 2>/dev/null
+wait "$LIGHTTPD_PID" 2>/dev/null
+for st in $stores; do
+	eval "SW_PID=\$PID_$st"
+	sw_stop
+done
+# fcgiwrap -c forks workers that outlive their parent: end its group.
+kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
+wait "$FCGIWRAP_PID" 2>/dev/null
 
-rps_fcgiwrap=$(cat "$T/best.fcgiwrap")
-printf '%-34s %10s req/s\n' "fcgiwrap ($workers workers):" "$rps_fcgiwrap"
-for st in $stores; do
-	printf '%-34s %10s req/s\n' "sessionwrap $st ($workers threads):" "$(cat "$T/best.$st")"
-done
-for st in $stores; do
-	python3 -c 'import sys; print("sessionwrap %s/fcgiwrap = %.2fx" % (sys.argv[3], float(sys.argv[2]) / float(sys.argv[1])))' \
-	    "$rps_fcgiwrap" "$(cat "$T/best.$st")" "$st"
-done
+# Medians over the rounds. "CPU" is the whole machine's busy time per request
+# (web server, responder, script and wrk alike), so its ratio shows the cost
+# of each contender apart from how fast the machine ran at the time.
+python3 - "$T/results" "$workers" $stores <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+workers, stores = sys.argv[2], sys.argv[3:]
+res = {}
+for rnd, who, rps, cpu in rows:
+    res.setdefault(who, {})[rnd] = (float(rps), int(cpu) / 1000.0)
+fw = res["fcgiwrap"]
+def med(xs): return statistics.median(xs)
+print("%-34s %10.0f req/s  %5.2f ms CPU/request" % ("fcgiwrap (%s workers):" % workers,
+      med([v[0] for v in fw.values()]), med([v[1] for v in fw.values()])))
+for st in stores:
+    v = res[st]
+    print("%-34s %10.0f req/s  %5.2f ms CPU/request" % ("sessionwrap %s (%s threads):" % (st, workers),
+          med([x[0] for x in v.values()]), med([x[1] for x in v.values()])))
+for st in stores:
+    v = res[st]
+    ratios = sorted(v[r][0] / fw[r][0] for r in v)
+    cpu = med([fw[r][1] / v[r][1] for r in v if v[r][1] > 0])
+    print("sessionwrap %s/fcgiwrap = %.2fx (median of %d rounds, range %.2f-%.2f; CPU per request %.2fx less)" %
+          (st, med(ratios), len(ratios), ratios[0], ratios[-1], cpu))
+PY
 exit 0
