@@ -238,25 +238,33 @@ cgi_env_find(const struct cgi_env *env, const char *name, size_t len)
 	size_t	 i;
 
 	for (i = 0; i < env->n; i++) {
-		if (strncmp(env->v[i], name, len) == 0 && env->v[i][len] == '=')
+		if (env->v[i][0] == name[0] &&
+		    strncmp(env->v[i], name, len) == 0 && env->v[i][len] == '=')
 			return (ssize_t)i;
 	}
 	return -1;
 }
 
-/* Set (replacing) NAME to value; a name that is empty or has '=' is ignored. */
+/*
+ * Set (replacing) the len bytes of name to value; a name that is empty or
+ * has '=' is ignored.
+ */
 void
-cgi_env_set(struct cgi_env *env, const char *name, const char *value)
+cgi_env_setn(struct cgi_env *env, const char *name, size_t len,
+    const char *value)
 {
-	size_t	 len = strlen(name);
+	size_t	 vlen = strlen(value);
 	ssize_t	 i;
 	char	*entry;
 
-	if (len == 0 || strchr(name, '=') != NULL) {
+	if (len == 0 || memchr(name, '=', len) != NULL) {
 		log_warnx("%s: ignoring a bad variable name", __func__);
 		return;
 	}
-	xasprintf(&entry, "%s=%s", name, value);
+	entry = xmalloc(len + vlen + 2);
+	memcpy(entry, name, len);
+	entry[len] = '=';
+	memcpy(entry + len + 1, value, vlen + 1);
 	if ((i = cgi_env_find(env, name, len)) != -1) {
 		free(env->v[i]);
 		env->v[i] = entry;
@@ -268,6 +276,13 @@ cgi_env_set(struct cgi_env *env, const char *name, const char *value)
 	}
 	env->v[env->n++] = entry;
 	env->v[env->n] = NULL;
+}
+
+/* Set (replacing) NAME to value. */
+void
+cgi_env_set(struct cgi_env *env, const char *name, const char *value)
+{
+	cgi_env_setn(env, name, strlen(name), value);
 }
 
 /* Remove NAME if it is set. */
@@ -299,14 +314,12 @@ cgi_env_get(const struct cgi_env *env, const char *name)
 void
 cgi_env_add_all(struct cgi_env *env, char **vars)
 {
-	char	*eq, *name;
+	char	*eq;
 
 	for (; vars != NULL && *vars != NULL; vars++) {
 		if ((eq = strchr(*vars, '=')) == NULL || eq == *vars)
 			continue;
-		name = xstrndup(*vars, eq - *vars);
-		cgi_env_set(env, name, eq + 1);
-		free(name);
+		cgi_env_setn(env, *vars, eq - *vars, eq + 1);
 	}
 }
 

@@ -44,6 +44,8 @@ void	 cgi_env_init(struct cgi_env *);
 void	 cgi_env_free(struct cgi_env *);
 /* Set (replacing) NAME to value. */
 void	 cgi_env_set(struct cgi_env *, const char *, const char *);
+/* Same with the name's length given (it need not be NUL-terminated). */
+void	 cgi_env_setn(struct cgi_env *, const char *, size_t, const char *);
 void	 cgi_env_unset(struct cgi_env *, const char *);
 const char *cgi_env_get(const struct cgi_env *, const char *);
 /* Add "NAME=value" entries from an environ-style array. */

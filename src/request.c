@@ -66,6 +66,7 @@ struct req {
 	size_t			 nops;
 	enum req_state		 state;
 	char			*setcookie;	/* Set-Cookie value to send */
+	int			 input_done;	/* request body read to its end */
 };
 
 /* Look up a variable in the web server's environment. */
@@ -328,12 +329,10 @@ req_env(struct req *r, struct cgi_env *env)
 
 	cgi_env_init(env);
 	for (e = r->envp; *e != NULL; e++) {
-		if (!req_env_reserved(*e) && strchr(*e, '=') != NULL) {
-			char	*name = xstrndup(*e, strchr(*e, '=') - *e);
+		const char	*eq;
 
-			cgi_env_set(env, name, strchr(*e, '=') + 1);
-			free(name);
-		}
+		if (!req_env_reserved(*e) && (eq = strchr(*e, '=')) != NULL)
+			cgi_env_setn(env, *e, eq - *e, eq + 1);
 	}
 	if (r->other_cookies != NULL)
 		cgi_env_set(env, "HTTP_COOKIE", r->other_cookies);
@@ -779,6 +778,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	}
 	if (remaining == 0 || (remaining == -1 && r->sw->cgi))
 		body_done = 1;
+	r->input_done = remaining == 0;
 
 	if (spawn_child(r->script, argv, env, dir, &c, &cause) == -1) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
@@ -797,13 +797,14 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 			if (remaining >= 0 && (long long)want > remaining)
 				want = remaining;
 			n = r->io->read(r->io->ctx, inbuf, want);
-			if (n <= 0)
+			if (n <= 0) {
 				body_done = 1;
-			else {
+				r->input_done = n == 0;
+			} else {
 				inlen = n;
 				inoff = 0;
 				if (remaining >= 0 && (remaining -= n) == 0)
-					body_done = 1;
+					body_done = r->input_done = 1;
 			}
 		}
 		if (c.in != -1 && inoff == inlen && body_done) {
@@ -892,8 +893,8 @@ done:
 	buf_free(&hdr);
 }
 
-/* Handle one request from start to end. */
-void
+/* Handle one request from start to end; see request.h. */
+int
 request_handle(struct worker *w, char **envp, const struct rio *io)
 {
 	struct req	 r;
@@ -941,4 +942,5 @@ out:
 	free(r.cookie);
 	free(r.other_cookies);
 	free(r.setcookie);
+	return r.input_done;
 }

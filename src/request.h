@@ -39,6 +39,10 @@ struct worker {
 	int		 id;
 };
 
-void	 request_handle(struct worker *, char **, const struct rio *);
+/*
+ * Handle one request. Returns 1 when the request body was read to its end
+ * (or there was none), so the connection can be closed without lingering.
+ */
+int	 request_handle(struct worker *, char **, const struct rio *);
 
 #endif

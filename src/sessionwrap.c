@@ -160,7 +160,16 @@ worker_main(void *arg)
 				log_warnx("FCGX_Accept_r failed (%d)", rc);
 			break;
 		}
-		request_handle(w, req.envp, &io);
+		/*
+		 * libfcgi closes a connection lingering: shutdown, then up to
+		 * 2 s for the web server to close its end, lest data still
+		 * coming in turn the close into a reset that eats the response.
+		 * Once the input has reached its end record nothing more can
+		 * come, and a plain close frees the thread at once.
+		 */
+		if (request_handle(w, req.envp, &io) &&
+		    (FCGX_HasSeenEOF(req.in) || FCGX_GetChar(req.in) == EOF))
+			req.detached = 1;
 		FCGX_Finish_r(&req);
 	}
 	return NULL;

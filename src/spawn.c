@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,14 +45,11 @@ spawn_pipe(int fds[2])
 #endif
 }
 
-/* Make our end non-blocking. */
+/* Make our end non-blocking (a pipe has no other status flag to keep). */
 static void
 spawn_nonblock(int fd)
 {
-	int	 flags;
-
-	if ((flags = fcntl(fd, F_GETFL)) != -1)
-		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
 }
 
 /* Close a descriptor if open and mark it closed. */
@@ -66,17 +62,65 @@ spawn_closefd(int *fd)
 	}
 }
 
-/* Start the script; see spawn.h. */
+/*
+ * Signals whose handlers the child must not run: everything the process
+ * catches, found once at the first spawn, plus the ones we always give the
+ * script with their default action.
+ */
+static sigset_t		 spawn_reset;
+static pthread_once_t	 spawn_reset_once = PTHREAD_ONCE_INIT;
+
+static void
+spawn_reset_init(void)
+{
+	struct sigaction	 sa;
+	int			 sig;
+
+	sigemptyset(&spawn_reset);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &sa) == -1)
+			continue;
+		if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN))
+			sigaddset(&spawn_reset, sig);
+	}
+	sigaddset(&spawn_reset, SIGPIPE);
+	sigaddset(&spawn_reset, SIGCHLD);
+	sigaddset(&spawn_reset, SIGTERM);
+	sigaddset(&spawn_reset, SIGHUP);
+	sigaddset(&spawn_reset, SIGINT);
+}
+
+/* In the child: make fd newfd, keeping it across exec even when equal. */
+static int
+spawn_dup2(int fd, int newfd)
+{
+	if (fd == newfd)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, newfd);
+}
+
+/*
+ * Start the script; see spawn.h. vfork rather than fork or posix_spawn:
+ * the child borrows our memory until it execs, so there is no address
+ * space to copy and no stack to map, and the thread resumes once the exec
+ * is done. Between vfork and exec the child only makes system calls, with
+ * every signal blocked until the handlers it could run are reset.
+ */
 int
 spawn_child(const char *path, char *const *argv, char *const *envp,
     const char *dir, struct child *c, char **cause)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 none, defaults;
-	int				 in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int				 err[2] = { -1, -1 }, rc;
+	struct sigaction	 dfl;
+	sigset_t		 all, old, none;
+	volatile int		 child_errno = 0;
+	int			 in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int			 err[2] = { -1, -1 }, rc, sig;
+	pid_t			 pid;
 
+	pthread_once(&spawn_reset_once, spawn_reset_init);
 	c->pid = -1;
 	c->in = c->out = c->err = -1;
 	if (spawn_pipe(in) == -1 || spawn_pipe(out) == -1 ||
@@ -86,42 +130,49 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		goto fail;
 	}
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP
-	if (dir != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, dir);
-#endif
-
-	/* Own process group; default signal dispositions and an empty mask. */
-	posix_spawnattr_init(&attr);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigfillset(&all);
 	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGCHLD);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGHUP);
-	sigaddset(&defaults, SIGINT);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-	rc = posix_spawn(&c->pid, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0) {
+		for (sig = 1; sig < NSIG; sig++) {
+			if (sigismember(&spawn_reset, sig) == 1)
+				sigaction(sig, &dfl, NULL);
+		}
+		if (spawn_dup2(in[0], STDIN_FILENO) == -1 ||
+		    spawn_dup2(out[1], STDOUT_FILENO) == -1 ||
+		    spawn_dup2(err[1], STDERR_FILENO) == -1 ||
+		    setpgid(0, 0) == -1 ||
+		    (dir != NULL && chdir(dir) == -1) ||
+		    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+			child_errno = errno;
+		else {
+			execve(path, argv, envp);
+			child_errno = errno;
+		}
+		_exit(127);
+	}
+	rc = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		xasprintf(cause, "vfork: %s", strerror(rc));
+		goto fail;
+	}
+	if (child_errno != 0) {
+		/* It ran and failed before exec: collect it. */
+		rc = child_errno;
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
 		xasprintf(cause, "%s", strerror(rc));
-		c->pid = -1;
 		goto fail;
 	}
 
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
+	c->pid = pid;
 	c->in = in[1];
 	c->out = out[0];
 	c->err = err[0];
@@ -183,7 +234,7 @@ spawn_wait(struct child *c, long long deadline, int *status)
 	*status = 0;
 	if (c->pid <= 0)
 		return 0;
-	fd = spawn_pidfd(c->pid);
+	fd = -2;	/* opened only if the child has not exited yet */
 	for (;;) {
 		r = waitpid(c->pid, status, WNOHANG);
 		if (r == c->pid || (r == -1 && errno != EINTR)) {
@@ -195,7 +246,9 @@ spawn_wait(struct child *c, long long deadline, int *status)
 		}
 		if ((left = deadline - spawn_now_ms()) <= 0)
 			break;
-		if (fd != -1) {
+		if (fd == -2)
+			fd = spawn_pidfd(c->pid);
+		if (fd >= 0) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;
 			poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
@@ -205,7 +258,7 @@ spawn_wait(struct child *c, long long deadline, int *status)
 		if (ts.tv_nsec < 50 * 1000 * 1000)
 			ts.tv_nsec *= 2;
 	}
-	if (fd != -1)
+	if (fd >= 0)
 		close(fd);
 	return rc;
 }
