@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+#include <openssl/core_names.h>
+#define CRYPTO_HAVE_EVP_MAC	1
+#endif
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -68,6 +73,108 @@ static const char crypto_tag_label[] = "sessionwrap key tag v1";
 static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/*
+ * Each thread keeps its cipher and MAC contexts from one request to the
+ * next: with OpenSSL 3 a fresh context costs an algorithm fetch through the
+ * provider store, and a new key its AES and GHASH schedules, both more than
+ * the sealing of a cookie itself. A context is re-keyed only when asked
+ * for another key (rotation), recognised by the key bytes it was given.
+ */
+struct crypto_tls {
+	EVP_CIPHER_CTX	*ctx[2];		/* encrypt, decrypt */
+	unsigned char	 key[2][CRYPTO_KEY_LEN];
+	int		 keyed[2];
+#ifdef CRYPTO_HAVE_EVP_MAC
+	EVP_MAC_CTX	*mac;
+#endif
+};
+
+static pthread_key_t	 crypto_tls_key;
+static pthread_once_t	 crypto_tls_once = PTHREAD_ONCE_INIT;
+
+/* Thread exit (and crypto_thread_free): wipe and free one thread's cache. */
+static void
+crypto_tls_free(void *arg)
+{
+	struct crypto_tls	*t = arg;
+
+	if (t == NULL)
+		return;
+	EVP_CIPHER_CTX_free(t->ctx[0]);
+	EVP_CIPHER_CTX_free(t->ctx[1]);
+#ifdef CRYPTO_HAVE_EVP_MAC
+	EVP_MAC_CTX_free(t->mac);
+#endif
+	OPENSSL_cleanse(t, sizeof *t);
+	free(t);
+}
+
+static void
+crypto_tls_init(void)
+{
+	if ((errno = pthread_key_create(&crypto_tls_key, crypto_tls_free)) != 0)
+		fatal("%s: pthread_key_create", __func__);
+}
+
+/* This thread's cache, made on first use. */
+static struct crypto_tls *
+crypto_tls(void)
+{
+	struct crypto_tls	*t;
+
+	pthread_once(&crypto_tls_once, crypto_tls_init);
+	if ((t = pthread_getspecific(crypto_tls_key)) == NULL) {
+		t = xcalloc(1, sizeof *t);
+		if ((errno = pthread_setspecific(crypto_tls_key, t)) != 0)
+			fatal("%s: pthread_setspecific", __func__);
+	}
+	return t;
+}
+
+/* Free the calling thread's cache now (keyring_free does). */
+static void
+crypto_thread_free(void)
+{
+	struct crypto_tls	*t;
+
+	pthread_once(&crypto_tls_once, crypto_tls_init);
+	if ((t = pthread_getspecific(crypto_tls_key)) != NULL) {
+		pthread_setspecific(crypto_tls_key, NULL);
+		crypto_tls_free(t);
+	}
+}
+
+/*
+ * The thread's AES-256-GCM context for encrypting (enc = 1) or decrypting
+ * with key, ready for a nonce; fatal if OpenSSL fails.
+ */
+static EVP_CIPHER_CTX *
+crypto_gcm(int enc, const unsigned char *key, const unsigned char *nonce)
+{
+	struct crypto_tls	*t = crypto_tls();
+	EVP_CIPHER_CTX		*ctx;
+	int			 i = enc ? 0 : 1;
+
+	if ((ctx = t->ctx[i]) == NULL) {
+		if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+			fatalx("%s: EVP_CIPHER_CTX_new failed", __func__);
+		if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL,
+		    NULL, enc) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+		    SEAL_NONCE_LEN, NULL) != 1)
+			fatalx("%s: cipher setup failed", __func__);
+		t->ctx[i] = ctx;
+	}
+	if (!t->keyed[i] || memcmp(t->key[i], key, CRYPTO_KEY_LEN) != 0) {
+		if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+			fatalx("%s: cipher setup failed", __func__);
+		memcpy(t->key[i], key, CRYPTO_KEY_LEN);
+		t->keyed[i] = 1;
+	} else if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, enc) != 1)
+		fatalx("%s: cipher setup failed", __func__);
+	return ctx;
+}
+
 /* HKDF-SHA256 of one secret into a 32-byte sub-key; fatal if OpenSSL fails. */
 static void
 crypto_hkdf(const char *secret, size_t len, const char *info,
@@ -97,14 +204,41 @@ static void
 crypto_hmac(const unsigned char *key, const void *data, size_t len,
     unsigned char out[CRYPTO_MAC_LEN])
 {
-	unsigned int	 outlen = CRYPTO_MAC_LEN;
 	static const unsigned char empty[1];
+#ifdef CRYPTO_HAVE_EVP_MAC
+	struct crypto_tls	*t = crypto_tls();
+	size_t			 outlen = 0;
+
+	if (len == 0)
+		data = empty;
+	if (t->mac == NULL) {
+		EVP_MAC		*mac;
+		OSSL_PARAM	 params[2];
+
+		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+		    (t->mac = EVP_MAC_CTX_new(mac)) == NULL)
+			fatalx("%s: HMAC unavailable", __func__);
+		EVP_MAC_free(mac);	/* the context holds its own reference */
+		params[0] = OSSL_PARAM_construct_utf8_string(
+		    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_MAC_CTX_set_params(t->mac, params) != 1)
+			fatalx("%s: HMAC setup failed", __func__);
+	}
+	if (EVP_MAC_init(t->mac, key, CRYPTO_KEY_LEN, NULL) != 1 ||
+	    EVP_MAC_update(t->mac, data, len) != 1 ||
+	    EVP_MAC_final(t->mac, out, &outlen, CRYPTO_MAC_LEN) != 1 ||
+	    outlen != CRYPTO_MAC_LEN)
+		fatalx("%s: HMAC failed", __func__);
+#else
+	unsigned int		 outlen = CRYPTO_MAC_LEN;
 
 	if (len == 0)
 		data = empty;
 	if (HMAC(EVP_sha256(), key, CRYPTO_KEY_LEN, data, len, out,
 	    &outlen) == NULL || outlen != CRYPTO_MAC_LEN)
 		fatalx("%s: HMAC failed", __func__);
+#endif
 }
 
 /* Derive every sub-key and the key tag of one secret. */
@@ -248,6 +382,7 @@ keyring_free(struct keyring *kr)
 		free(kr->keys);
 	}
 	free(kr);
+	crypto_thread_free();
 }
 
 /* Number of keys, current one included. */
@@ -340,14 +475,8 @@ crypto_seal(const struct keyring *kr, const char *aad, const void *pt,
 	crypto_random(raw + SEAL_HDR_LEN, SEAL_NONCE_LEN);
 	ct = raw + SEAL_HDR_LEN + SEAL_NONCE_LEN;
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		fatalx("%s: EVP_CIPHER_CTX_new failed", __func__);
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-	    NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, k->sub[CRYPTO_SEAL],
-	    raw + SEAL_HDR_LEN) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) != 1 ||
+	ctx = crypto_gcm(1, k->sub[CRYPTO_SEAL], raw + SEAL_HDR_LEN);
+	if (EVP_EncryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) != 1 ||
 	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
 	    (int)strlen(aad)) != 1)
 		fatalx("%s: encryption setup failed", __func__);
@@ -363,7 +492,6 @@ crypto_seal(const struct keyring *kr, const char *aad, const void *pt,
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
 	    ct + ctlen) != 1)
 		fatalx("%s: encryption failed", __func__);
-	EVP_CIPHER_CTX_free(ctx);
 
 	out = b64url_encode(raw, rawlen);
 	free(raw);
@@ -385,14 +513,8 @@ crypto_open_key(const struct crypto_key *k, const char *aad,
 	ctlen = rawlen - SEAL_MIN_LEN;
 	tag = ct + ctlen;
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		fatalx("%s: EVP_CIPHER_CTX_new failed", __func__);
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-	    NULL) == 1 &&
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, k->sub[CRYPTO_SEAL],
-	    nonce) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) == 1 &&
+	ctx = crypto_gcm(0, k->sub[CRYPTO_SEAL], nonce);
+	ok = EVP_DecryptUpdate(ctx, NULL, &n, raw, SEAL_HDR_LEN) == 1 &&
 	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
 	    (int)strlen(aad)) == 1;
 	if (ok && ctlen != 0)
@@ -403,7 +525,6 @@ crypto_open_key(const struct crypto_key *k, const char *aad,
 	/* The tag is checked here; out is garbage unless this succeeds. */
 	if (ok)
 		ok = EVP_DecryptFinal_ex(ctx, out + ctlen, &n) == 1;
-	EVP_CIPHER_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
 
