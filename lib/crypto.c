@@ -80,12 +80,19 @@ static const char b64url_chars[] =
  * the sealing of a cookie itself. A context is re-keyed only when asked
  * for another key (rotation), recognised by the key bytes it was given.
  */
+#define CRYPTO_MAC_SLOTS	CRYPTO_NPURPOSES
+
 struct crypto_tls {
 	EVP_CIPHER_CTX	*ctx[2];		/* encrypt, decrypt */
 	unsigned char	 key[2][CRYPTO_KEY_LEN];
 	int		 keyed[2];
 #ifdef CRYPTO_HAVE_EVP_MAC
-	EVP_MAC_CTX	*mac;
+	struct {				/* one per key lately used */
+		EVP_MAC_CTX	*ctx;
+		unsigned char	 key[CRYPTO_KEY_LEN];
+		int		 keyed;
+	}		 mac[CRYPTO_MAC_SLOTS];
+	unsigned	 mac_next;		/* slot to take for a new key */
 #endif
 };
 
@@ -100,11 +107,14 @@ crypto_tls_free(void *arg)
 
 	if (t == NULL)
 		return;
+#ifdef CRYPTO_HAVE_EVP_MAC
+	size_t			 i;
+
+	for (i = 0; i < CRYPTO_MAC_SLOTS; i++)
+		EVP_MAC_CTX_free(t->mac[i].ctx);
+#endif
 	EVP_CIPHER_CTX_free(t->ctx[0]);
 	EVP_CIPHER_CTX_free(t->ctx[1]);
-#ifdef CRYPTO_HAVE_EVP_MAC
-	EVP_MAC_CTX_free(t->mac);
-#endif
 	OPENSSL_cleanse(t, sizeof *t);
 	free(t);
 }
@@ -207,27 +217,46 @@ crypto_hmac(const unsigned char *key, const void *data, size_t len,
 	static const unsigned char empty[1];
 #ifdef CRYPTO_HAVE_EVP_MAC
 	struct crypto_tls	*t = crypto_tls();
-	size_t			 outlen = 0;
+	EVP_MAC_CTX		*ctx;
+	size_t			 outlen = 0, i;
+	int			 rc;
 
 	if (len == 0)
 		data = empty;
-	if (t->mac == NULL) {
-		EVP_MAC		*mac;
-		OSSL_PARAM	 params[2];
-
-		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-		    (t->mac = EVP_MAC_CTX_new(mac)) == NULL)
-			fatalx("%s: HMAC unavailable", __func__);
-		EVP_MAC_free(mac);	/* the context holds its own reference */
-		params[0] = OSSL_PARAM_construct_utf8_string(
-		    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (EVP_MAC_CTX_set_params(t->mac, params) != 1)
-			fatalx("%s: HMAC setup failed", __func__);
+	/* A context already keyed with it only needs a restart. */
+	for (i = 0; i < CRYPTO_MAC_SLOTS; i++) {
+		if (t->mac[i].keyed &&
+		    memcmp(t->mac[i].key, key, CRYPTO_KEY_LEN) == 0)
+			break;
 	}
-	if (EVP_MAC_init(t->mac, key, CRYPTO_KEY_LEN, NULL) != 1 ||
-	    EVP_MAC_update(t->mac, data, len) != 1 ||
-	    EVP_MAC_final(t->mac, out, &outlen, CRYPTO_MAC_LEN) != 1 ||
+	if (i < CRYPTO_MAC_SLOTS)
+		rc = EVP_MAC_init(t->mac[i].ctx, NULL, 0, NULL);
+	else {
+		i = t->mac_next++ % CRYPTO_MAC_SLOTS;
+		if (t->mac[i].ctx == NULL) {
+			EVP_MAC		*mac;
+			OSSL_PARAM	 params[2];
+
+			if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+			    (t->mac[i].ctx = EVP_MAC_CTX_new(mac)) == NULL)
+				fatalx("%s: HMAC unavailable", __func__);
+			EVP_MAC_free(mac);	/* the context keeps its own */
+			params[0] = OSSL_PARAM_construct_utf8_string(
+			    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+			params[1] = OSSL_PARAM_construct_end();
+			if (EVP_MAC_CTX_set_params(t->mac[i].ctx, params) != 1)
+				fatalx("%s: HMAC setup failed", __func__);
+		}
+		t->mac[i].keyed = 0;
+		rc = EVP_MAC_init(t->mac[i].ctx, key, CRYPTO_KEY_LEN, NULL);
+		if (rc == 1) {
+			memcpy(t->mac[i].key, key, CRYPTO_KEY_LEN);
+			t->mac[i].keyed = 1;
+		}
+	}
+	ctx = t->mac[i].ctx;
+	if (rc != 1 || EVP_MAC_update(ctx, data, len) != 1 ||
+	    EVP_MAC_final(ctx, out, &outlen, CRYPTO_MAC_LEN) != 1 ||
 	    outlen != CRYPTO_MAC_LEN)
 		fatalx("%s: HMAC failed", __func__);
 #else

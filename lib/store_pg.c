@@ -25,6 +25,7 @@
 #define PG_BACKOFF_MAX		1000	/* ms, ceiling: service resumes within a second */
 #define PG_PURGE_EVERY		1000	/* saves per connection between purges */
 #define PG_PURGE_BATCH		"500"	/* rows one opportunistic purge deletes */
+#define PG_EXPIRES_STEP		60	/* seconds expires_at may be rounded up */
 #define PG_SCHEMA_LOCK		"7526735719"	/* advisory lock serialising CREATE */
 
 /*
@@ -777,6 +778,29 @@ pg_purge(struct pg_conn *pc, time_t now)
 }
 
 /*
+ * The expires_at a save stores: the session's end rounded up to a step of
+ * 1/32 of its remaining life, at most PG_EXPIRES_STEP seconds. Requests of
+ * one session a few seconds apart then leave every indexed column as it
+ * was, and PostgreSQL updates the row in place (HOT) instead of adding an
+ * entry to each index. Loads still check the exact idle and absolute
+ * limits; only purging sees the row up to a step later.
+ */
+static time_t
+pg_expires(time_t expires, time_t now)
+{
+	time_t	 step;
+
+	if (expires == SESSION_NEVER || expires <= now)
+		return expires;
+	step = (expires - now) / 32;
+	if (step > PG_EXPIRES_STEP)
+		step = PG_EXPIRES_STEP;
+	if (step <= 1 || expires > SESSION_NEVER - step)
+		return expires;
+	return (expires + step - 1) / step * step;
+}
+
+/*
  * Save a session: insert when new, else update (with CAS when asked).
  * *until, when asked, is the row's expires_at afterwards.
  */
@@ -819,7 +843,7 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	snprintf(access, sizeof access, "%lld", (long long)s->access);
 	snprintf(maxage, sizeof maxage, "%ld", s->max_age);
 	snprintf(expires, sizeof expires, "%lld",
-	    (long long)session_expires(s, st->cfg));
+	    (long long)pg_expires(session_expires(s, st->cfg), now));
 	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
 	snprintf(ver, sizeof ver, "%" PRIu64, s->version);
 

@@ -30,6 +30,7 @@
 
 #define REQUEST_CHUNK		65536
 #define REQUEST_EXIT_GRACE	100	/* ms to wait for exit after the output ends */
+#define REQUEST_COALESCE	20	/* ms output may wait for more before a flush */
 #define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
 /* Where a request stands, in the order it moves through them. */
@@ -67,6 +68,7 @@ struct req {
 	enum req_state		 state;
 	char			*setcookie;	/* Set-Cookie value to send */
 	int			 input_done;	/* request body read to its end */
+	int			 unflushed;	/* response bytes not pushed yet */
 };
 
 /* Look up a variable in the web server's environment. */
@@ -119,6 +121,44 @@ req_name(struct req *r)
 }
 
 /*
+ * realpath(3) for the usual name: script_root (itself resolved at start)
+ * and plain components below it. One lstat per component below the root,
+ * instead of a readlink of every component from /. 1 with resolved and
+ * *st (the file's) filled; 0 when realpath must decide (a symlink, ".",
+ * "..", a missing file, another prefix).
+ */
+static int
+req_resolve_fast(const char *root, const char *name, char *resolved,
+    struct stat *st)
+{
+	size_t	 rootlen = strlen(root), len = strlen(name);
+	char	*p, *e;
+	int	 rc;
+
+	if (rootlen < 2 || len >= PATH_MAX || strncmp(name, root, rootlen) != 0 ||
+	    name[rootlen] != '/')
+		return 0;
+	memcpy(resolved, name, len + 1);
+	for (p = resolved + rootlen + 1;; p = e + 1) {
+		if (*p == '\0' || *p == '/' || (p[0] == '.' && (p[1] == '\0' ||
+		    p[1] == '/' || (p[1] == '.' && (p[2] == '\0' ||
+		    p[2] == '/')))))
+			return 0;
+		if ((e = strchr(p, '/')) != NULL)
+			*e = '\0';
+		rc = lstat(resolved, st);
+		if (e != NULL)
+			*e = '/';
+		if (rc == -1 || S_ISLNK(st->st_mode))
+			return 0;
+		if (e == NULL)
+			return 1;
+		if (!S_ISDIR(st->st_mode))
+			return 0;
+	}
+}
+
+/*
  * Find the script: the fixed handler, or SCRIPT_FILENAME confined to
  * script_root. Returns 0, or the HTTP status to answer with.
  */
@@ -157,6 +197,10 @@ req_pick_script(struct req *r)
 		free(joined);
 		return 404;
 	}
+	if (req_resolve_fast(r->sw->root, name, resolved, &st)) {
+		free(joined);
+		goto found;
+	}
 	if (realpath(name, resolved) == NULL) {
 		int	 saved = errno;
 
@@ -171,7 +215,12 @@ req_pick_script(struct req *r)
 		log_warnx("script %s: outside script_root", resolved);
 		return 403;
 	}
-	if (stat(resolved, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (stat(resolved, &st) == -1) {
+		log_warnx("script %s: not a regular file", resolved);
+		return 403;
+	}
+found:
+	if (!S_ISREG(st.st_mode)) {
 		log_warnx("script %s: not a regular file", resolved);
 		return 403;
 	}
@@ -662,6 +711,7 @@ req_headers(struct req *r, const char *block, size_t len)
 	}
 	buf_adds(&out, "\r\n");
 	r->state = REQ_BODY;
+	r->unflushed = 1;
 	if (r->io->write(r->io->ctx, out.data, out.len) == -1)
 		r->state = REQ_FAILED;
 	buf_free(&out);
@@ -719,6 +769,7 @@ req_stdout(struct req *r, struct child *c, struct buf *hdr)
 	}
 	if (r->state == REQ_BODY) {
 		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
+		r->unflushed = 1;
 		if (r->io->write(r->io->ctx, buf, n) == -1) {
 			r->state = REQ_FAILED;
 			return -1;
@@ -765,7 +816,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	char		 inbuf[REQUEST_CHUNK], *cause;
 	const char	*cl;
 	size_t		 inlen = 0, inoff = 0;
-	long long	 remaining = -1, now;
+	long long	 remaining = -1, now, grace;
 	ssize_t		 n;
 	int		 body_done = 0, nfd, i, status, timeout;
 
@@ -780,7 +831,8 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		body_done = 1;
 	r->input_done = remaining == 0;
 
-	if (spawn_child(r->script, argv, env, dir, &c, &cause) == -1) {
+	if (spawn_child(r->script, argv, env, dir, body_done ? SPAWN_NO_INPUT :
+	    0, &c, &cause) == -1) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
 		free(cause);
 		req_fail(r, errno == EACCES ? 403 : 502,
@@ -834,7 +886,21 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		}
 		timeout = r->deadline - now > INT_MAX ? INT_MAX :
 		    (int)(r->deadline - now);
-		if (poll(pfd, nfd, timeout) == -1) {
+		/*
+		 * Output waits a moment for more (most scripts are about to
+		 * exit, and the end of the request goes out with it in one
+		 * write), then is pushed before a longer sleep: a script that
+		 * streams is seen as it goes.
+		 */
+		if (r->unflushed && timeout > REQUEST_COALESCE) {
+			if ((n = poll(pfd, nfd, REQUEST_COALESCE)) == 0) {
+				r->io->flush(r->io->ctx);
+				r->unflushed = 0;
+				continue;
+			}
+		} else
+			n = poll(pfd, nfd, timeout);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("%s: poll", __func__);
@@ -868,24 +934,32 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	}
 
 	/*
-	 * The response is complete. A script that closed stdout but runs on
-	 * must not hold it: after a short grace it is reaped in the
-	 * background (and killed at the deadline), or, as CGI, left to init.
+	 * The response is complete. What the script still writes to stderr
+	 * as it ends is forwarded for a short grace. Then it has exited, or
+	 * is about to: the reaper collects it unless it already has. A script
+	 * that closed stdout but runs on must not hold the response either;
+	 * the reaper kills it at the deadline (as CGI it is left to init).
 	 */
-	if (spawn_wait(&c, spawn_now_ms() + REQUEST_EXIT_GRACE, &status) == -1) {
-		log_debug("script %s: closed its output but still runs",
-		    req_name(r));
-		if (r->sw->cgi)
-			c.pid = -1;
-		else
-			spawn_linger(&c, r->deadline);
-		status = 0;
+	now = spawn_now_ms();
+	for (grace = now + REQUEST_EXIT_GRACE; c.err != -1 && now < grace;
+	    now = spawn_now_ms()) {
+		pfd[0].fd = c.err;
+		pfd[0].events = POLLIN;
+		if (poll(pfd, 1, (int)(grace - now)) > 0)
+			req_stderr(r, &c);
 	}
 	if (c.err != -1)
-		req_stderr(r, &c);
-	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
-		log_warnx("script %s: killed by signal %d", req_name(r),
-		    WTERMSIG(status));
+		log_debug("script %s: closed its output but still runs",
+		    req_name(r));
+	if (c.pid > 0 && waitpid(c.pid, &status, WNOHANG) == c.pid) {
+		c.pid = -1;
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
+			log_warnx("script %s: killed by signal %d",
+			    req_name(r), WTERMSIG(status));
+	} else if (r->sw->cgi)
+		c.pid = -1;
+	else
+		spawn_linger(&c, r->deadline, req_name(r));
 done:
 	if (c.err != -1)
 		req_stderr(r, &c);
@@ -935,7 +1009,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 out:
 	if (r.locked && r.ops->unlock != NULL)
 		r.ops->unlock(r.sw->store, w->conn);
-	r.io->flush(r.io->ctx);
+	/* The caller ends the response, pushing what is left with its end. */
 	req_ops_free(&r);
 	session_free(r.s);
 	free(r.script);

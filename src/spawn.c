@@ -93,6 +93,16 @@ spawn_reset_init(void)
 	sigaddset(&spawn_reset, SIGINT);
 }
 
+/* /dev/null for children without input, opened once; -1 if it cannot be. */
+static int		 spawn_devnull = -1;
+static pthread_once_t	 spawn_devnull_once = PTHREAD_ONCE_INIT;
+
+static void
+spawn_devnull_open(void)
+{
+	spawn_devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 /* In the child: make fd newfd, keeping it across exec even when equal. */
 static int
 spawn_dup2(int fd, int newfd)
@@ -111,7 +121,7 @@ spawn_dup2(int fd, int newfd)
  */
 int
 spawn_child(const char *path, char *const *argv, char *const *envp,
-    const char *dir, struct child *c, char **cause)
+    const char *dir, int flags, struct child *c, char **cause)
 {
 	struct sigaction	 dfl;
 	sigset_t		 all, old, none;
@@ -123,7 +133,10 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 	pthread_once(&spawn_reset_once, spawn_reset_init);
 	c->pid = -1;
 	c->in = c->out = c->err = -1;
-	if (spawn_pipe(in) == -1 || spawn_pipe(out) == -1 ||
+	if (flags & SPAWN_NO_INPUT)
+		pthread_once(&spawn_devnull_once, spawn_devnull_open);
+	if (((flags & SPAWN_NO_INPUT) && spawn_devnull != -1 ?
+	    0 : spawn_pipe(in)) == -1 || spawn_pipe(out) == -1 ||
 	    spawn_pipe(err) == -1) {
 		rc = errno;
 		xasprintf(cause, "pipe: %s", strerror(rc));
@@ -141,7 +154,8 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 			if (sigismember(&spawn_reset, sig) == 1)
 				sigaction(sig, &dfl, NULL);
 		}
-		if (spawn_dup2(in[0], STDIN_FILENO) == -1 ||
+		if (spawn_dup2(in[0] != -1 ? in[0] : spawn_devnull,
+		    STDIN_FILENO) == -1 ||
 		    spawn_dup2(out[1], STDOUT_FILENO) == -1 ||
 		    spawn_dup2(err[1], STDERR_FILENO) == -1 ||
 		    setpgid(0, 0) == -1 ||
@@ -169,14 +183,15 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		goto fail;
 	}
 
-	close(in[0]);
+	spawn_closefd(&in[0]);
 	close(out[1]);
 	close(err[1]);
 	c->pid = pid;
 	c->in = in[1];
 	c->out = out[0];
 	c->err = err[0];
-	spawn_nonblock(c->in);
+	if (c->in != -1)
+		spawn_nonblock(c->in);
 	spawn_nonblock(c->out);
 	spawn_nonblock(c->err);
 	return 0;
@@ -279,13 +294,14 @@ spawn_reap(struct child *c, long long deadline)
 struct spawn_linger {
 	pid_t		 pid;
 	long long	 deadline;
+	char		*name;		/* for the log */
 };
 
 static pthread_mutex_t		 spawn_linger_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 spawn_linger_cond = PTHREAD_COND_INITIALIZER;
 static pthread_once_t		 spawn_linger_once = PTHREAD_ONCE_INIT;
 static struct spawn_linger	*spawn_lingers;
-static size_t			 spawn_nlingers;
+static size_t			 spawn_nlingers, spawn_alingers;
 
 /*
  * The reaper thread: collects lingering children as they exit, and kills
@@ -297,6 +313,7 @@ spawn_reaper(void *arg)
 	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
 	size_t		 i;
 	pid_t		 r;
+	int		 status;
 
 	pthread_mutex_lock(&spawn_linger_lock);
 	for (;;) {
@@ -305,16 +322,21 @@ spawn_reaper(void *arg)
 		for (i = 0; i < spawn_nlingers; i++) {
 			struct spawn_linger	*l = &spawn_lingers[i];
 
-			r = waitpid(l->pid, NULL, WNOHANG);
+			r = waitpid(l->pid, &status, WNOHANG);
 			if (r == 0 && spawn_now_ms() >= l->deadline) {
-				log_warnx("pid %ld still running after closing "
-				    "its output; killed", (long)l->pid);
+				log_warnx("script %s: pid %ld still running "
+				    "after closing its output; killed", l->name,
+				    (long)l->pid);
 				killpg(l->pid, SIGKILL);
-				while ((r = waitpid(l->pid, NULL, 0)) == -1 &&
+				while ((r = waitpid(l->pid, &status, 0)) == -1 &&
 				    errno == EINTR)
 					;
-			}
+			} else if (r == l->pid && WIFSIGNALED(status) &&
+			    WTERMSIG(status) != SIGPIPE)
+				log_warnx("script %s: killed by signal %d",
+				    l->name, WTERMSIG(status));
 			if (r != 0) {
+				free(l->name);
 				spawn_lingers[i--] = spawn_lingers[--spawn_nlingers];
 				continue;
 			}
@@ -357,8 +379,9 @@ spawn_linger_killall(void)
 		while (waitpid(spawn_lingers[i].pid, NULL, 0) == -1 &&
 		    errno == EINTR)
 			;
+		free(spawn_lingers[i].name);
 	}
-	spawn_nlingers = 0;
+	spawn_nlingers = spawn_alingers = 0;
 	free(spawn_lingers);
 	spawn_lingers = NULL;
 	pthread_mutex_unlock(&spawn_linger_lock);
@@ -369,16 +392,20 @@ spawn_linger_killall(void)
  * reaper, which kills its group at deadline: the response need not wait.
  */
 void
-spawn_linger(struct child *c, long long deadline)
+spawn_linger(struct child *c, long long deadline, const char *name)
 {
 	if (c->pid <= 0)
 		return;
 	pthread_once(&spawn_linger_once, spawn_reaper_start);
 	pthread_mutex_lock(&spawn_linger_lock);
-	spawn_lingers = xreallocarray(spawn_lingers, spawn_nlingers + 1,
-	    sizeof *spawn_lingers);
+	if (spawn_nlingers == spawn_alingers) {
+		spawn_alingers = spawn_alingers ? 2 * spawn_alingers : 16;
+		spawn_lingers = xreallocarray(spawn_lingers, spawn_alingers,
+		    sizeof *spawn_lingers);
+	}
 	spawn_lingers[spawn_nlingers].pid = c->pid;
 	spawn_lingers[spawn_nlingers].deadline = deadline;
+	spawn_lingers[spawn_nlingers].name = xstrdup(name);
 	spawn_nlingers++;
 	pthread_cond_signal(&spawn_linger_cond);
 	pthread_mutex_unlock(&spawn_linger_lock);

@@ -11,21 +11,27 @@ struct child {
 	int	 err;		/* its stderr (we read), -1 once closed */
 };
 
+/* spawn_child flags. */
+#define SPAWN_NO_INPUT	0x1	/* stdin is /dev/null, not a pipe (c->in -1) */
+
 /*
  * Start path with argv/envp in directory dir (NULL: unchanged), in a new
  * process group, with non-blocking pipes on our side. -1 and *cause (errno
  * kept) when it cannot be started.
  */
 int	 spawn_child(const char *, char *const *, char *const *, const char *,
-	     struct child *, char **);
+	     int, struct child *, char **);
 /* Kill the whole process group and reap the child. */
 void	 spawn_kill(struct child *);
 /* Wait for the child until deadline (monotonic ms); kill it after. Returns its status. */
 int	 spawn_reap(struct child *, long long);
 /* Wait until deadline without killing: 0 and the status, or -1 if still running. */
 int	 spawn_wait(struct child *, long long, int *);
-/* Let a background thread reap it, killing its group at deadline. */
-void	 spawn_linger(struct child *, long long);
+/*
+ * Let a background thread reap it, killing its group at deadline; an exit
+ * by a signal is logged under name.
+ */
+void	 spawn_linger(struct child *, long long, const char *);
 /* Kill and reap every lingering child (shutdown). */
 void	 spawn_linger_killall(void);
 /* Close our remaining pipe ends. */

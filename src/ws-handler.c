@@ -329,7 +329,8 @@ ws_handler_start(struct ws_conn *c, const struct ws_request *req,
 		free(dir);
 		dir = NULL;
 	}
-	rc = spawn_child(path, argv, cgi_env_array(&env), dir, &child, cause);
+	rc = spawn_child(path, argv, cgi_env_array(&env), dir, 0, &child,
+	    cause);
 	free(dir);
 	cgi_env_free(&env);
 	if (rc != 0)

@@ -391,6 +391,55 @@ test_mac_hex(void)
 	keyring_free(a);
 }
 
+/*
+ * Keyed hashes against values computed apart from OpenSSL (HKDF-SHA256 of
+ * the secret line with salt "sessionwrap", then HMAC-SHA256, as in
+ * Python's hmac module), and unchanged however the per-thread contexts are
+ * reused: many keys in turn, more than the contexts kept.
+ */
+static void
+test_mac_known(void)
+{
+	static const char *const secrets[] = {
+		SECRET_A, SECRET_B,
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+		"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+		"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+	};
+	struct keyring	*kr[5];
+	char		*first[5][2], *h;
+	size_t		 i, j, round;
+
+	for (i = 0; i < 5; i++)
+		kr[i] = test_keys(secrets[i]);
+	h = crypto_mac_hex(kr[0], CRYPTO_STOREKEY, "some-id", 64);
+	CHECK_STR(h, "d04e6919a69d0df1326824745f870cfbcc35067e7b3072f035fb499509ef532c");
+	free(h);
+	h = crypto_mac_hex(kr[0], CRYPTO_PUBLIC, "some-id", 64);
+	CHECK_STR(h, "f3e443b25b5e7773570b0146c6f6d1a7199ebceab52c068bf6ef950d2b3f514c");
+	free(h);
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 5; i++) {
+			for (j = 0; j < 2; j++) {
+				h = crypto_mac_hex(kr[i], j ? CRYPTO_PUBLIC :
+				    CRYPTO_STOREKEY, "some-id", 64);
+				if (round == 0)
+					first[i][j] = h;
+				else {
+					CHECK_STR(h, first[i][j]);
+					free(h);
+				}
+			}
+		}
+	}
+	for (i = 0; i < 5; i++) {
+		free(first[i][0]);
+		free(first[i][1]);
+		keyring_free(kr[i]);
+	}
+}
+
 /* keygen, random ids, memeq, wipe. */
 static void
 test_misc(void)
@@ -436,6 +485,7 @@ main(void)
 	test_seal();
 	test_rotation();
 	test_mac_hex();
+	test_mac_known();
 	test_misc();
 	return test_done("crypto");
 }

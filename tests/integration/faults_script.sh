@@ -4,6 +4,8 @@
 # sees the client go away:
 #  - script killed by SIGKILL in the middle of its body: response cut short
 #    at once, logged, script reaped;
+#  - script writing a line, then another one later: the first reaches the
+#    client at once (sessionwrap holds output back only briefly);
 #  - script closing stdout while it keeps running: the response completes
 #    at once, the script is reaped when it ends, or killed after
 #    handler_timeout;
@@ -118,8 +120,21 @@ log "killed script: status $(cat "$T/partial.code"), $size bytes, ended $el ms a
 [ "$(cat "$T/partial.code")" = 200 ] || soft_fail "killed script: status $(cat "$T/partial.code") after its headers were sent"
 [ "$size" = 65536 ] || soft_fail "killed script: $size bytes of body, not the 65536 written before the kill"
 [ "$el" -lt 3000 ] || soft_fail "killed script: response ended $el ms after the kill"
-grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" || soft_fail "killed script: not logged"
+# Logged when the script is reaped, by the worker or a little later by the
+# background reaper.
+n=0
+while ! grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" && [ $n -lt 20 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" || soft_fail "killed script: not logged within 2 s"
 settled "killed script"
+
+step "script writing a line, then another 3 s later: the first arrives at once"
+: > "$T/trickle.b"
+curl -sS -N -b "$JAR" -o "$T/trickle.b" --max-time 1.5 "$BASE/cgi-bin/fault.sh?trickle&s=3" 2>/dev/null
+grep -qx first "$T/trickle.b" || soft_fail "trickle: 1.5 s into the response the client had '$(cat "$T/trickle.b")', not the first line"
+settled "trickle" 8
 
 step "script closing stdout and running on (3 s): response at once, script reaped"
 rm -f "$T/state/fault-closeout.pid" "$T/state/fault-closeout.done"

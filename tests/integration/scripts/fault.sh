@@ -5,6 +5,7 @@
 #   closeout     a complete response, then closes stdout and keeps running
 #   big&mb=N     N MiB of body, as fast as the reader takes it
 #   slow&s=N&k=KEY&v=VAL   waits N s, then sets KEY=VAL in the session
+#   trickle&s=N  headers and a line, another line N s later
 PATH=/usr/bin:/bin
 state=${DOCUMENT_ROOT:-${0%/*}/..}/../state
 arg() { printf '%s\n' "$QUERY_STRING" | tr '&' '\n' | sed -n "s/^$1=//p" | head -n 1; }
@@ -30,6 +31,11 @@ slow)
 	sleep "$(arg s)"
 	printf 'Content-Type: text/plain\r\nX-Session-Set: %s=%s\r\n\r\n%s=%s\n' \
 	    "$(arg k)" "$(arg v)" "$(arg k)" "$(arg v)"
+	;;
+trickle)
+	printf 'Content-Type: text/plain\r\n\r\nfirst\n'
+	sleep "$(arg s)"
+	echo second
 	;;
 *)
 	printf 'Status: 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nunknown mode\n'
