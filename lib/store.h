@@ -65,9 +65,14 @@ struct store_ops {
 	void		 (*unlock)(struct store *, void *);
 	/* Optional (ctl): purge expired sessions, count in *n. */
 	enum store_result (*gc)(struct store *, void *, time_t, long *, char **);
-	/* Optional (ctl): delete every session of a user, count in *n. */
+	/*
+	 * Optional (ctl): delete every session of a user, count in *n; the
+	 * ws_id of each in *ws_ids (NULL-terminated or NULL; the caller frees
+	 * each and the array, after a failure too) so that their websockets
+	 * can be closed.
+	 */
 	enum store_result (*revoke_user)(struct store *, void *, const char *,
-			    long *, char **);
+			    long *, char ***, char **);
 	/* Optional (ctl): load by the public SESSION_ID or secret id. */
 	enum store_result (*show)(struct store *, void *, const char *,
 			    struct session **, char **);

@@ -645,7 +645,7 @@ cache_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 /* Delete a user's sessions in PostgreSQL, then tombstone their copies. */
 static enum store_result
 cache_revoke_user(struct store *st, void *conn, const char *user, long *n,
-    char **cause)
+    char ***ws_ids, char **cause)
 {
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
@@ -654,7 +654,8 @@ cache_revoke_user(struct store *st, void *conn, const char *user, long *n,
 	long		 i;
 
 	cache_pending_flush(cc);
-	rv = store_pg_revoke_user(&cs->pg, cc->pg, user, &keys, n, cause);
+	rv = store_pg_revoke_user(&cs->pg, cc->pg, user, &keys, ws_ids, n,
+	    cause);
 	if (rv != STORE_OK)
 		return rv;
 	for (i = 0; i < *n; i++) {

@@ -1155,20 +1155,49 @@ mc_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 	return STORE_OK;
 }
 
+/*
+ * Before revoke deletes a session: add its ws_id to the list, so that its
+ * websockets can be closed. A session that is gone or unreadable adds none.
+ */
+static void
+mc_revoke_ws_id(struct mc_conn *mcc, const char *key, char ***ws_ids,
+    size_t *nws)
+{
+	json_t		*o;
+	json_error_t	 jerr;
+	const char	*ws_id = NULL;
+	char		*value;
+	size_t		 len;
+	uint64_t	 cas;
+
+	if (mc_get(mcc, key, &value, &len, &cas) != MEMCACHED_SUCCESS)
+		return;
+	o = json_loadb(value, len, 0, &jerr);
+	if (o != NULL && json_unpack_ex(o, &jerr, 0, "{s?:s}", "ws_id",
+	    &ws_id) == 0 && ws_id != NULL) {
+		*ws_ids = xreallocarray(*ws_ids, *nws + 2, sizeof **ws_ids);
+		(*ws_ids)[(*nws)++] = xstrdup(ws_id);
+		(*ws_ids)[*nws] = NULL;
+	}
+	json_decref(o);
+	free(value);
+}
+
 /* Delete every session in a user's index, then the index. */
 static enum store_result
 mc_revoke_user(struct store *st, void *conn, const char *user, long *n,
-    char **cause)
+    char ***ws_ids, char **cause)
 {
 	struct mc_store	*ms = st->priv;
 	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
 	char		*ikey, *value, *p, *hash, *key;
-	size_t		 len;
+	size_t		 len, nws = 0;
 	uint64_t	 cas;
 	int		 try;
 
 	*n = 0;
+	*ws_ids = xcalloc(1, sizeof **ws_ids);
 	ikey = mc_index_key(st, user);
 	for (try = 0; try < MC_CAS_RETRIES; try++) {
 		rc = mc_get(mcc, ikey, &value, &len, &cas);
@@ -1184,6 +1213,7 @@ mc_revoke_user(struct store *st, void *conn, const char *user, long *n,
 			if (*hash == '\0')
 				continue;
 			xasprintf(&key, "%s%s", ms->prefix, hash);
+			mc_revoke_ws_id(mcc, key, ws_ids, &nws);
 			rc = memcached_delete(mcc->mc, key, strlen(key), 0);
 			free(key);
 			if (rc == MEMCACHED_SUCCESS)

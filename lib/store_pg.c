@@ -128,7 +128,7 @@ static const struct {
 	    " WHERE expires_at <= to_timestamp($1) LIMIT " PG_PURGE_BATCH
 	    " FOR UPDATE SKIP LOCKED)" },
 	[PG_REVOKE] = { "sw_revoke",
-	    "DELETE FROM " PG_TABLE " WHERE username = $1 RETURNING key" },
+	    "DELETE FROM " PG_TABLE " WHERE username = $1 RETURNING key, ws_id" },
 	[PG_SHOW] = { "sw_show",
 	    "SELECT " PG_COLUMNS " FROM " PG_TABLE " WHERE (key = $1 OR "
 	    "public_id = $2) AND expires_at > to_timestamp($3) LIMIT 1" },
@@ -1039,30 +1039,44 @@ pg_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 /* Delete every session of a user (sessionwrap-ctl revoke --user). */
 static enum store_result
 pg_revoke_user(struct store *st, void *conn, const char *user, long *n,
-    char **cause)
+    char ***ws_ids, char **cause)
 {
-	return pg_count(conn, PG_REVOKE, user, n, cause);
+	enum store_result rv;
+	char		**keys;
+	long		 i;
+
+	if ((rv = store_pg_revoke_user(st, conn, user, &keys, ws_ids, n,
+	    cause)) != STORE_OK)
+		return rv;
+	for (i = 0; i < *n; i++)
+		free(keys[i]);
+	free(keys);
+	return STORE_OK;
 }
 
 /* Delete every session of a user, and tell their store keys. */
 enum store_result
 store_pg_revoke_user(struct store *st, void *conn, const char *user,
-    char ***keys, long *n, char **cause)
+    char ***keys, char ***ws_ids, long *n, char **cause)
 {
 	PGresult	*res;
 	enum store_result rv;
 	const char	*params[1];
-	int		 i;
+	int		 i, j = 0;
 
-	*keys = NULL;
+	*keys = *ws_ids = NULL;
 	*n = 0;
 	params[0] = user;
 	if ((res = pg_run(conn, PG_REVOKE, 1, params, &rv, cause)) == NULL)
 		return rv;
 	*n = PQntuples(res);
 	*keys = xcalloc(*n + 1, sizeof **keys);
-	for (i = 0; i < PQntuples(res); i++)
+	*ws_ids = xcalloc(*n + 1, sizeof **ws_ids);
+	for (i = 0; i < PQntuples(res); i++) {
 		(*keys)[i] = xstrdup(PQgetvalue(res, i, 0));
+		if (!PQgetisnull(res, i, 1))
+			(*ws_ids)[j++] = xstrdup(PQgetvalue(res, i, 1));
+	}
 	PQclear(res);
 	return STORE_OK;
 }

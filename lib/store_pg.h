@@ -20,10 +20,11 @@ enum store_result store_pg_load(struct store *, void *, const char *, time_t,
 enum store_result store_pg_save(struct store *, void *, struct session *, int,
 		    time_t, char **, time_t *, char **);
 /*
- * Delete every session of a user; *n store keys in *keys (caller frees each
- * and the array) so that copies elsewhere can be dropped too.
+ * Delete every session of a user; *n store keys in *keys, so that copies
+ * elsewhere can be dropped too, and their ws_ids in *ws_ids (caller frees
+ * each and both arrays; both NULL-terminated).
  */
 enum store_result store_pg_revoke_user(struct store *, void *, const char *,
-		    char ***, long *, char **);
+		    char ***, char ***, long *, char **);
 
 #endif

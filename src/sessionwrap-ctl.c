@@ -323,9 +323,10 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 {
 	struct ctl_store cs;
 	enum store_result res;
-	char		*cause = NULL;
-	long		 n = 0;
+	char		*cause = NULL, **ws_ids = NULL;
+	long		 n = 0, closed, sockets = 0;
 	int		 rc = 0;
+	size_t		 i;
 
 	if (argc != 2 || strcmp(argv[0], "--user") != 0 || *argv[1] == '\0') {
 		fprintf(stderr, "usage: sessionwrap-ctl revoke --user NAME\n");
@@ -337,10 +338,30 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 		rc = ctl_store_fail("revoke", STORE_ERROR,
 		    xstrdup("not supported by this store"));
 	else if ((res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
-	    &n, &cause)) != STORE_OK)
+	    &n, &ws_ids, &cause)) != STORE_OK)
 		rc = ctl_store_fail("revoke", res, cause);
 	else
 		printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+	/* Their websockets go too, as on logout. */
+	for (i = 0; rc == 0 && cfg->ws_control != NULL && ws_ids != NULL &&
+	    ws_ids[i] != NULL; i++) {
+		if (wsctl_close(cfg->ws_control, ws_ids[i], 0, NULL, &closed, 0,
+		    &cause) == -1) {
+			fprintf(stderr, "sessionwrap-ctl: revoke: sessions "
+			    "deleted, but their websockets stay open: %s\n",
+			    cause);
+			free(cause);
+			rc = 1;
+			break;
+		}
+		sockets += closed;
+	}
+	if (rc == 0 && cfg->ws_control != NULL)
+		printf("%ld websocket%s closed\n", sockets,
+		    sockets == 1 ? "" : "s");
+	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
+		free(ws_ids[i]);
+	free(ws_ids);
 	ctl_store_close(&cs);
 	return rc;
 }

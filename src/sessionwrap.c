@@ -35,7 +35,6 @@
  */
 #define LISTEN_BACKLOG	4096
 
-static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		 listen_fd;
 static volatile int	 stopping;
 
@@ -152,9 +151,13 @@ worker_main(void *arg)
 	if (FCGX_InitRequest(&req, listen_fd, 0) != 0)
 		fatalx("FCGX_InitRequest failed");
 	for (;;) {
-		pthread_mutex_lock(&accept_lock);
+		/*
+		 * FCGX_Accept_r is thread-safe where accept(2) needs no
+		 * serializing, as on Linux and the BSDs: every idle thread
+		 * waits in accept and the kernel wakes one per connection,
+		 * which then reads its parameters while the others accept.
+		 */
 		rc = stopping ? -1 : FCGX_Accept_r(&req);
-		pthread_mutex_unlock(&accept_lock);
 		if (rc < 0) {
 			if (!stopping)
 				log_warnx("FCGX_Accept_r failed (%d)", rc);

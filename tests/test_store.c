@@ -616,30 +616,53 @@ test_grace(struct store *st, void *c)
 	free(cause);
 }
 
+/* Free a NULL-terminated list of strings (or NULL). */
+static void
+store_test_free_list(char **v)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* revoke_user deletes every session of one user and only those. */
 static void
 test_revoke(struct store *st, void *c)
 {
 	struct session	*s[4], *l = NULL;
-	char		*cookie[4], *cause = NULL, user[64], other[64];
+	char		*cookie[4], *cause = NULL, user[64], other[64], **ws;
 	time_t		 now = time(NULL);
 	long		 n = -1;
-	int		 i;
+	int		 i, j;
 
 	snprintf(user, sizeof user, "carol-%ld", (long)getpid());
 	snprintf(other, sizeof other, "dave-%ld", (long)getpid());
 	for (i = 0; i < 4; i++)
 		s[i] = save_new(st, c, "{}", i < 3 ? user : other, now,
 		    &cookie[i]);
-	CHECK(st->ops->revoke_user(st, c, user, &n, &cause) == STORE_OK);
+	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
 	CHECK(n == 3);
+	/* The ws_ids of exactly the revoked sessions, for closing. */
+	for (j = 0; ws != NULL && ws[j] != NULL; j++) {
+		for (i = 0; i < 3; i++)
+			if (strcmp(ws[j], s[i]->ws_id) == 0)
+				break;
+		CHECK(i < 3);
+		free(ws[j]);
+	}
+	CHECK(j == 3);
+	free(ws);
 	for (i = 0; i < 3; i++)
 		CHECK(load(st, c, cookie[i], now, &l) == STORE_NOTFOUND);
 	CHECK(load(st, c, cookie[3], now, &l) == STORE_OK);
 	session_free(l);
-	CHECK(st->ops->revoke_user(st, c, "nobody-at-all", &n, &cause) ==
+	CHECK(st->ops->revoke_user(st, c, "nobody-at-all", &n, &ws, &cause) ==
 	    STORE_OK);
 	CHECK(n == 0);
+	CHECK(ws == NULL || ws[0] == NULL);
+	free(ws);
 	for (i = 0; i < 4; i++) {
 		session_free(s[i]);
 		free(cookie[i]);
@@ -705,7 +728,7 @@ test_rotation(struct store *st, void *c)
 	struct keyring	*rotated;
 	struct store	*st2;
 	struct session	*s, *l = NULL;
-	char		*cookie = NULL, *cause = NULL, *v = NULL;
+	char		*cookie = NULL, *cause = NULL, *v = NULL, **ws;
 	void		*c2;
 	time_t		 now = time(NULL);
 	long		 n = -1;
@@ -731,9 +754,10 @@ test_rotation(struct store *st, void *c)
 	session_free(l);
 	l = NULL;
 	/* And revocable. */
-	CHECK(st2->ops->revoke_user(st2, c2, "frank-rot", &n, &cause) ==
+	CHECK(st2->ops->revoke_user(st2, c2, "frank-rot", &n, &ws, &cause) ==
 	    STORE_OK);
 	CHECK(n == 1);
+	store_test_free_list(ws);
 	CHECK(load(st2, c2, cookie, now, &l) == STORE_NOTFOUND);
 	st2->ops->conn_free(c2);
 	store_close(st2);
@@ -1354,7 +1378,7 @@ test_cache_down(struct store *st, void *c)
 {
 	struct session	*s, *n, *l = NULL;
 	char		*cookie = NULL, *ncookie = NULL, *v = NULL;
-	char		*cause = NULL, *key, *value = NULL, user[64];
+	char		*cause = NULL, *key, *value = NULL, user[64], **ws;
 	double		 t0, dt;
 	long		 count = -1, hits;
 	int		 i;
@@ -1395,8 +1419,10 @@ test_cache_down(struct store *st, void *c)
 
 	run("SW_TEST_CACHE_START");
 	/* A restarted memcached is empty; the copies come back. */
-	CHECK(st->ops->revoke_user(st, c, user, &count, &cause) == STORE_OK);
+	CHECK(st->ops->revoke_user(st, c, user, &count, &ws, &cause) ==
+	    STORE_OK);
 	CHECK(count == 1);
+	store_test_free_list(ws);
 	CHECK(load(st, c, ncookie, time(NULL), &l) == STORE_NOTFOUND);
 	session_free(n);
 	free(ncookie);

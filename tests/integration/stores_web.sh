@@ -1,7 +1,8 @@
 #!/bin/sh
 # Server-side stores through the real lighttpd + sessionwrap: 200 concurrent
 # requests of one session lose no update (lock = exclusive and lock = merge),
-# sessionwrap-ctl administers the store, and a store outage gives 503s, then
+# sessionwrap-ctl administers the store (revoke --user also closes the
+# user's websockets on sessionwrap-ws), and a store outage gives 503s, then
 # normal service without losing what was acknowledged. Then all of it again
 # with the cache tier (memcached in front of PostgreSQL), plus: reads served
 # by memcached, memcached down, and a logout racing reads.
@@ -59,8 +60,14 @@ with_store() {
 	step "$NAME: lock = merge, $N concurrent requests each setting its own key"
 	sw_stop
 	# shellcheck disable=SC2086
-	sw_config store="$URI" $CACHE_KV lock=merge
+	sw_config store="$URI" $CACHE_KV lock=merge ws_control="$T/ws.ctl"
 	sw_start --threads 8
+	# sessionwrap-ws with the same store, for revoke --user.
+	if [ -n "$WS_PID" ]; then
+		kill "$WS_PID" 2>/dev/null
+		wait "$WS_PID" 2>/dev/null
+	fi
+	ws_start
 	: > "$JAR"
 	req "/cgi-bin/do.py?$(do_query 'X-Session-Set: seed=1')"
 	expect_status 200 "seed request"
@@ -81,9 +88,34 @@ with_store() {
 	"$SESSIONWRAP_CTL" -c "$T/sw.conf" stats > "$T/stats.out" || fail "ctl stats"
 	grep -q "^store $NAME" "$T/stats.out" || fail "ctl stats: $(cat "$T/stats.out")"
 	"$SESSIONWRAP_CTL" -c "$T/sw.conf" gc > "$T/gc.out" || fail "ctl gc: $(cat "$T/gc.out")"
+	# A websocket of alice's session, open until revoke closes it.
+	rm -f "$T/ws-open" "$T/ws-close"
+	python3 - "$WS_SOCK" "$cookie" "$T" <<'PY' &
+import os, struct, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "integration"))
+import ws_client
+sock, cookie, t = sys.argv[1:4]
+c = ws_client.Raw("unix:" + sock, cookie="sessionwrap=" + cookie, timeout=20)
+if c.status != 101:
+    sys.exit("websocket refused: %d" % c.status)
+open(os.path.join(t, "ws-open"), "w").close()
+fin, op, payload = c.recv_frame()
+code = struct.unpack("!H", payload[:2])[0] if op == ws_client.CLOSE else -1
+open(os.path.join(t, "ws-close"), "w").write("%d %d\n" % (op, code))
+PY
+	wspy=$!
+	n=0
+	while [ ! -f "$T/ws-open" ] && kill -0 "$wspy" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -f "$T/ws-open" ] || fail "$NAME: no websocket for alice's session"
 	"$SESSIONWRAP_CTL" -c "$T/sw.conf" revoke --user alice > "$T/revoke.out" ||
 	    fail "ctl revoke: $(cat "$T/revoke.out")"
 	grep -q '^1 session deleted' "$T/revoke.out" || fail "ctl revoke: $(cat "$T/revoke.out")"
+	grep -q '^1 websocket closed' "$T/revoke.out" || fail "ctl revoke: $(cat "$T/revoke.out")"
+	wait "$wspy" || fail "$NAME: websocket client failed"
+	grep -qx '8 4001' "$T/ws-close" || fail "$NAME: revoked session's websocket got '$(cat "$T/ws-close")', not close 4001"
 	req /cgi-bin/do.py
 	expect_json 'j.get("SESSION_USER", "")' '' "$NAME: revoked session still logged in"
 	expect_json 'j["SESSION_NEW"]' 1 "$NAME: revoked session still loads"
