@@ -201,6 +201,20 @@ session_new(time_t now)
 	return s;
 }
 
+/* A stored session's shell; see session.h. */
+struct session *
+session_from_store(char *id, char *ws_id, json_t *data)
+{
+	struct session	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->id = id;
+	s->ws_id = ws_id != NULL ? ws_id :
+	    crypto_random_id(SESSION_WS_ID_BYTES);
+	s->data = data;
+	return s;
+}
+
 /* Free a session and everything it owns. */
 void
 session_free(struct session *s)

@@ -35,6 +35,11 @@ struct session {
 
 /* A fresh empty session with a new random id. */
 struct session	*session_new(time_t);
+/*
+ * A session read from a store: takes over id, ws_id (NULL: a new one) and
+ * data (a JSON object); the caller sets the rest.
+ */
+struct session	*session_from_store(char *, char *, json_t *);
 void		 session_free(struct session *);
 /* Deep copy. */
 struct session	*session_dup(const struct session *);

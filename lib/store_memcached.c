@@ -657,17 +657,9 @@ mc_parse_ver(const char *value, size_t len, char *id, time_t now,
 		*cause = xstrdup("stored session is not in the expected form");
 		return NULL;
 	}
-	s = session_new(now);
-	free(s->id);
-	s->id = id;
-	if (ws_id != NULL) {
-		free(s->ws_id);
-		s->ws_id = xstrdup(ws_id);
-	}
-	free(s->user);
+	s = session_from_store(id, ws_id != NULL ? xstrdup(ws_id) : NULL,
+	    json_incref(data));
 	s->user = user != NULL ? xstrdup(user) : NULL;
-	json_decref(s->data);
-	s->data = json_incref(data);
 	s->created = (time_t)created;
 	s->access = (time_t)access;
 	s->max_age = (long)max_age;

@@ -636,18 +636,10 @@ pg_session_from_row(const PGresult *res, char *id, time_t now, char **cause)
 		free(id);
 		return NULL;
 	}
-	s = session_new(now);
-	free(s->id);
-	s->id = id;
-	if (!PQgetisnull(res, 0, 2)) {
-		free(s->ws_id);
-		s->ws_id = xstrdup(PQgetvalue(res, 0, 2));
-	}
-	free(s->user);
+	s = session_from_store(id, PQgetisnull(res, 0, 2) ? NULL :
+	    xstrdup(PQgetvalue(res, 0, 2)), data);
 	s->user = PQgetisnull(res, 0, 1) ? NULL :
 	    xstrdup(PQgetvalue(res, 0, 1));
-	json_decref(s->data);
-	s->data = data;
 	s->created = (time_t)pg_getll(res, 3);
 	s->access = (time_t)pg_getll(res, 4);
 	s->max_age = (long)pg_getll(res, 5);
