@@ -55,7 +55,8 @@ done
 
 top_srcdir=$top
 top_builddir=$BUILD_DIR
-SW_TEST_TIMEOUT=$((duration * 2 + 120))
+nstores=$(echo $stores | wc -w)
+SW_TEST_TIMEOUT=$((rounds * (nstores + 1) * (duration + 5) + 180))
 . "$top/tests/lib.sh"
 TEST_NAME=bench
 [ -x "$SESSIONWRAP" ] || { echo "bench: $SESSIONWRAP not built; run: sh tests/check.sh" >&2; exit 1; }

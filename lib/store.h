@@ -50,6 +50,13 @@ struct store_ops {
 	enum store_result (*load)(struct store *, void *, const char *,
 			    time_t, struct session **, char **);
 	/*
+	 * Optional: start loading the session a cookie names, to be finished
+	 * by the next load of the same cookie and time; never fails (load
+	 * then does the work).
+	 */
+	void		 (*prefetch)(struct store *, void *, const char *,
+			    time_t);
+	/*
 	 * Save the session. With `cas` set, fail with STORE_CONFLICT when the
 	 * stored version is no longer s->version. On STORE_OK, s->version is the
 	 * new version and *cookie the value the client must hold (caller frees).

@@ -165,6 +165,8 @@ struct pg_conn {
 	int		 lock_lost;	/* the connection holding it dropped */
 	char		 lock_key[24];
 	unsigned	 saves;		/* counter for opportunistic purges */
+	char		*prefetch;	/* cookie whose load is under way */
+	time_t		 prefetch_now;
 };
 
 /* Monotonic clock in milliseconds, for the back-off. */
@@ -390,6 +392,8 @@ pg_conn_broken(struct pg_conn *pc, const char *why)
 
 	pc->ready = 0;
 	pc->lock_timeout = -1;
+	free(pc->prefetch);	/* its answer went with the connection */
+	pc->prefetch = NULL;
 	if (pc->locked)
 		pc->lock_lost = 1;
 	free(pc->last_error);
@@ -494,7 +498,36 @@ pg_conn_free(void *arg)
 	if (pc->pg != NULL)
 		PQfinish(pc->pg);
 	free(pc->last_error);
+	free(pc->prefetch);
 	free(pc);
+}
+
+/* How long a statement may take before the server counts as hung (ms). */
+static long
+pg_stmt_timeout(struct pg_conn *pc, enum pg_stmt stmt)
+{
+	if (stmt == PG_LOCK && pc->lock_timeout > 0)
+		return pc->lock_timeout + PG_QUERY_TIMEOUT;
+	return PG_QUERY_TIMEOUT;
+}
+
+/*
+ * Read and drop the answer to a load sent ahead that nobody took (the
+ * request ended before its load): the connection must be idle for the next
+ * statement.
+ */
+static void
+pg_prefetch_drop(struct pg_conn *pc)
+{
+	PGresult	*res;
+
+	if (pc->prefetch == NULL)
+		return;
+	free(pc->prefetch);
+	pc->prefetch = NULL;
+	if ((res = pg_wait(pc->pg, 1, pg_stmt_timeout(pc, PG_LOAD))) == NULL)
+		pg_conn_broken(pc, "PostgreSQL did not answer a load");
+	PQclear(res);
 }
 
 /* Make sure the connection is usable, respecting the back-off. */
@@ -502,6 +535,7 @@ static enum store_result
 pg_ensure(struct pg_conn *pc, int *fresh, char **cause)
 {
 	*fresh = 0;
+	pg_prefetch_drop(pc);
 	if (pc->ready && PQstatus(pc->pg) == CONNECTION_OK)
 		return STORE_OK;
 	if (pc->ready)
@@ -518,15 +552,6 @@ pg_ensure(struct pg_conn *pc, int *fresh, char **cause)
 	}
 	*fresh = 1;
 	return STORE_OK;
-}
-
-/* How long a statement may take before the server counts as hung (ms). */
-static long
-pg_stmt_timeout(struct pg_conn *pc, enum pg_stmt stmt)
-{
-	if (stmt == PG_LOCK && pc->lock_timeout > 0)
-		return pc->lock_timeout + PG_QUERY_TIMEOUT;
-	return PG_QUERY_TIMEOUT;
 }
 
 /* Execute a prepared statement within its time limit; NULL on a hang. */
@@ -703,7 +728,29 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
 	params[0] = key;
 	params[1] = nowbuf;
-	res = pg_run(pc, PG_LOAD, 2, params, &rv, cause);
+	res = NULL;
+	if (pc->prefetch != NULL && pc->prefetch_now == now &&
+	    strcmp(pc->prefetch, cookie) == 0) {
+		/* Sent ahead by pg_prefetch: only the answer is left. */
+		free(pc->prefetch);
+		pc->prefetch = NULL;
+		if ((res = pg_wait(pc->pg, 1, pg_stmt_timeout(pc,
+		    PG_LOAD))) == NULL) {
+			xasprintf(cause, "PostgreSQL did not answer within "
+			    "%ld ms", pg_stmt_timeout(pc, PG_LOAD));
+			pg_conn_broken(pc, *cause);
+			free(key);
+			free(id);
+			return STORE_ERROR;
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			/* pg_run tells a lost connection from an error. */
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (res == NULL)
+		res = pg_run(pc, PG_LOAD, 2, params, &rv, cause);
 	if (res != NULL && PQntuples(res) != 1 && keyring_count(st->keys) > 1) {
 		PQclear(res);
 		res = pg_rekey(st, pc, id, key, nowbuf, &rv, cause);
@@ -737,6 +784,38 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return STORE_NOTFOUND;
 	}
 	return STORE_OK;
+}
+
+/*
+ * Send the load of the session a cookie names without waiting, so that
+ * PostgreSQL works on it while the request is prepared; the load of the
+ * same cookie then only reads the answer. Only on a ready connection, and
+ * nothing is reported: the load does the work again if this did not.
+ */
+static void
+pg_prefetch(struct store *st, void *conn, const char *cookie, time_t now)
+{
+	struct pg_conn	*pc = conn;
+	const char	*params[2];
+	char		*id, *key, nowbuf[32];
+	int		 sent;
+
+	pg_prefetch_drop(pc);
+	if (!pc->ready || PQstatus(pc->pg) != CONNECTION_OK ||
+	    cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+		return;
+	key = store_key(st->keys, id);
+	free(id);
+	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+	params[0] = key;
+	params[1] = nowbuf;
+	sent = PQsendQueryPrepared(pc->pg, pg_stmts[PG_LOAD].name, 2, params,
+	    NULL, NULL, 0);
+	free(key);
+	if (sent) {
+		pc->prefetch = xstrdup(cookie);
+		pc->prefetch_now = now;
+	}
 }
 
 /* Load the session a cookie value names. */
@@ -1151,6 +1230,7 @@ const struct store_ops store_pg_ops = {
 	.conn_new = pg_conn_new,
 	.conn_free = pg_conn_free,
 	.load = pg_load,
+	.prefetch = pg_prefetch,
 	.save = pg_save,
 	.destroy = pg_destroy,
 	.lock = pg_lock,

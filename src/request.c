@@ -255,15 +255,12 @@ req_conn(struct req *r)
 	return 0;
 }
 
-/* Load the session named by the cookie (or make a fresh one); 0 or a status. */
-static int
-req_load(struct req *r)
+/* Find our cookie among the request's (r->cookie, or r->cookie_bad). */
+static void
+req_cookie(struct req *r)
 {
 	const char		*header;
-	struct session		*s = NULL;
 	enum cookie_find	 found;
-	enum store_result	 res;
-	char			*cause = NULL;
 
 	header = req_getenv(r, "HTTP_COOKIE");
 	if (header != NULL) {
@@ -290,6 +287,15 @@ req_load(struct req *r)
 			break;
 		}
 	}
+}
+
+/* Load the session named by the cookie (or make a fresh one); 0 or a status. */
+static int
+req_load(struct req *r)
+{
+	struct session		*s = NULL;
+	enum store_result	 res;
+	char			*cause = NULL;
 
 	if (r->cookie != NULL) {
 		if (req_conn(r) == -1)
@@ -368,12 +374,11 @@ req_env_reserved(const char *e)
 	return 0;
 }
 
-/* The CGI/1.1 environment plus the session variables. */
-static char **
-req_env(struct req *r, struct cgi_env *env)
+/* The CGI/1.1 environment, before the session is known. */
+static void
+req_env_cgi(struct req *r, struct cgi_env *env)
 {
-	struct session	*s = r->s;
-	char		*json, *id, **e;
+	char		**e;
 	const char	*pi;
 
 	cgi_env_init(env);
@@ -403,6 +408,14 @@ req_env(struct req *r, struct cgi_env *env)
 		cgi_env_unset(env, "PATH_TRANSLATED");
 	}
 	cgi_env_set(env, "SCRIPT_FILENAME", r->script);
+}
+
+/* Add the session variables; the array for the child. */
+static char **
+req_env_session(struct req *r, struct cgi_env *env)
+{
+	struct session	*s = r->s;
+	char		*json, *id;
 
 	json = session_data_json(s);
 	cgi_env_set(env, "SESSION", json);
@@ -987,13 +1000,23 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
 	r.state = REQ_HEADERS;
 
+	/*
+	 * A store that can starts loading the session now and works on it
+	 * while the script is found (not under a lock, which comes first).
+	 */
+	req_cookie(&r);
+	if (r.cookie != NULL && r.ops->prefetch != NULL && w->conn != NULL &&
+	    r.cfg->lock != LOCK_EXCLUSIVE)
+		r.ops->prefetch(r.sw->store, w->conn, r.cookie, r.now);
 	if ((status = req_pick_script(&r)) != 0) {
 		req_fail(&r, status, status == 404 ? "Not Found" :
 		    "Forbidden");
 		goto out;
 	}
+	req_env_cgi(&r, &env);
 	if ((status = req_load(&r)) != 0) {
 		req_fail(&r, status, "Service Unavailable");
+		cgi_env_free(&env);
 		goto out;
 	}
 
@@ -1002,7 +1025,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	dir = xstrdup(r.script);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
 		*slash = '\0';
-	req_run(&r, argv, req_env(&r, &env), dir);
+	req_run(&r, argv, req_env_session(&r, &env), dir);
 	free(dir);
 	cgi_env_free(&env);
 
