@@ -456,6 +456,82 @@ set_cookie_of() {
 	header Set-Cookie | grep "^$1=" | tail -n 1
 }
 
+# burst_get N URL [curl args]: N concurrent GETs of URL, where NUM becomes
+# 0 to N-1. The status codes go to $T/codes one per line, a summary to
+# CODES ("16 x 200 ..."); true when every one was 200.
+burst_get() {
+	_bn=$1
+	_bu=$2
+	shift 2
+	: > "$T/urls"
+	_bi=0
+	while [ $_bi -lt "$_bn" ]; do
+		echo "url = \"$(echo "$_bu" | sed "s/NUM/$_bi/g")\"" >> "$T/urls"
+		echo "output = /dev/null" >> "$T/urls"
+		_bi=$((_bi + 1))
+	done
+	curl -sS -Z --parallel-max 64 --max-time 60 -K "$T/urls" \
+	    -w '%{http_code}\n' "$@" > "$T/codes" 2>"$T/curl.err"
+	CODES=$(sort "$T/codes" | uniq -c | awk '{ printf " %s x %s", $1, $2 }')
+	[ "$(grep -c '^200$' "$T/codes")" = "$_bn" ]
+}
+
+# The session checks every web server front shares, on the jar $JAR with
+# counter.sh and do.py under DIR (default /cgi-bin):
+# web_counter [DIR]: three visits count 1, 2, 3; no X-Session-* header
+# reaches the client.
+web_counter() {
+	for _wi in 1 2 3; do
+		req "${1:-/cgi-bin}/counter.sh"
+		expect_status 200 "counter $_wi"
+		grep -q "^n=$_wi " "$T/out.b" || fail "counter request $_wi: expected n=$_wi, got: $(cat "$T/out.b")"
+		grep -qi '^x-session-' "$T/out.h" && fail "X-Session-* header reached the client"
+	done
+}
+
+# web_login USER [DIR]: after web_counter, logging in changes the cookie and
+# keeps the data (n=4); the pre-login cookie replayed is not logged in.
+web_login() {
+	_wpre=$(jar_cookie "$JAR" sessionwrap)
+	req "${2:-/cgi-bin}/do.py?$(do_query "X-Session-Login: $1")"
+	expect_status 200 "login"
+	_wpost=$(jar_cookie "$JAR" sessionwrap)
+	[ -n "$_wpost" ] && [ "$_wpost" != "$_wpre" ] || fail "login did not change the cookie value"
+	req "${2:-/cgi-bin}/counter.sh"
+	grep -q "^n=4 user=$1 " "$T/out.b" || fail "after login: $(cat "$T/out.b")"
+	req_nojar "${2:-/cgi-bin}/do.py" -H "Cookie: sessionwrap=$_wpre"
+	expect_status 200 "replay"
+	expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
+}
+
+# web_logout [DIR]: logout expires the cookie; the next visit starts over.
+web_logout() {
+	req "${1:-/cgi-bin}/do.py?$(do_query 'X-Session-Logout: 1')"
+	expect_status 200 "logout"
+	set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie: $(set_cookie_of sessionwrap)"
+	req "${1:-/cgi-bin}/counter.sh"
+	grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
+}
+
+# new_sessions N FILE PATH: N fresh sessions, each made by one request of
+# PATH with an empty cookie jar; their cookie values go to FILE, one a line.
+new_sessions() {
+	_sj=$JAR
+	JAR=$T/jar.new
+	: > "$2"
+	_si=0
+	while [ $_si -lt "$1" ]; do
+		: > "$JAR"
+		req "$3"
+		expect_status 200 "new session $_si ($3)"
+		_sc=$(jar_cookie "$JAR" sessionwrap)
+		[ -n "$_sc" ] || fail "new session $_si ($3): no cookie"
+		echo "$_sc" >> "$2"
+		_si=$((_si + 1))
+	done
+	JAR=$_sj
+}
+
 # jar_cookie JAR NAME: the value of cookie NAME in a curl cookie jar.
 jar_cookie() {
 	awk -v n="$2" '/^#HttpOnly_/ { sub(/^#HttpOnly_/, "") } /^#/ { next } NF >= 7 && $6 == n { v = $7 } END { if (v != "") print v }' "$1"

@@ -68,23 +68,10 @@ expect_status 200 "POST body"
     fail "the script read a different body"
 
 step "counter, X-Session-* headers stripped"
-for i in 1 2 3; do
-	req /cgi-bin/counter.sh
-	expect_status 200 "counter $i"
-	grep -q "^n=$i " "$T/out.b" || fail "counter request $i: expected n=$i, got: $(cat "$T/out.b")"
-	grep -qi '^x-session-' "$T/out.h" && fail "X-Session-* header reached the client"
-done
+web_counter
 
 step "login changes the cookie; replaying the old one is not logged in"
-pre=$(jar_cookie "$JAR" sessionwrap)
-req "/cgi-bin/do.py?$(do_query 'X-Session-Login: fred')"
-expect_status 200 "login"
-post=$(jar_cookie "$JAR" sessionwrap)
-[ -n "$post" ] && [ "$post" != "$pre" ] || fail "login did not change the cookie value"
-req /cgi-bin/counter.sh
-grep -q '^n=4 user=fred ' "$T/out.b" || fail "after login: $(cat "$T/out.b")"
-req_nojar /cgi-bin/do.py -H "Cookie: sessionwrap=$pre"
-expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
+web_login fred
 
 step "parallel requests (mod_fcgid starts more processes)"
 pids=
@@ -98,11 +85,7 @@ for i in 1 2 3 4 5 6; do
 done
 
 step "logout expires the cookie; the next request is anonymous"
-req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"
-expect_status 200 "logout"
-set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie: $(set_cookie_of sessionwrap)"
-req /cgi-bin/counter.sh
-grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
+web_logout
 
 step "WebSocket through mod_proxy_wstunnel: logout closes the session's sockets with 4001"
 BASE=$BASE SW_CTL="$SESSIONWRAP_CTL" SW_CONF="$T/sw.conf" \

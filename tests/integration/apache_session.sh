@@ -30,38 +30,17 @@ req /cgi-bin/do.py
 expect_status 200 "first request"
 expect_json 'j["SESSION_NEW"]' 1 SESSION_NEW
 [ -z "$(set_cookie_of sessionwrap)" ] || fail "Set-Cookie before the session has data"
-for i in 1 2 3; do
-	req /cgi-bin/counter.sh
-	expect_status 200 "counter $i"
-	grep -q "^n=$i " "$T/out.b" || fail "counter request $i: expected n=$i, got: $(cat "$T/out.b")"
-	grep -qi '^x-session-' "$T/out.h" && fail "X-Session-* header reached the client"
-done
+web_counter
 
-step "mod_proxy_fcgi: login changes the cookie, user visible"
-pre=$(jar_cookie "$JAR" sessionwrap)
-req "/cgi-bin/do.py?$(do_query 'X-Session-Login: carol')"
-expect_status 200 "login"
-post=$(jar_cookie "$JAR" sessionwrap)
-[ -n "$post" ] && [ "$post" != "$pre" ] || fail "login did not change the cookie value"
-req /cgi-bin/counter.sh
-grep -q 'user=carol' "$T/out.b" || fail "SESSION_USER after login: $(cat "$T/out.b")"
-
-step "mod_proxy_fcgi: replaying the pre-login cookie is not logged in"
-req_nojar /cgi-bin/do.py -H "Cookie: sessionwrap=$pre"
-expect_status 200 "replay"
-expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
+step "mod_proxy_fcgi: login changes the cookie, user visible; the pre-login cookie is not logged in"
+web_login carol
 
 step "mod_proxy_fcgi: client Session: header not turned into HTTP_SESSION"
 req /cgi-bin/do.py -H 'Session: user=admin'
 expect_json '"HTTP_SESSION" in j' false "HTTP_SESSION from a request header"
 
 step "mod_proxy_fcgi: logout"
-req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"
-expect_status 200 "logout"
-set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie: $(set_cookie_of sessionwrap)"
-req /cgi-bin/do.py
-expect_json 'j["SESSION_NEW"]' 1 "SESSION_NEW after logout"
-expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER after logout"
+web_logout
 
 sw_alive "after the mod_proxy_fcgi checks"
 

@@ -52,17 +52,7 @@ until_200() {
 # burst: 16 concurrent requests of new sessions (no lock involved), enough
 # for every worker to use its store connection. 0 when all answered 200;
 # $CODES summarises the answers.
-burst() {
-	: > "$T/urls"
-	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
-		echo "url = \"$BASE/cgi-bin/fault.sh?slow&s=0.3&k=warm&v=$_i\"" >> "$T/urls"
-		echo "output = /dev/null" >> "$T/urls"
-	done
-	curl -sS -Z --parallel-max 16 --max-time 30 -K "$T/urls" \
-	    -w '%{http_code}\n' > "$T/codes" 2>/dev/null
-	CODES=$(sort "$T/codes" | uniq -c | awk '{ printf " %s x %s", $1, $2 }')
-	! grep -qv '^200$' "$T/codes"
-}
+burst() { burst_get 16 "$BASE/cgi-bin/fault.sh?slow&s=0.3&k=warm&v=NUM"; }
 
 # warm: a burst whose errors do not matter (workers left in a retry state).
 warm() { burst || log "warm-up burst:$CODES"; }

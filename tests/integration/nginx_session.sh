@@ -56,27 +56,11 @@ expect_status 200 "POST body"
     fail "the script read a different body"
 
 step "counter, X-Session-* headers stripped"
-for i in 1 2 3; do
-	req /cgi-bin/counter.sh
-	expect_status 200 "counter $i"
-	grep -q "^n=$i " "$T/out.b" || fail "counter request $i: expected n=$i, got: $(cat "$T/out.b")"
-	grep -qi '^x-session-' "$T/out.h" && fail "X-Session-* header reached the client"
-done
+web_counter
 grep -q sessionwrap "$JAR" || fail "no session cookie after the counter"
 
-step "login changes the cookie, user visible, data kept"
-pre=$(jar_cookie "$JAR" sessionwrap)
-req "/cgi-bin/do.py?$(do_query 'X-Session-Login: nina')"
-expect_status 200 "login"
-post=$(jar_cookie "$JAR" sessionwrap)
-[ -n "$post" ] && [ "$post" != "$pre" ] || fail "login did not change the cookie value"
-req /cgi-bin/counter.sh
-grep -q '^n=4 user=nina ' "$T/out.b" || fail "after login: $(cat "$T/out.b")"
-
-step "replaying the pre-login cookie is not logged in"
-req_nojar /cgi-bin/do.py -H "Cookie: sessionwrap=$pre"
-expect_status 200 "replay"
-expect_json 'j.get("SESSION_USER", "")' '' "SESSION_USER with the pre-login cookie"
+step "login changes the cookie, user visible, data kept; the pre-login cookie is not logged in"
+web_login nina
 
 step "client Session: header not turned into HTTP_SESSION; cookie hidden"
 req /cgi-bin/do.py -H 'Session: user=admin'
@@ -84,11 +68,7 @@ expect_json '"HTTP_SESSION" in j' false "HTTP_SESSION from a request header"
 expect_json '"sessionwrap=" in j.get("HTTP_COOKIE", "")' false "session cookie in HTTP_COOKIE"
 
 step "logout expires the cookie; the next request is anonymous"
-req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"
-expect_status 200 "logout"
-set_cookie_of sessionwrap | grep -qi 'Max-Age=0' || fail "logout did not expire the cookie: $(set_cookie_of sessionwrap)"
-req /cgi-bin/counter.sh
-grep -q '^n=1 user= new=1' "$T/out.b" || fail "after logout: $(cat "$T/out.b")"
+web_logout
 
 step "WebSocket through nginx: logout closes the session's sockets with 4001"
 BASE=$BASE SW_CTL="$SESSIONWRAP_CTL" SW_CONF="$T/sw.conf" \

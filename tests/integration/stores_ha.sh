@@ -18,21 +18,6 @@ docroot_setup
 sw_secret
 JAR=$T/jar
 
-# make_sessions N FILE: N fresh sessions with n=1, their cookies in FILE.
-make_sessions() {
-	: > "$2"
-	_i=0
-	while [ $_i -lt "$1" ]; do
-		: > "$JAR"
-		req /cgi-bin/counter.sh
-		expect_status 200 "session $_i"
-		_c=$(jar_cookie "$JAR" sessionwrap)
-		[ -n "$_c" ] || fail "session $_i: no cookie"
-		echo "$_c" >> "$2"
-		_i=$((_i + 1))
-	done
-}
-
 # counter_of COOKIE: the stored counter of a session (without changing it).
 counter_of() {
 	JAR= req "/cgi-bin/do.py" -H "Cookie: sessionwrap=$1"
@@ -45,7 +30,7 @@ pg_setup
 sw_config store="$PG_URI" lock=exclusive lock_timeout=30 handler_timeout=30
 sw_start --threads 8
 lighttpd_start
-make_sessions "$SESSIONS" "$T/cookies"
+new_sessions "$SESSIONS" "$T/cookies" /cgi-bin/counter.sh
 rm -f "$T/stop"
 BASE=$BASE COOKIES=$T/cookies STOP=$T/stop THREADS=12 \
     python3 "$top_srcdir/tests/integration/stores_load.py" > "$T/load.json" 2>"$T/load.err" &
@@ -103,7 +88,7 @@ mc_start 1 "$MC1"
 mc_start 2 "$MC2"
 sw_config store="memcached://127.0.0.1:$MC1,127.0.0.1:$MC2"
 sw_start --threads 4
-make_sessions "$SESSIONS" "$T/mc-cookies"
+new_sessions "$SESSIONS" "$T/mc-cookies" /cgi-bin/counter.sh
 items() {
 	python3 - "$1" <<'PY'
 import socket, sys

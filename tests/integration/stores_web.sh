@@ -24,17 +24,8 @@ JAR=$T/jar
 burst() {
 	_cookie=$(jar_cookie "$JAR" sessionwrap)
 	[ -n "$_cookie" ] || fail "no session cookie for the burst"
-	_i=0
-	: > "$T/urls"
-	while [ $_i -lt "$1" ]; do
-		echo "url = \"$BASE$(echo "$2" | sed "s/NUM/$_i/g")\"" >> "$T/urls"
-		echo "output = /dev/null" >> "$T/urls"
-		_i=$((_i + 1))
-	done
-	curl -sS -Z --parallel-max 64 --max-time 60 -K "$T/urls" \
-	    -b "sessionwrap=$_cookie" -w '%{http_code}\n' > "$T/codes" 2>"$T/curl.err"
-	_ok=$(grep -c '^200$' "$T/codes")
-	[ "$_ok" = "$1" ] || fail "burst $2: $_ok of $1 returned 200 ($(sort "$T/codes" | uniq -c | tr '\n' ' '))"
+	burst_get "$1" "$BASE$2" -b "sessionwrap=$_cookie" ||
+	    fail "burst $2: not all of $1 returned 200:$CODES"
 }
 
 # with_store NAME URI: the whole suite against one store.

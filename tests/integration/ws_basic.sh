@@ -10,15 +10,7 @@ need_sessionwrap
 SESSIONWRAP_WS="$top_builddir/src/sessionwrap-ws"
 [ -x "$SESSIONWRAP_WS" ] ||
     skip "sessionwrap-ws not built (configure found no libevent/wslay)"
-# Debian's python3-websockets lives with the system python3.
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import websockets' 2>/dev/null; then
-		PY=$p
-		break
-	fi
-done
-[ -n "$PY" ] || skip "python3-websockets not installed"
+PY=$(ws_python) || exit $?
 
 sw_secret
 sw_config
