@@ -165,9 +165,23 @@ struct pg_conn {
 	int		 lock_lost;	/* the connection holding it dropped */
 	char		 lock_key[24];
 	unsigned	 saves;		/* counter for opportunistic purges */
-	char		*prefetch;	/* cookie whose load is under way */
-	time_t		 prefetch_now;
+	struct {			/* a load sent ahead (pg_prefetch) */
+		char	*cookie;	/* NULL: none under way */
+		char	*id;		/* its session id, checked */
+		char	*key;		/* and store key */
+		time_t	 now;
+	}		 pf;
 };
+
+/* Forget a load sent ahead (its answer, if any, is the caller's business). */
+static void
+pg_prefetch_clear(struct pg_conn *pc)
+{
+	free(pc->pf.cookie);
+	free(pc->pf.id);
+	free(pc->pf.key);
+	pc->pf.cookie = pc->pf.id = pc->pf.key = NULL;
+}
 
 /* Monotonic clock in milliseconds, for the back-off. */
 static uint64_t
@@ -392,8 +406,7 @@ pg_conn_broken(struct pg_conn *pc, const char *why)
 
 	pc->ready = 0;
 	pc->lock_timeout = -1;
-	free(pc->prefetch);	/* its answer went with the connection */
-	pc->prefetch = NULL;
+	pg_prefetch_clear(pc);	/* its answer went with the connection */
 	if (pc->locked)
 		pc->lock_lost = 1;
 	free(pc->last_error);
@@ -498,7 +511,7 @@ pg_conn_free(void *arg)
 	if (pc->pg != NULL)
 		PQfinish(pc->pg);
 	free(pc->last_error);
-	free(pc->prefetch);
+	pg_prefetch_clear(pc);
 	free(pc);
 }
 
@@ -521,10 +534,9 @@ pg_prefetch_drop(struct pg_conn *pc)
 {
 	PGresult	*res;
 
-	if (pc->prefetch == NULL)
+	if (pc->pf.cookie == NULL)
 		return;
-	free(pc->prefetch);
-	pc->prefetch = NULL;
+	pg_prefetch_clear(pc);
 	if ((res = pg_wait(pc->pg, 1, pg_stmt_timeout(pc, PG_LOAD))) == NULL)
 		pg_conn_broken(pc, "PostgreSQL did not answer a load");
 	PQclear(res);
@@ -722,18 +734,17 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 	char		*id, *key, nowbuf[32];
 
 	*out = NULL;
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
-		return STORE_NOTFOUND;
-	key = store_key(st->keys, id);
-	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
-	params[0] = key;
-	params[1] = nowbuf;
 	res = NULL;
-	if (pc->prefetch != NULL && pc->prefetch_now == now &&
-	    strcmp(pc->prefetch, cookie) == 0) {
-		/* Sent ahead by pg_prefetch: only the answer is left. */
-		free(pc->prefetch);
-		pc->prefetch = NULL;
+	if (cookie != NULL && pc->pf.cookie != NULL && pc->pf.now == now &&
+	    strcmp(pc->pf.cookie, cookie) == 0) {
+		/*
+		 * Sent ahead by pg_prefetch, which checked the cookie and made
+		 * the key: only the answer is left.
+		 */
+		id = pc->pf.id;
+		key = pc->pf.key;
+		pc->pf.id = pc->pf.key = NULL;
+		pg_prefetch_clear(pc);
 		if ((res = pg_wait(pc->pg, 1, pg_stmt_timeout(pc,
 		    PG_LOAD))) == NULL) {
 			xasprintf(cause, "PostgreSQL did not answer within "
@@ -748,7 +759,15 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 			PQclear(res);
 			res = NULL;
 		}
+	} else {
+		if (cookie == NULL ||
+		    store_verify_id(st->keys, cookie, &id) != 0)
+			return STORE_NOTFOUND;
+		key = store_key(st->keys, id);
 	}
+	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+	params[0] = key;
+	params[1] = nowbuf;
 	if (res == NULL)
 		res = pg_run(pc, PG_LOAD, 2, params, &rv, cause);
 	if (res != NULL && PQntuples(res) != 1 && keyring_count(st->keys) > 1) {
@@ -798,24 +817,25 @@ pg_prefetch(struct store *st, void *conn, const char *cookie, time_t now)
 	struct pg_conn	*pc = conn;
 	const char	*params[2];
 	char		*id, *key, nowbuf[32];
-	int		 sent;
 
 	pg_prefetch_drop(pc);
 	if (!pc->ready || PQstatus(pc->pg) != CONNECTION_OK ||
 	    cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
 		return;
 	key = store_key(st->keys, id);
-	free(id);
 	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
 	params[0] = key;
 	params[1] = nowbuf;
-	sent = PQsendQueryPrepared(pc->pg, pg_stmts[PG_LOAD].name, 2, params,
-	    NULL, NULL, 0);
-	free(key);
-	if (sent) {
-		pc->prefetch = xstrdup(cookie);
-		pc->prefetch_now = now;
+	if (!PQsendQueryPrepared(pc->pg, pg_stmts[PG_LOAD].name, 2, params,
+	    NULL, NULL, 0)) {
+		free(key);
+		free(id);
+		return;
 	}
+	pc->pf.cookie = xstrdup(cookie);
+	pc->pf.id = id;
+	pc->pf.key = key;
+	pc->pf.now = now;
 }
 
 /* Load the session a cookie value names. */

@@ -159,6 +159,32 @@ req_resolve_fast(const char *root, const char *name, char *resolved,
 }
 
 /*
+ * The general case: realpath(3), confined to root, and the file's *st (a
+ * st_mode of 0 when stat fails: not a regular file). 0 or an HTTP status.
+ */
+static int
+req_resolve(const char *root, const char *name, char *resolved,
+    struct stat *st)
+{
+	size_t	 rootlen = strlen(root);
+	int	 saved;
+
+	if (realpath(name, resolved) == NULL) {
+		saved = errno;
+		log_warnx("script %s: %s", name, strerror(saved));
+		return saved == ENOENT || saved == ENOTDIR ? 404 : 403;
+	}
+	if (strncmp(resolved, root, rootlen) != 0 ||
+	    (resolved[rootlen] != '/' && root[rootlen - 1] != '/')) {
+		log_warnx("script %s: outside script_root", resolved);
+		return 403;
+	}
+	if (stat(resolved, st) == -1)
+		st->st_mode = 0;
+	return 0;
+}
+
+/*
  * Find the script: the fixed handler, or SCRIPT_FILENAME confined to
  * script_root. Returns 0, or the HTTP status to answer with.
  */
@@ -168,7 +194,7 @@ req_pick_script(struct req *r)
 	const char	*name, *p;
 	char		*joined = NULL, resolved[PATH_MAX];
 	struct stat	 st;
-	size_t		 rootlen;
+	int		 status;
 
 	if (r->cfg->handler != NULL) {
 		r->script = xstrdup(r->cfg->handler);
@@ -197,29 +223,12 @@ req_pick_script(struct req *r)
 		free(joined);
 		return 404;
 	}
-	if (req_resolve_fast(r->sw->root, name, resolved, &st)) {
+	if (!req_resolve_fast(r->sw->root, name, resolved, &st) &&
+	    (status = req_resolve(r->sw->root, name, resolved, &st)) != 0) {
 		free(joined);
-		goto found;
-	}
-	if (realpath(name, resolved) == NULL) {
-		int	 saved = errno;
-
-		log_warnx("script %s: %s", name, strerror(saved));
-		free(joined);
-		return saved == ENOENT || saved == ENOTDIR ? 404 : 403;
+		return status;
 	}
 	free(joined);
-	rootlen = strlen(r->sw->root);
-	if (strncmp(resolved, r->sw->root, rootlen) != 0 ||
-	    (resolved[rootlen] != '/' && r->sw->root[rootlen - 1] != '/')) {
-		log_warnx("script %s: outside script_root", resolved);
-		return 403;
-	}
-	if (stat(resolved, &st) == -1) {
-		log_warnx("script %s: not a regular file", resolved);
-		return 403;
-	}
-found:
 	if (!S_ISREG(st.st_mode)) {
 		log_warnx("script %s: not a regular file", resolved);
 		return 403;
@@ -831,7 +840,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	size_t		 inlen = 0, inoff = 0;
 	long long	 remaining = -1, now, grace;
 	ssize_t		 n;
-	int		 body_done = 0, nfd, i, status, timeout;
+	int		 body_done = 0, nfd, i, timeout;
 
 	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
 		char	*end;
@@ -964,15 +973,12 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	if (c.err != -1)
 		log_debug("script %s: closed its output but still runs",
 		    req_name(r));
-	if (c.pid > 0 && waitpid(c.pid, &status, WNOHANG) == c.pid) {
-		c.pid = -1;
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
-			log_warnx("script %s: killed by signal %d",
-			    req_name(r), WTERMSIG(status));
-	} else if (r->sw->cgi)
-		c.pid = -1;
-	else
-		spawn_linger(&c, r->deadline, req_name(r));
+	if (!spawn_collect(&c, req_name(r))) {
+		if (r->sw->cgi)
+			c.pid = -1;
+		else
+			spawn_linger(&c, r->deadline, req_name(r));
+	}
 done:
 	if (c.err != -1)
 		req_stderr(r, &c);

@@ -4,12 +4,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <sys/syscall.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,74 +217,28 @@ spawn_kill(struct child *c)
 	c->pid = -1;
 }
 
-/* A descriptor that polls readable when the child exits (Linux 5.3+), or -1. */
-static int
-spawn_pidfd(pid_t pid)
+/* Log how a reaped child ended, when that was by a signal other than SIGPIPE. */
+static void
+spawn_log_status(const char *name, int status)
 {
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	return -1;
-#endif
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
+		log_warnx("script %s: killed by signal %d", name,
+		    WTERMSIG(status));
 }
 
-/*
- * Wait for the child until deadline: 0 and *status once reaped, -1 when the
- * deadline passed with the child still running. Most scripts exit right
- * after closing stdout, so sleep on a pidfd rather than polling waitpid: a
- * fixed sleep would add its length to every request.
- */
+/* Reap the child if it has exited, without waiting; see spawn.h. */
 int
-spawn_wait(struct child *c, long long deadline, int *status)
-{
-	struct timespec	 ts = { 0, 100 * 1000 };
-	struct pollfd	 pfd;
-	long long	 left;
-	int		 fd, rc = -1;
-	pid_t		 r;
-
-	*status = 0;
-	if (c->pid <= 0)
-		return 0;
-	fd = -2;	/* opened only if the child has not exited yet */
-	for (;;) {
-		r = waitpid(c->pid, status, WNOHANG);
-		if (r == c->pid || (r == -1 && errno != EINTR)) {
-			if (r == -1)
-				*status = 0;
-			c->pid = -1;
-			rc = 0;
-			break;
-		}
-		if ((left = deadline - spawn_now_ms()) <= 0)
-			break;
-		if (fd == -2)
-			fd = spawn_pidfd(c->pid);
-		if (fd >= 0) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-			continue;
-		}
-		nanosleep(&ts, NULL);
-		if (ts.tv_nsec < 50 * 1000 * 1000)
-			ts.tv_nsec *= 2;
-	}
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-/* Wait for the child until deadline, killing its group after that. */
-int
-spawn_reap(struct child *c, long long deadline)
+spawn_collect(struct child *c, const char *name)
 {
 	int	 status;
 
-	if (spawn_wait(c, deadline, &status) == 0)
-		return status;
-	spawn_kill(c);
-	return SIGKILL;
+	if (c->pid <= 0)
+		return 1;
+	if (waitpid(c->pid, &status, WNOHANG) != c->pid)
+		return 0;
+	c->pid = -1;
+	spawn_log_status(name, status);
+	return 1;
 }
 
 /* Children that closed stdout but still run, reaped in the background. */
@@ -331,10 +282,8 @@ spawn_reaper(void *arg)
 				while ((r = waitpid(l->pid, &status, 0)) == -1 &&
 				    errno == EINTR)
 					;
-			} else if (r == l->pid && WIFSIGNALED(status) &&
-			    WTERMSIG(status) != SIGPIPE)
-				log_warnx("script %s: killed by signal %d",
-				    l->name, WTERMSIG(status));
+			} else if (r == l->pid)
+				spawn_log_status(l->name, status);
 			if (r != 0) {
 				free(l->name);
 				spawn_lingers[i--] = spawn_lingers[--spawn_nlingers];

@@ -23,10 +23,11 @@ int	 spawn_child(const char *, char *const *, char *const *, const char *,
 	     int, struct child *, char **);
 /* Kill the whole process group and reap the child. */
 void	 spawn_kill(struct child *);
-/* Wait for the child until deadline (monotonic ms); kill it after. Returns its status. */
-int	 spawn_reap(struct child *, long long);
-/* Wait until deadline without killing: 0 and the status, or -1 if still running. */
-int	 spawn_wait(struct child *, long long, int *);
+/*
+ * Reap the child if it has exited (an exit by a signal is logged under
+ * name): 1, or 0 while it runs. Never waits.
+ */
+int	 spawn_collect(struct child *, const char *);
 /*
  * Let a background thread reap it, killing its group at deadline; an exit
  * by a signal is logged under name.
