@@ -129,6 +129,12 @@ quiet() {
 	done
 }
 
+# binpath_child: true once lighttpd has spawned sessionwrap; sets SW_PID.
+binpath_child() {
+	SW_PID=$(ps --ppid "$LIGHTTPD_PID" -o pid=,comm= | awk '$2 == "sessionwrap" { print $1 }')
+	[ -n "$SW_PID" ]
+}
+
 # stop_lighttpd: stop lighttpd (and what it spawned), if running.
 stop_lighttpd() {
 	[ -n "$LIGHTTPD_PID" ] || return 0
@@ -181,13 +187,7 @@ one_run() {
 		# lighttpd starts sessionwrap with this run's configuration.
 		stop_lighttpd
 		LIGHTTPD_FORM=binpath lighttpd_start
-		_n=0
-		while SW_PID=$(ps --ppid "$LIGHTTPD_PID" -o pid=,comm= | awk '$2 == "sessionwrap" { print $1 }') &&
-		    [ -z "$SW_PID" ]; do
-			_n=$((_n + 1))
-			[ $_n -lt 100 ] || fail "lighttpd started no sessionwrap"
-			sleep 0.1
-		done
+		wait_until 10 binpath_child || fail "lighttpd started no sessionwrap"
 	else
 		sw_stop
 		sw_start

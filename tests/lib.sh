@@ -274,6 +274,18 @@ s.connect(sys.argv[1])
 s.close()' "$1" 2>/dev/null
 }
 
+# wait_until SECONDS CMD [ARGS]: run CMD (a command or a shell function)
+# every 0.1 s until it succeeds; false when SECONDS pass first.
+wait_until() {
+	_wn=$(( $1 * 10 ))
+	shift
+	until "$@"; do
+		_wn=$((_wn - 1))
+		[ $_wn -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # wait_for_port PORT [SECONDS [PID]]: fail if it does not open in time or PID dies.
 wait_for_port() {
 	_n=$(( ${2:-10} * 10 ))

@@ -122,12 +122,8 @@ log "killed script: status $(cat "$T/partial.code"), $size bytes, ended $el ms a
 [ "$el" -lt 3000 ] || soft_fail "killed script: response ended $el ms after the kill"
 # Logged when the script is reaped, by the worker or a little later by the
 # background reaper.
-n=0
-while ! grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" && [ $n -lt 20 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" || soft_fail "killed script: not logged within 2 s"
+wait_until 2 grep -q 'fault.sh: killed by signal 9' "$T/sessionwrap.log" ||
+    soft_fail "killed script: not logged within 2 s"
 settled "killed script"
 
 step "script writing a line, then another 3 s later: the first arrives at once"

@@ -95,11 +95,8 @@ code = struct.unpack("!H", payload[:2])[0] if op == ws_client.CLOSE else -1
 open(os.path.join(t, "ws-close"), "w").write("%d %d\n" % (op, code))
 PY
 	wspy=$!
-	n=0
-	while [ ! -f "$T/ws-open" ] && kill -0 "$wspy" 2>/dev/null && [ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	# Opened, or the client gave up.
+	wait_until 10 sh -c '[ -f "$1/ws-open" ] || ! kill -0 "$2" 2>/dev/null' - "$T" "$wspy"
 	[ -f "$T/ws-open" ] || fail "$NAME: no websocket for alice's session"
 	"$SESSIONWRAP_CTL" -c "$T/sw.conf" revoke --user alice > "$T/revoke.out" ||
 	    fail "ctl revoke: $(cat "$T/revoke.out")"

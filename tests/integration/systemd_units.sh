@@ -127,11 +127,7 @@ BASE=$BASE SW_CTL="$SESSIONWRAP_CTL" SW_CONF="$T/sw.conf" \
 step "KillSignal=SIGTERM stops both within TimeoutStopSec"
 for p in "$SW_PID" "$WS_PID"; do
 	kill -TERM "$p"
-	n=0
-	while kill -0 "$p" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt 100 ] || fail "process $p still running 10 s after SIGTERM"
-		sleep 0.1
-	done
+	wait_until 10 sh -c '! kill -0 "$1" 2>/dev/null' - "$p" ||
+	    fail "process $p still running 10 s after SIGTERM"
 done
 pass
