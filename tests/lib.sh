@@ -68,12 +68,23 @@ sw_cleanup() {
 		sw_dump_logs
 	fi
 	# Servers run in their own process group (setsid): end the whole group,
-	# so forked workers (fcgiwrap -c, bin-path children) go too.
-	for p in $_sw_pids; do
+	# so forked workers (fcgiwrap -c, bin-path children) go too. A pid now
+	# held by a process started after ours is another test's: pids wrap
+	# within seconds under load (see sw_track).
+	_live=
+	for e in $_sw_pids; do
+		p=${e%%:*}
+		_st=$(sw_start_time "$p")
+		if [ -n "$_st" ] && [ "$_st" != "${e#*:}" ]; then
+			continue
+		fi
+		_live="$_live $p"
+	done
+	for p in $_live; do
 		kill -TERM "-$p" 2>/dev/null
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in $_sw_pids; do
+	for p in $_live; do
 		i=0
 		# Under valgrind the leak check at exit takes seconds.
 		while kill -0 "$p" 2>/dev/null && [ $i -lt "$_sw_grace" ]; do
@@ -99,7 +110,14 @@ sw_cleanup() {
 }
 
 # Remember a pid to stop at exit.
-sw_track() { _sw_pids="$_sw_pids $1"; }
+sw_track() { _sw_pids="$_sw_pids $1:$(sw_start_time "$1")"; }
+
+# sw_start_time PID: when the process started (clock ticks after boot), or
+# nothing when there is none. With its pid it names one process: cleanup
+# must not signal a pid reused since.
+sw_start_time() {
+	sed -n 's/.*) //p' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
 
 # Tenths of a second a stopped server gets before SIGKILL.
 _sw_grace=30
