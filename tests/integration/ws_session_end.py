@@ -6,11 +6,12 @@ postgresql or cookie). Run by ws_session_end.sh, which sets absolute_timeout
 Cases: the absolute timeout, the idle timeout of a session nobody refreshes
 (and gc), a login as another user without a logout, a CLOSE that could not
 be delivered at first, revoke and a deleted row whose CLOSE never came
-(postgresql), a PostgreSQL load held up by a lock while other sockets ping
-and receive, session-less logouts that must send no CLOSE, a flood of CLOSEs
+(postgresql), a PostgreSQL load held up by a lock while other sockets ping,
+a reload (SIGHUP) restarting the loader threads, session-less logouts that must send no CLOSE, a flood of CLOSEs
 for unknown ids that must not evict a real one (cookie), and ws_max_per_ip."""
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -276,6 +277,9 @@ async def main():
     tag = str(os.getpid())
     if STORE == "postgresql":
         await case_slow_load(tag)
+    # A reload swaps the store under the loader threads: all below runs after.
+    os.kill(int(os.environ["WS_PID"]), signal.SIGHUP)
+    await asyncio.sleep(0.5 * SLOW)
     # Sessions that end by themselves, in the background meanwhile.
     absolute = asyncio.ensure_future(timeout_case(
         "absolute timeout", await login("ivan-" + tag), ABSOLUTE))

@@ -32,7 +32,7 @@ phase() {
 	    "$top_srcdir/contrib/lighttpd-ws.conf" > "$T/lighttpd-ws.conf"
 	LIGHTTPD_EXTRA="include \"$T/lighttpd-ws.conf\""
 	lighttpd_start
-	BASE=$BASE HOSTPORT=${BASE#http://} STORE=$1 WS_CTL="$T/ws-$1.ctl" \
+	WS_PID=$WS_PID BASE=$BASE HOSTPORT=${BASE#http://} STORE=$1 WS_CTL="$T/ws-$1.ctl" \
 	    SW_CTL="$top_builddir/src/sessionwrap-ctl" SW_CONF="$T/sw.conf" \
 	    ABSOLUTE=10 RECHECK=2 PER_IP=8 SW_SLOW=$SLOW PSQL="$PSQL" \
 	    "$PY" "$top_srcdir/tests/integration/ws_session_end.py" &
