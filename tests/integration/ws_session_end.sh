@@ -1,10 +1,10 @@
 #!/bin/sh
 # A socket ends when its session ends, however it ends: lighttpd with
 # contrib/lighttpd.conf + contrib/lighttpd-ws.conf in front of sessionwrap
-# and sessionwrap-ws, once on a real PostgreSQL store and once on the cookie
-# store (ws_session_end.py: timeouts, login as another user, an undelivered
-# CLOSE, revoke and deleted rows, a load held up by a lock, session-less
-# logouts, a CLOSE flood, ws_max_per_ip).
+# and sessionwrap-ws, on the cookie store, a real memcached and a real
+# PostgreSQL (ws_session_end.py: timeouts, login as another user, an
+# undelivered CLOSE, revoke and deleted rows, a load held up by a lock,
+# session-less logouts, a CLOSE flood, ws_max_per_ip).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
 
@@ -46,7 +46,10 @@ phase() {
 	unset WS_SOCK SW_SOCK
 }
 
+phase cookie cookie
+MC_PORT=$(free_port)
+mc_start 1 "$MC_PORT"
+phase memcached "memcached://127.0.0.1:$MC_PORT"
 pg_setup
 phase postgresql "$PG_URI"
-phase cookie cookie
 pass
