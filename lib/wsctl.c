@@ -437,6 +437,7 @@ wsctl_retry_stop(void)
 {
 	struct wsctl_pending	*p;
 	char			*cause;
+	long long		 deadline = wsctl_now_ms() + WSCTL_TIMEOUT_MS * 4;
 
 	pthread_mutex_lock(&wsctl_retry_lock);
 	wsctl_retry_stopping = 1;
@@ -448,7 +449,10 @@ wsctl_retry_stop(void)
 	}
 	while ((p = wsctl_retry_list) != NULL) {
 		wsctl_retry_list = p->next;
-		if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
+		/* A stalled helper must not hold up the exit for long. */
+		if (wsctl_now_ms() >= deadline)
+			log_warnx("%s: CLOSE not delivered at exit", __func__);
+		else if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
 		    &cause) == -1) {
 			log_warnx("%s: CLOSE not delivered at exit: %s",
 			    __func__, cause);
