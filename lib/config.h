@@ -53,6 +53,8 @@ struct config {
 	long	 ws_max_message;
 	long	 ws_max_connections;
 	long	 ws_max_per_session;
+	long	 ws_max_per_ip;
+	long	 ws_recheck_interval;
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -298,4 +300,165 @@ wsctl_valid_utf8(const void *p, size_t len)
 		i += need + 1;
 	}
 	return 1;
+}
+
+/*
+ * CLOSEs that could not be delivered (helper stalled, control socket away)
+ * are retried by one thread, started on the first failure, every
+ * WSCTL_RETRY_EVERY seconds for WSCTL_RETRY_FOR seconds.
+ */
+struct wsctl_pending {
+	char			*path;
+	char			*ws_id;
+	time_t			 until;
+	struct wsctl_pending	*next;
+};
+
+static pthread_mutex_t		 wsctl_retry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 wsctl_retry_cond = PTHREAD_COND_INITIALIZER;
+static struct wsctl_pending	*wsctl_retry_list;
+static u_int			 wsctl_retry_n;
+static int			 wsctl_retry_running;
+static int			 wsctl_retry_stopping;
+static pthread_t		 wsctl_retry_thread;
+
+/* Free one pending CLOSE. */
+static void
+wsctl_pending_free(struct wsctl_pending *p)
+{
+	free(p->path);
+	free(p->ws_id);
+	free(p);
+}
+
+/* One round: try every pending CLOSE once (unlocked), keep the failures. */
+static void
+wsctl_retry_round(void)
+{
+	struct wsctl_pending	*list, *p, *next, *keep = NULL;
+	char			*cause;
+	time_t			 now = time(NULL);
+
+	pthread_mutex_lock(&wsctl_retry_lock);
+	list = wsctl_retry_list;
+	wsctl_retry_list = NULL;
+	pthread_mutex_unlock(&wsctl_retry_lock);
+	for (p = list; p != NULL; p = next) {
+		next = p->next;
+		if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
+		    &cause) == 0) {
+			log_info("%s: CLOSE delivered on a retry", __func__);
+			goto drop;
+		}
+		if (now < p->until) {
+			free(cause);
+			p->next = keep;
+			keep = p;
+			continue;
+		}
+		log_warnx("%s: CLOSE not delivered for %d s, given up: %s",
+		    __func__, WSCTL_RETRY_FOR, cause);
+		free(cause);
+drop:
+		wsctl_pending_free(p);
+		pthread_mutex_lock(&wsctl_retry_lock);
+		wsctl_retry_n--;
+		pthread_mutex_unlock(&wsctl_retry_lock);
+	}
+	pthread_mutex_lock(&wsctl_retry_lock);
+	for (p = keep; p != NULL; p = next) {
+		next = p->next;
+		p->next = wsctl_retry_list;
+		wsctl_retry_list = p;
+	}
+	pthread_mutex_unlock(&wsctl_retry_lock);
+}
+
+/* The retry thread: a round every WSCTL_RETRY_EVERY seconds until stopped. */
+static void *
+wsctl_retry_main(void *arg)
+{
+	struct timespec	 ts;
+
+	pthread_mutex_lock(&wsctl_retry_lock);
+	while (!wsctl_retry_stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += WSCTL_RETRY_EVERY;
+		pthread_cond_timedwait(&wsctl_retry_cond, &wsctl_retry_lock,
+		    &ts);
+		if (wsctl_retry_stopping)
+			break;
+		pthread_mutex_unlock(&wsctl_retry_lock);
+		wsctl_retry_round();
+		pthread_mutex_lock(&wsctl_retry_lock);
+	}
+	pthread_mutex_unlock(&wsctl_retry_lock);
+	return NULL;
+}
+
+/* CLOSE now; on failure, queue it for the retry thread. */
+int
+wsctl_close_retry(const char *path, const char *ws_id, long *n, char **cause)
+{
+	struct wsctl_pending	*p;
+	int			 err;
+
+	if (wsctl_close(path, ws_id, 0, NULL, n, 0, cause) == 0)
+		return 0;
+	if (!wsctl_valid_id(ws_id))
+		return -1;
+	pthread_mutex_lock(&wsctl_retry_lock);
+	if (wsctl_retry_stopping || wsctl_retry_n >= WSCTL_RETRY_MAX) {
+		pthread_mutex_unlock(&wsctl_retry_lock);
+		return -1;
+	}
+	if (!wsctl_retry_running) {
+		if ((err = pthread_create(&wsctl_retry_thread, NULL,
+		    wsctl_retry_main, NULL)) != 0) {
+			pthread_mutex_unlock(&wsctl_retry_lock);
+			return -1;
+		}
+		wsctl_retry_running = 1;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->path = xstrdup(path);
+	p->ws_id = xstrdup(ws_id);
+	p->until = time(NULL) + WSCTL_RETRY_FOR;
+	p->next = wsctl_retry_list;
+	wsctl_retry_list = p;
+	wsctl_retry_n++;
+	pthread_mutex_unlock(&wsctl_retry_lock);
+	return 1;
+}
+
+/* At exit: stop the retry thread; what is pending gets one last try. */
+void
+wsctl_retry_stop(void)
+{
+	struct wsctl_pending	*p;
+	char			*cause;
+	long long		 deadline = wsctl_now_ms() + WSCTL_TIMEOUT_MS * 4;
+
+	pthread_mutex_lock(&wsctl_retry_lock);
+	wsctl_retry_stopping = 1;
+	pthread_cond_broadcast(&wsctl_retry_cond);
+	pthread_mutex_unlock(&wsctl_retry_lock);
+	if (wsctl_retry_running) {
+		pthread_join(wsctl_retry_thread, NULL);
+		wsctl_retry_running = 0;
+	}
+	while ((p = wsctl_retry_list) != NULL) {
+		wsctl_retry_list = p->next;
+		/* A stalled helper must not hold up the exit for long. */
+		if (wsctl_now_ms() >= deadline)
+			log_warnx("%s: CLOSE not delivered at exit", __func__);
+		else if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
+		    &cause) == -1) {
+			log_warnx("%s: CLOSE not delivered at exit: %s",
+			    __func__, cause);
+			free(cause);
+		}
+		wsctl_pending_free(p);
+	}
+	wsctl_retry_n = 0;
 }

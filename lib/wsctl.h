@@ -11,6 +11,9 @@
 #define WSCTL_MAX_ID		128	/* longest ws_id accepted */
 #define WSCTL_MAX_REASON	123	/* close reason bytes (RFC 6455 5.5) */
 #define WSCTL_MAX_REPLY		65536	/* longest reply line read */
+#define WSCTL_RETRY_EVERY	1	/* seconds between retries of a CLOSE */
+#define WSCTL_RETRY_FOR		300	/* seconds a failed CLOSE is retried */
+#define WSCTL_RETRY_MAX		4096	/* failed CLOSEs queued at most */
 
 /*
  * Connect to the Unix control socket at `path`, send `line` (no newline; one
@@ -26,6 +29,15 @@ int	 wsctl_command(const char *, const char *, char **, long, char **);
  */
 int	 wsctl_close(const char *, const char *, int, const char *, long *,
 	     long, char **);
+
+/*
+ * wsctl_close with the default code, and on failure a retry in the
+ * background: 0 delivered, 1 queued for retries (*cause says why it failed
+ * now), -1 failed and not queued (queue full, bad id, shutting down).
+ */
+int	 wsctl_close_retry(const char *, const char *, long *, char **);
+/* Stop the retry thread (joined); what is pending gets one last try. */
+void	 wsctl_retry_stop(void);
 
 /* A ws_id: 1 to WSCTL_MAX_ID characters of base64url. */
 int	 wsctl_valid_id(const char *);

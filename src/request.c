@@ -633,8 +633,10 @@ req_save(struct req *r)
 }
 
 /*
- * Tell sessionwrap-ws to close the sockets of the session's previous ws_id.
- * The HTTP request never fails because the helper is down: it is logged.
+ * Tell sessionwrap-ws to close the sockets of the session's previous ws_id
+ * (logout, login, X-Session-Close-Websockets). Only a stored session can
+ * have sockets: without one nothing is sent. The HTTP request never fails
+ * because the helper is down: the CLOSE is retried in the background.
  */
 static void
 req_close_ws(struct req *r)
@@ -642,11 +644,14 @@ req_close_ws(struct req *r)
 	const char	*id = r->s->old_ws_id;
 	char		*cause;
 	long		 n;
+	int		 rc;
 
-	if (id == NULL || r->cfg->ws_control == NULL)
+	if (id == NULL || !r->loaded || r->cfg->ws_control == NULL)
 		return;
-	if (wsctl_close(r->cfg->ws_control, id, 0, NULL, &n, 0, &cause) == -1) {
-		log_warnx("%s: closing websockets: %s", req_name(r), cause);
+	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
+	    &cause)) != 0) {
+		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,
+		    rc == 1 ? " (retrying)" : "");
 		free(cause);
 		return;
 	}
@@ -716,8 +721,7 @@ req_headers(struct req *r, const char *block, size_t len)
 		cgi_headers_free(&h);
 		return status;
 	}
-	if (r->s->close_ws)
-		req_close_ws(r);
+	req_close_ws(r);
 
 	buf_init(&out);
 	for (i = 0; i < h.n; i++) {

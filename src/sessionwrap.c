@@ -25,6 +25,7 @@
 #include "request.h"
 #include "spawn.h"
 #include "store.h"
+#include "wsctl.h"
 #include "xmalloc.h"
 
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
@@ -304,6 +305,7 @@ setup(struct sw *sw)
 static void
 teardown(struct sw *sw)
 {
+	wsctl_retry_stop();
 	store_close(sw->store);
 	keyring_free(sw->keys);
 	free(sw->root);

@@ -21,8 +21,10 @@
 #include <wslay/wslay.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "log.h"
 #include "session.h"
+#include "store.h"
 #include "wsctl.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -58,6 +60,26 @@ ws_conn_timer(struct ws_conn *c, long seconds)
 	evtimer_add(c->timer, &tv);
 }
 
+/* Drop what only an upgrade or an open socket needs: load, request, cookie. */
+static void
+ws_conn_forget(struct ws_conn *c)
+{
+	if (c->job != NULL) {
+		ws_loader_cancel(c->job);
+		c->job = NULL;
+	}
+	if (c->req != NULL) {
+		ws_request_free(c->req);
+		free(c->req);
+		c->req = NULL;
+	}
+	if (c->cookie != NULL) {
+		crypto_wipe(c->cookie, strlen(c->cookie));
+		free(c->cookie);
+		c->cookie = NULL;
+	}
+}
+
 /* Free a connection now; only from its own bufferevent or timer callbacks. */
 static void
 ws_conn_free(struct ws_conn *c)
@@ -68,6 +90,9 @@ ws_conn_free(struct ws_conn *c)
 		ws_handler_detach(c->handler);
 		c->handler = NULL;
 	}
+	ws_conn_forget(c);
+	if (c->addr_counted)
+		ws_registry_addr_del(c->addr);
 	TAILQ_REMOVE(&ws_server->conns, c, all_entry);
 	ws_server->nconns--;
 	if (c->wslay != NULL)
@@ -88,6 +113,7 @@ ws_conn_abort(struct ws_conn *c)
 		ws_handler_detach(c->handler);
 		c->handler = NULL;
 	}
+	ws_conn_forget(c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	c->state = WS_CONN_DEAD;
 	ws_conn_timer(c, 0);
@@ -105,6 +131,7 @@ ws_conn_enter_closing(struct ws_conn *c)
 		ws_handler_detach(c->handler);
 		c->handler = NULL;
 	}
+	ws_conn_forget(c);
 	ws_conn_timer(c, WS_CLOSE_TIMEOUT);
 }
 
@@ -383,46 +410,130 @@ static const struct wslay_event_callbacks ws_conn_callbacks = {
 	.on_msg_recv_callback = ws_conn_wslay_msg,
 };
 
-/* Authenticate and upgrade, or refuse. Returns 0 when upgraded. */
+/*
+ * When the socket's session must be looked at again: at its expiry (which
+ * a refresh may have moved), and at most a day ahead.
+ */
+static void
+ws_conn_arm_expiry(struct ws_conn *c, time_t now)
+{
+	long	 delay;
+
+	if (c->expires >= SESSION_NEVER)
+		return;
+	delay = c->expires > now ? (long)(c->expires - now) : 0;
+	if (delay > 86400)
+		delay = 86400;
+	ws_conn_timer(c, delay);
+}
+
+/* The socket's session has ended, however it ended: close it. */
+static void
+ws_conn_session_ended(struct ws_conn *c, const char *why)
+{
+	log_info("%s: conn %llu: %s", __func__, (unsigned long long)c->serial,
+	    why);
+	ws_conn_close(c, ws_server->cfg->ws_close_code, "session closed");
+}
+
+/* A re-check of an open socket's session came back. */
+static void
+ws_conn_rechecked(struct ws_job *j)
+{
+	struct ws_conn	*c = j->arg;
+	time_t		 now = time(NULL);
+
+	c->job = NULL;
+	if (c->state != WS_CONN_OPEN || c->entry == NULL)
+		return;
+	switch (j->status) {
+	case 0:
+		if (j->s->ws_id == NULL ||
+		    strcmp(j->s->ws_id, ws_registry_entry_id(c->entry)) != 0) {
+			ws_conn_session_ended(c, "session has a new ws_id");
+			return;
+		}
+		c->expires = session_expires(j->s, ws_server->cfg);
+		c->next_check = now + ws_server->cfg->ws_recheck_interval;
+		ws_conn_arm_expiry(c, now);
+		break;
+	case 401:
+		ws_conn_session_ended(c, "session ended in the store");
+		break;
+	default:
+		/* An outage proves nothing, except past the known expiry. */
+		log_warnx("%s: conn %llu: re-check: %s", __func__,
+		    (unsigned long long)c->serial, j->cause);
+		if (now >= c->expires) {
+			ws_conn_session_ended(c, "session expired (store "
+			    "unreachable)");
+			return;
+		}
+		c->next_check = now + WS_RECHECK_RETRY;
+		break;
+	}
+}
+
+/* Load an open socket's session again; -1 when the loader is too busy. */
 static int
-ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
+ws_conn_recheck(struct ws_conn *c, time_t now)
+{
+	if (c->job != NULL)
+		return 0;
+	c->job = ws_loader_submit(c->cookie, now, WS_LOADER_QUEUE / 2,
+	    ws_conn_rechecked, c);
+	return c->job == NULL ? -1 : 0;
+}
+
+/* The session's expiry came: look again (server store), or close. */
+static void
+ws_conn_expiry(struct ws_conn *c)
+{
+	time_t	 now = time(NULL);
+
+	if (now < c->expires) {
+		ws_conn_arm_expiry(c, now);
+		return;
+	}
+	if (c->cookie == NULL) {
+		/* Cookie store: nothing to ask, the presented cookie ended. */
+		ws_conn_session_ended(c, "session expired");
+		return;
+	}
+	if (ws_conn_recheck(c, now) == -1)
+		ws_conn_timer(c, 1);
+}
+
+/* Session loaded: the checks that need it, then switch protocols. */
+static void
+ws_conn_open(struct ws_conn *c, struct ws_request *req, struct session *s,
+    char **cookie)
 {
 	const struct config	*cfg = ws_server->cfg;
-	struct session		*s = NULL;
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	char			 accept[WS_ACCEPT_LEN + 1], *cause = NULL;
-	int			 status;
+	time_t			 now = time(NULL);
 
-	if (!ws_handshake_origin_ok(req->origin, req->host, cfg->ws_origins)) {
-		ws_conn_refuse(c, 403, "Origin not allowed", 0);
-		return -1;
-	}
-	if ((status = ws_server_load_session(req->cookie, &s, &cause)) != 0) {
-		ws_conn_refuse(c, status, cause, 0);
-		free(cause);
-		return -1;
-	}
 	if (cfg->ws_require_login && (s->user == NULL || *s->user == '\0')) {
 		ws_conn_refuse(c, 403, "session not logged in", 0);
-		goto fail;
+		return;
 	}
 	if (s->ws_id == NULL || !wsctl_valid_id(s->ws_id)) {
 		ws_conn_refuse(c, 401, "session without a ws_id", 0);
-		goto fail;
+		return;
 	}
-	if (ws_registry_closed(s->ws_id, time(NULL))) {
+	if (ws_registry_closed(s->ws_id, now)) {
 		ws_conn_refuse(c, 401, "session closed moments ago", 0);
-		goto fail;
+		return;
 	}
 	if (ws_server->nopen >= (u_int)cfg->ws_max_connections) {
 		ws_conn_refuse(c, 503, "ws_max_connections reached", 0);
-		goto fail;
+		return;
 	}
 	if (ws_registry_count(s->ws_id) >= (u_int)cfg->ws_max_per_session) {
 		ws_conn_refuse(c, 429, "ws_max_per_session reached", 0);
-		goto fail;
+		return;
 	}
-	ws_conn_forwarded(c, req);
 	if (cfg->ws_handler != NULL) {
 		c->handler = ws_handler_start(c, req, s, c->addr, &cause);
 		if (c->handler == NULL) {
@@ -430,7 +541,7 @@ ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
 			    (unsigned long long)c->serial, cause);
 			free(cause);
 			ws_conn_refuse(c, 503, "handler did not start", 0);
-			goto fail;
+			return;
 		}
 	}
 	ws_handshake_accept(req->key, accept);
@@ -444,15 +555,85 @@ ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
 	ws_server->stats.upgraded++;
 	evtimer_del(c->timer);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	c->last_recv = c->last_ping = time(NULL);
+	c->last_recv = c->last_ping = now;
+	/* Server stores can say later whether the session still exists. */
+	if (!ws_server->store->ops->client_side) {
+		c->cookie = *cookie;
+		*cookie = NULL;
+	}
+	c->expires = session_expires(s, cfg);
+	c->next_check = now + cfg->ws_recheck_interval;
+	ws_conn_arm_expiry(c, now);
 	log_debug("%s: conn %llu: open%s%s", __func__,
 	    (unsigned long long)c->serial, s->user ? " for user " : "",
 	    s->user ? s->user : "");
-	session_free(s);
-	return 0;
-fail:
-	session_free(s);
-	return -1;
+}
+
+/* The upgrade's session load came back: open or refuse. */
+static void
+ws_conn_loaded(struct ws_job *j)
+{
+	struct ws_conn		*c = j->arg;
+	struct ws_request	*req = c->req;
+
+	c->job = NULL;
+	c->req = NULL;
+	c->state = WS_CONN_HANDSHAKE;
+	bufferevent_enable(c->bev, EV_READ);
+	if (j->status != 0)
+		ws_conn_refuse(c, j->status, j->cause, 0);
+	else
+		ws_conn_open(c, req, j->s, &j->cookie);
+	ws_request_free(req);
+	free(req);
+	if (c->state == WS_CONN_OPEN &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0) {
+		/* Frames sent right behind the request. */
+		ws_conn_read_cb(c->bev, c);
+	}
+}
+
+/*
+ * Checks that need no session, then its load on a loader thread. The
+ * request is kept (c->req) until the load is back in ws_conn_loaded.
+ */
+static void
+ws_conn_upgrade(struct ws_conn *c, struct ws_request *req)
+{
+	const struct config	*cfg = ws_server->cfg;
+	const char		*why;
+	char			*value;
+	int			 status;
+
+	if (!ws_handshake_origin_ok(req->origin, req->host, cfg->ws_origins)) {
+		ws_conn_refuse(c, 403, "Origin not allowed", 0);
+		return;
+	}
+	ws_conn_forwarded(c, req);
+	if (*c->addr != '\0' && cfg->ws_max_per_ip > 0) {
+		c->addr_counted = 1;
+		if (ws_registry_addr_add(c->addr) > (u_int)cfg->ws_max_per_ip) {
+			ws_conn_refuse(c, 429, "ws_max_per_ip reached", 0);
+			return;
+		}
+	}
+	if ((status = ws_server_cookie(req->cookie, &value, &why)) != 0) {
+		ws_conn_refuse(c, status, why, 0);
+		return;
+	}
+	c->job = ws_loader_submit(value, time(NULL), WS_LOADER_QUEUE,
+	    ws_conn_loaded, c);
+	crypto_wipe(value, strlen(value));
+	free(value);
+	if (c->job == NULL) {
+		ws_conn_refuse(c, 503, "too many session loads in progress", 0);
+		return;
+	}
+	c->req = xmalloc(sizeof *c->req);
+	*c->req = *req;
+	memset(req, 0, sizeof *req);
+	c->state = WS_CONN_LOADING;
+	bufferevent_disable(c->bev, EV_READ);
 }
 
 /* Read the upgrade request; answer it once it is complete. */
@@ -485,12 +666,8 @@ ws_conn_handshake(struct ws_conn *c)
 	evbuffer_drain(in, end);
 	if (status != 0)
 		ws_conn_refuse(c, status, cause, req.bad_version);
-	else if (ws_conn_upgrade(c, &req) == 0 && evbuffer_get_length(in) != 0) {
-		/* Frames sent right behind the request. */
-		ws_request_free(&req);
-		ws_conn_read_cb(c->bev, c);
-		return;
-	}
+	else
+		ws_conn_upgrade(c, &req);
 	ws_request_free(&req);
 }
 
@@ -615,9 +792,14 @@ ws_conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ws_conn	*c = arg;
 
-	if (c->state == WS_CONN_HANDSHAKE)
-		log_info("%s: conn %llu from %s: handshake timeout", __func__,
-		    (unsigned long long)c->serial, *c->addr ? c->addr : "local");
+	if (c->state == WS_CONN_OPEN) {
+		ws_conn_expiry(c);
+		return;
+	}
+	if (c->state == WS_CONN_HANDSHAKE || c->state == WS_CONN_LOADING)
+		log_info("%s: conn %llu from %s: handshake timeout%s", __func__,
+		    (unsigned long long)c->serial, *c->addr ? c->addr : "local",
+		    c->state == WS_CONN_LOADING ? " (session load)" : "");
 	ws_conn_free(c);
 }
 
@@ -629,6 +811,7 @@ ws_conn_close(struct ws_conn *c, int code, const char *reason)
 
 	switch (c->state) {
 	case WS_CONN_HANDSHAKE:
+	case WS_CONN_LOADING:
 		ws_conn_abort(c);
 		return;
 	case WS_CONN_OPEN:
@@ -700,10 +883,17 @@ ws_conn_sweep(time_t now)
 	const struct config	*cfg = ws_server->cfg;
 	struct wslay_event_msg	 ping = { WSLAY_PING, NULL, 0 };
 	struct ws_conn		*c;
+	int			 busy = 0;
 
 	TAILQ_FOREACH(c, &ws_server->conns, all_entry) {
 		if (c->state != WS_CONN_OPEN)
 			continue;
+		/* Revoke, gc, a CLOSE that never arrived: the store knows. */
+		if (c->cookie != NULL && cfg->ws_recheck_interval > 0 &&
+		    now >= c->next_check && !busy) {
+			if (ws_conn_recheck(c, now) == -1)
+				busy = 1;	/* the rest next second */
+		}
 		if (cfg->ws_idle_timeout > 0 &&
 		    now - c->last_recv >= cfg->ws_idle_timeout) {
 			log_debug("%s: conn %llu: idle timeout", __func__,

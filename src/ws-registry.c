@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -26,8 +27,26 @@ struct ws_closed {
 	char			*ws_id;
 	uint32_t		 hash;
 	time_t			 expires;
+	int			 tier;		/* WS_TIER_* */
 	struct ws_closed	*next;		/* hash chain */
 	TAILQ_ENTRY(ws_closed)	 fifo;		/* oldest first */
+};
+TAILQ_HEAD(ws_closed_fifo, ws_closed);
+
+/*
+ * Two lists, each bounded by WS_CLOSED_MAX: ids that had sockets, and ids
+ * nobody had a socket of (a load may be racing the CLOSE). A flood of
+ * CLOSEs for unknown ids only ever evicts the second.
+ */
+#define WS_TIER_SOCKETS	0
+#define WS_TIER_UNKNOWN	1
+
+/* Connections of one client address. */
+struct ws_addr {
+	char			*addr;
+	uint32_t		 hash;
+	u_int			 n;
+	struct ws_addr		*next;		/* hash chain */
 };
 
 static struct ws_entry		**ws_registry_table;
@@ -37,14 +56,25 @@ static u_int			  ws_registry_n;
 static struct ws_closed		**ws_registry_ctable;
 static size_t			  ws_registry_csize;
 static u_int			  ws_registry_cn;
-static TAILQ_HEAD(, ws_closed)	  ws_registry_fifo =
-    TAILQ_HEAD_INITIALIZER(ws_registry_fifo);
+static u_int			  ws_registry_tier_n[2];
+static struct ws_closed_fifo	  ws_registry_fifo[2] = {
+	TAILQ_HEAD_INITIALIZER(ws_registry_fifo[0]),
+	TAILQ_HEAD_INITIALIZER(ws_registry_fifo[1])
+};
 
-/* FNV-1a: ws_ids are server-made random strings, so no flooding concern. */
+static struct ws_addr		**ws_registry_atable;
+static size_t			  ws_registry_asize;
+static u_int			  ws_registry_an;
+static uint32_t			  ws_registry_seed;
+
+/*
+ * FNV-1a, seeded at start-up: ws_ids are server-made random strings, but
+ * client addresses are chosen by clients.
+ */
 static uint32_t
 ws_registry_hash(const char *s)
 {
-	uint32_t	 h = 2166136261u;
+	uint32_t	 h = 2166136261u ^ ws_registry_seed;
 
 	while (*s != '\0') {
 		h ^= (unsigned char)*s++;
@@ -62,6 +92,10 @@ ws_registry_init(void)
 	ws_registry_csize = 1024;
 	ws_registry_ctable = xcalloc(ws_registry_csize,
 	    sizeof *ws_registry_ctable);
+	ws_registry_asize = 1024;
+	ws_registry_atable = xcalloc(ws_registry_asize,
+	    sizeof *ws_registry_atable);
+	crypto_random(&ws_registry_seed, sizeof ws_registry_seed);
 }
 
 /* Free both tables; connections must be gone already. */
@@ -70,6 +104,7 @@ ws_registry_free(void)
 {
 	struct ws_closed	*wc;
 	struct ws_entry		*e, *next;
+	struct ws_addr		*a;
 	size_t			 i;
 
 	for (i = 0; i < ws_registry_size; i++) {
@@ -81,14 +116,27 @@ ws_registry_free(void)
 	}
 	free(ws_registry_table);
 	ws_registry_table = NULL;
-	while ((wc = TAILQ_FIRST(&ws_registry_fifo)) != NULL) {
-		TAILQ_REMOVE(&ws_registry_fifo, wc, fifo);
-		free(wc->ws_id);
-		free(wc);
+	for (i = 0; i < 2; i++) {
+		while ((wc = TAILQ_FIRST(&ws_registry_fifo[i])) != NULL) {
+			TAILQ_REMOVE(&ws_registry_fifo[i], wc, fifo);
+			free(wc->ws_id);
+			free(wc);
+		}
+		ws_registry_tier_n[i] = 0;
 	}
 	free(ws_registry_ctable);
 	ws_registry_ctable = NULL;
 	ws_registry_n = ws_registry_cn = 0;
+	for (i = 0; i < ws_registry_asize; i++) {
+		while ((a = ws_registry_atable[i]) != NULL) {
+			ws_registry_atable[i] = a->next;
+			free(a->addr);
+			free(a);
+		}
+	}
+	free(ws_registry_atable);
+	ws_registry_atable = NULL;
+	ws_registry_an = 0;
 }
 
 /* The entry for a ws_id, or NULL. */
@@ -176,6 +224,13 @@ ws_registry_remove(struct ws_conn *c)
 	ws_registry_n--;
 }
 
+/* The ws_id an entry is for. */
+const char *
+ws_registry_entry_id(const struct ws_entry *e)
+{
+	return e->ws_id;
+}
+
 /* Open connections of a ws_id. */
 u_int
 ws_registry_count(const char *ws_id)
@@ -203,8 +258,9 @@ ws_registry_close(const char *ws_id, int code, const char *reason)
 	struct ws_conn	*c;
 	u_int		 n = 0;
 
-	ws_registry_remember(ws_id, time(NULL), WS_CLOSED_TTL);
-	if ((e = ws_registry_find(ws_id)) == NULL)
+	e = ws_registry_find(ws_id);
+	ws_registry_remember(ws_id, time(NULL), WS_CLOSED_TTL, e != NULL);
+	if (e == NULL)
 		return 0;
 	/* ws_conn_close unregisters, and frees e with the last one. */
 	while (n < ws_server->nconns && (c = LIST_FIRST(&e->conns)) != NULL) {
@@ -235,24 +291,40 @@ ws_registry_send(const char *ws_id, const char *text, size_t len)
 	return n;
 }
 
-/* Forget closed ws_ids whose time is up (oldest first). */
+/* Take a remembered ws_id out of its list and the table, and free it. */
+static void
+ws_registry_forget(struct ws_closed *wc)
+{
+	struct ws_closed	**pp;
+
+	TAILQ_REMOVE(&ws_registry_fifo[wc->tier], wc, fifo);
+	ws_registry_tier_n[wc->tier]--;
+	for (pp = &ws_registry_ctable[wc->hash % ws_registry_csize];
+	    *pp != wc; pp = &(*pp)->next)
+		;
+	*pp = wc->next;
+	free(wc->ws_id);
+	free(wc);
+	ws_registry_cn--;
+}
+
+/*
+ * Forget closed ws_ids whose time is up (oldest first); with make_room >= 0,
+ * also the oldest of that tier while it is full.
+ */
 static void
 ws_registry_expire(time_t now, int make_room)
 {
-	struct ws_closed	*wc, **pp;
+	struct ws_closed	*wc;
+	int			 t;
 
-	while ((wc = TAILQ_FIRST(&ws_registry_fifo)) != NULL) {
-		if (wc->expires > now &&
-		    !(make_room && ws_registry_cn >= WS_CLOSED_MAX))
-			break;
-		TAILQ_REMOVE(&ws_registry_fifo, wc, fifo);
-		for (pp = &ws_registry_ctable[wc->hash % ws_registry_csize];
-		    *pp != wc; pp = &(*pp)->next)
-			;
-		*pp = wc->next;
-		free(wc->ws_id);
-		free(wc);
-		ws_registry_cn--;
+	for (t = 0; t < 2; t++) {
+		while ((wc = TAILQ_FIRST(&ws_registry_fifo[t])) != NULL) {
+			if (wc->expires > now && !(make_room == t &&
+			    ws_registry_tier_n[t] >= WS_CLOSED_MAX))
+				break;
+			ws_registry_forget(wc);
+		}
 	}
 }
 
@@ -276,26 +348,28 @@ ws_registry_closed(const char *ws_id, time_t now)
 {
 	struct ws_closed	*wc;
 
-	ws_registry_expire(now, 0);
+	ws_registry_expire(now, -1);
 	wc = ws_registry_cfind(ws_id, ws_registry_hash(ws_id));
 	return wc != NULL && wc->expires > now;
 }
 
-/* Remember a CLOSEd ws_id for ttl seconds (bounded: the oldest go first). */
+/* Remember a CLOSEd ws_id for ttl seconds (bounded per tier; see above). */
 void
-ws_registry_remember(const char *ws_id, time_t now, long ttl)
+ws_registry_remember(const char *ws_id, time_t now, long ttl, int had_sockets)
 {
 	struct ws_closed	*wc, **table, *next;
 	uint32_t		 h = ws_registry_hash(ws_id);
 	size_t			 size, i;
+	int			 tier;
 
-	ws_registry_expire(now, 1);
+	tier = had_sockets ? WS_TIER_SOCKETS : WS_TIER_UNKNOWN;
 	if ((wc = ws_registry_cfind(ws_id, h)) != NULL) {
-		TAILQ_REMOVE(&ws_registry_fifo, wc, fifo);
-		TAILQ_INSERT_TAIL(&ws_registry_fifo, wc, fifo);
-		wc->expires = now + ttl;
-		return;
+		/* Again: it keeps the better tier, and the later expiry. */
+		if (wc->tier == WS_TIER_SOCKETS)
+			tier = WS_TIER_SOCKETS;
+		ws_registry_forget(wc);
 	}
+	ws_registry_expire(now, tier);
 	if (ws_registry_cn >= ws_registry_csize) {
 		size = ws_registry_csize * 2;
 		table = xcalloc(size, sizeof *table);
@@ -314,9 +388,11 @@ ws_registry_remember(const char *ws_id, time_t now, long ttl)
 	wc->ws_id = xstrdup(ws_id);
 	wc->hash = h;
 	wc->expires = now + ttl;
+	wc->tier = tier;
 	wc->next = ws_registry_ctable[h % ws_registry_csize];
 	ws_registry_ctable[h % ws_registry_csize] = wc;
-	TAILQ_INSERT_TAIL(&ws_registry_fifo, wc, fifo);
+	TAILQ_INSERT_TAIL(&ws_registry_fifo[tier], wc, fifo);
+	ws_registry_tier_n[tier]++;
 	ws_registry_cn++;
 }
 
@@ -324,6 +400,74 @@ ws_registry_remember(const char *ws_id, time_t now, long ttl)
 u_int
 ws_registry_remembered(void)
 {
-	ws_registry_expire(time(NULL), 0);
+	ws_registry_expire(time(NULL), -1);
 	return ws_registry_cn;
+}
+
+/* The counter of a client address, or NULL. */
+static struct ws_addr *
+ws_registry_afind(const char *addr, uint32_t h)
+{
+	struct ws_addr	*a;
+
+	for (a = ws_registry_atable[h % ws_registry_asize]; a != NULL;
+	    a = a->next) {
+		if (a->hash == h && strcmp(a->addr, addr) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* One more connection from a client address; its count now. */
+u_int
+ws_registry_addr_add(const char *addr)
+{
+	struct ws_addr	*a, **table, *next;
+	uint32_t	 h = ws_registry_hash(addr);
+	size_t		 size, i;
+
+	if ((a = ws_registry_afind(addr, h)) != NULL)
+		return ++a->n;
+	if (ws_registry_an >= ws_registry_asize) {
+		size = ws_registry_asize * 2;
+		table = xcalloc(size, sizeof *table);
+		for (i = 0; i < ws_registry_asize; i++) {
+			for (a = ws_registry_atable[i]; a != NULL; a = next) {
+				next = a->next;
+				a->next = table[a->hash % size];
+				table[a->hash % size] = a;
+			}
+		}
+		free(ws_registry_atable);
+		ws_registry_atable = table;
+		ws_registry_asize = size;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->addr = xstrdup(addr);
+	a->hash = h;
+	a->n = 1;
+	a->next = ws_registry_atable[h % ws_registry_asize];
+	ws_registry_atable[h % ws_registry_asize] = a;
+	ws_registry_an++;
+	return 1;
+}
+
+/* A connection from a client address is gone. */
+void
+ws_registry_addr_del(const char *addr)
+{
+	struct ws_addr	*a, **pp;
+	uint32_t	 h = ws_registry_hash(addr);
+
+	if ((a = ws_registry_afind(addr, h)) == NULL)
+		fatalx("%s: address not counted", __func__);
+	if (--a->n != 0)
+		return;
+	for (pp = &ws_registry_atable[h % ws_registry_asize]; *pp != a;
+	    pp = &(*pp)->next)
+		;
+	*pp = a->next;
+	free(a->addr);
+	free(a);
+	ws_registry_an--;
 }

@@ -268,13 +268,10 @@ ws_server_unlisten(void)
 	}
 }
 
-/* Release the store connection, store, keys and config. */
+/* Release the store, keys and config. */
 static void
-ws_server_release(struct config *cfg, struct keyring *keys, struct store *st,
-    void *conn)
+ws_server_release(struct config *cfg, struct keyring *keys, struct store *st)
 {
-	if (conn != NULL)
-		st->ops->conn_free(conn);
 	store_close(st);
 	keyring_free(keys);
 	config_free(cfg);
@@ -302,12 +299,13 @@ ws_server_reload(void)
 	    (cfg->ws_control != NULL &&
 	    strcmp(cfg->ws_control, old->ws_control) != 0))
 		log_warnx("reload: ws_control changed: restart to apply");
-	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store,
-	    ws_server->store_conn);
+	/* The loader threads use the store: swap it while they are joined. */
+	ws_loader_stop();
+	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store);
 	ws_server->cfg = cfg;
 	ws_server->keys = keys;
 	ws_server->store = st;
-	ws_server->store_conn = NULL;
+	ws_loader_start();
 	log_set_level(cfg->log_level);
 	log_info("reloaded %s", cfg->path != NULL ? cfg->path :
 	    "the command line");
@@ -428,14 +426,6 @@ ws_server_start(int argc, char **argv, char **cause)
 	evtimer_add(ws_server->sweep, &tv);
 	ws_registry_init();
 
-	/* A store that is down now may come back: connect lazily then. */
-	ws_server->store_conn = ws_server->store->ops->conn_new(ws_server->store,
-	    cause);
-	if (ws_server->store_conn == NULL) {
-		log_warnx("store not reachable yet: %s", *cause);
-		free(*cause);
-		*cause = NULL;
-	}
 	if (ws_server_listen(ws_server->cfg->listen, cause) == -1)
 		return -1;
 	if (ws_server->cfg->ws_control != NULL &&
@@ -452,6 +442,8 @@ ws_server_start(int argc, char **argv, char **cause)
 		ws_server_unlisten();
 		return -1;
 	}
+	/* After priv_drop: the threads connect to the store lazily, as we run. */
+	ws_loader_start();
 	log_info("listening on %s, store %s%s%s", ws_server->cfg->listen,
 	    ws_server->store->ops->name,
 	    ws_server->cfg->ws_handler != NULL ? ", handler " : ", push-only",
@@ -470,6 +462,7 @@ ws_server_loop(void)
 	ws_control_close();
 	ws_conn_drop_all();
 	ws_handler_kill_all();
+	ws_loader_free();
 	ws_registry_free();
 	for (i = 0; i < sizeof ws_server_signals / sizeof ws_server_signals[0];
 	    i++) {
@@ -479,67 +472,33 @@ ws_server_loop(void)
 	event_free(ws_server_exit_timer);
 	event_free(ws_server_accept_timer);
 	event_free(ws_server->sweep);
-	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store,
-	    ws_server->store_conn);
+	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store);
 	event_base_free(ws_server->base);
 	log_info("stopped");
 	return 0;
 }
 
-/*
- * Load the session a Cookie header names. Blocking store I/O happens here
- * and only here, so it can move to a thread pool later.
- */
+/* The session cookie's value in a Cookie header; see ws.h. */
 int
-ws_server_load_session(const char *header, struct session **sp, char **cause)
+ws_server_cookie(const char *header, char **value, const char **cause)
 {
-	struct store		*st = ws_server->store;
-	enum store_result	 r;
-	char			*value = NULL, *why = NULL;
-
-	*sp = NULL;
-	switch (cookie_find(header, ws_server->cfg->cookie_name, &value, NULL)) {
+	*value = NULL;
+	switch (cookie_find(header, ws_server->cfg->cookie_name, value, NULL)) {
 	case COOKIE_FOUND:
-		break;
-	case COOKIE_ABSENT:
-		*cause = xstrdup("no session cookie");
-		return 401;
-	case COOKIE_DUPLICATE:
-		*cause = xstrdup("session cookie sent twice");
-		return 401;
-	default:
-		free(value);
-		*cause = xstrdup("malformed session cookie");
-		return 401;
-	}
-	if (ws_server->store_conn == NULL &&
-	    (ws_server->store_conn = st->ops->conn_new(st, &why)) == NULL) {
-		xasprintf(cause, "store: %s", why != NULL ? why : "unreachable");
-		free(why);
-		crypto_wipe(value, strlen(value));
-		free(value);
-		return 503;
-	}
-	r = st->ops->load(st, ws_server->store_conn, value, time(NULL), sp, &why);
-	crypto_wipe(value, strlen(value));
-	free(value);
-	switch (r) {
-	case STORE_OK:
-		free(why);
 		return 0;
-	case STORE_NOTFOUND:
-		free(why);
-		*cause = xstrdup("no valid session for the cookie");
-		return 401;
+	case COOKIE_ABSENT:
+		*cause = "no session cookie";
+		break;
+	case COOKIE_DUPLICATE:
+		*cause = "session cookie sent twice";
+		break;
 	default:
-		xasprintf(cause, "store: %s", why != NULL ? why :
-		    store_result_str(r));
-		free(why);
-		/* Reconnect on the next upgrade. */
-		st->ops->conn_free(ws_server->store_conn);
-		ws_server->store_conn = NULL;
-		return 503;
+		*cause = "malformed session cookie";
+		break;
 	}
+	free(*value);
+	*value = NULL;
+	return 401;
 }
 
 /* SESSION_ID of a session: a keyed hash, never the cookie or the id. */
@@ -562,7 +521,8 @@ ws_server_stats_json(void)
 	    "\"closed_remembered\":%u,\"accepted\":%llu,\"upgraded\":%llu,"
 	    "\"refused\":%llu,\"closed_by_command\":%llu,"
 	    "\"messages_in\":%llu,\"messages_out\":%llu,"
-	    "\"max_connections\":%ld,\"max_per_session\":%ld}",
+	    "\"max_connections\":%ld,\"max_per_session\":%ld,"
+	    "\"loads_pending\":%u}",
 	    (long)getpid(), (long long)(time(NULL) - ws_server->started),
 	    ws_server->nconns, ws_server->nopen, ws_registry_sessions(),
 	    ws_handler_count(), ws_registry_remembered(),
@@ -572,6 +532,6 @@ ws_server_stats_json(void)
 	    (unsigned long long)st->messages_in,
 	    (unsigned long long)st->messages_out,
 	    ws_server->cfg->ws_max_connections,
-	    ws_server->cfg->ws_max_per_session);
+	    ws_server->cfg->ws_max_per_session, ws_loader_pending());
 	return buf_steal(&b);
 }

@@ -19,6 +19,9 @@
 #define WS_CONTROL_MAX_CLIENTS	64	/* control connections at once */
 #define WS_CONTROL_TIMEOUT	10	/* seconds a control client may idle */
 #define WS_BACKLOG		4096	/* listen(2) backlog: reconnect storms */
+#define WS_LOADER_THREADS	4	/* threads loading sessions off the loop */
+#define WS_LOADER_QUEUE		1024	/* loads queued at most (upgrades: 503) */
+#define WS_RECHECK_RETRY	5	/* seconds before re-checking after an outage */
 
 struct config;
 struct session;
@@ -96,17 +99,46 @@ void		 ws_registry_free(void);
 void		 ws_registry_add(struct ws_conn *, const char *);
 void		 ws_registry_remove(struct ws_conn *);
 u_int		 ws_registry_count(const char *);
+const char	*ws_registry_entry_id(const struct ws_entry *);
 u_int		 ws_registry_sessions(void);
 /* Queue a close on every connection of a ws_id and remember it; count. */
 u_int		 ws_registry_close(const char *, int, const char *);
 u_int		 ws_registry_send(const char *, const char *, size_t);
 int		 ws_registry_closed(const char *, time_t);
-void		 ws_registry_remember(const char *, time_t, long);
+/*
+ * Remember a CLOSEd ws_id for ttl seconds; `had_sockets` puts it in the list
+ * a flood of CLOSEs for unknown ids cannot evict from.
+ */
+void		 ws_registry_remember(const char *, time_t, long, int);
 u_int		 ws_registry_remembered(void);
+/* Connections per client address: add one (the new count), drop one. */
+u_int		 ws_registry_addr_add(const char *);
+void		 ws_registry_addr_del(const char *);
+
+/* ws-loader.c: session loads on a few threads, results back on the loop. */
+struct ws_job {
+	char			*cookie;	/* the cookie value; wiped */
+	time_t			 now;
+	int			 status;	/* 0, or the HTTP status to refuse */
+	struct session		*s;		/* status 0: the session */
+	char			*cause;		/* status != 0: why */
+	void			(*done)(struct ws_job *);	/* on the loop */
+	void			*arg;
+	TAILQ_ENTRY(ws_job)	 entry;
+};
+
+void		 ws_loader_start(void);
+void		 ws_loader_stop(void);
+void		 ws_loader_free(void);
+u_int		 ws_loader_pending(void);
+struct ws_job	*ws_loader_submit(const char *, time_t, u_int,
+		     void (*)(struct ws_job *), void *);
+void		 ws_loader_cancel(struct ws_job *);
 
 /* ws-conn.c: one client connection, from handshake to close. */
 enum ws_conn_state {
 	WS_CONN_HANDSHAKE,	/* reading the upgrade request */
+	WS_CONN_LOADING,	/* request read; its session loads on a thread */
 	WS_CONN_REFUSING,	/* flushing an HTTP error, then gone */
 	WS_CONN_OPEN,		/* upgraded: frames flow both ways */
 	WS_CONN_CLOSING,	/* close frame queued; waiting for flush and peer */
@@ -128,6 +160,12 @@ struct ws_conn {
 	struct event		*timer;		/* handshake or closing deadline */
 	struct ws_handler	*handler;
 	struct ws_entry		*entry;		/* registry entry once open */
+	struct ws_job		*job;		/* session load in flight */
+	struct ws_request	*req;		/* the request while loading */
+	char			*cookie;	/* server stores: for re-checks */
+	time_t			 expires;	/* the session's, as last loaded */
+	time_t			 next_check;	/* periodic re-check */
+	int			 addr_counted;	/* in ws_registry_addr_add */
 	time_t			 last_recv;
 	time_t			 last_ping;
 	int			 local;		/* peer on a Unix socket or loopback */
@@ -192,7 +230,6 @@ struct ws_server {
 	struct config		*cfg;
 	struct keyring		*keys;
 	struct store		*store;
-	void			*store_conn;
 	struct evconnlistener	*listener;
 	struct event		*sweep;
 	time_t			 started;
@@ -208,10 +245,10 @@ extern struct ws_server	*ws_server;
 int		 ws_server_start(int, char **, char **);
 int		 ws_server_loop(void);
 /*
- * Load the session a Cookie header names (blocking: store I/O). 0 and *s,
- * or the HTTP status to refuse with and *cause.
+ * The session cookie's value in a Cookie header: 0 and *value (caller wipes
+ * and frees), or the HTTP status to refuse with and *cause (static text).
  */
-int		 ws_server_load_session(const char *, struct session **, char **);
+int		 ws_server_cookie(const char *, char **, const char **);
 char		*ws_server_stats_json(void);
 /* SESSION_ID for a session (never the cookie value); caller frees. */
 char		*ws_server_public_id(const struct session *);
