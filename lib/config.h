@@ -84,6 +84,12 @@ int	 config_from_args(struct config *, int, char **, int *, int *, char **);
  */
 int	 config_main(struct config *, int, char **, const char *,
 	     void (*)(FILE *));
+/*
+ * The same start without the command line, for a program run as CGI, whose
+ * argv the client controls: configuration only from $SESSIONWRAP_CONF or
+ * the default file. `name` is the log prefix.
+ */
+void	 config_main_noargs(struct config *, const char *);
 /* Check values that depend on each other; -1 and *cause. */
 int	 config_check(const struct config *, char **);
 /* Print every key with its current value (secrets are never values). */
