@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cgi.h"
 #include "config.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -85,6 +86,8 @@ static const struct config_key config_keys[] = {
 	  "scripts must resolve inside this directory" },
 	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
 	  "run this one program for every request" },
+	{ "pass_env", CONFIG_STRING, C(pass_env), 0, 0, NULL,
+	  "more web server variables for scripts (names, NAME* prefixes)" },
 	{ "handler_timeout", CONFIG_NUMBER, C(handler_timeout), 1, DAY, "60",
 	  "seconds to the headers, then of silence, before a script is killed" },
 	{ "max_header_size", CONFIG_NUMBER, C(max_header_size), 1024,
@@ -601,6 +604,8 @@ config_check(const struct config *cfg, char **cause)
 		xasprintf(cause, "session_header must be set and not X-Session-*");
 		return -1;
 	}
+	if (cgi_pass_env_check(cfg->pass_env, cause) == -1)
+		return -1;
 	if (cfg->cache != NULL && (cfg->store == NULL ||
 	    strncmp(cfg->store, "postgres", 8) != 0)) {
 		xasprintf(cause, "cache needs a PostgreSQL store");

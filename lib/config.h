@@ -36,6 +36,7 @@ struct config {
 	char	*key_prefix;		/* memcached key prefix */
 	char	*script_root;
 	char	*handler;
+	char	*pass_env;		/* more variables for scripts (cgi_env_allowed) */
 	long	 handler_timeout;
 	long	 max_header_size;	/* script response headers */
 	long	 max_session_size;	/* serialized session data */
