@@ -365,9 +365,9 @@ static const char *const cgi_env_never_names[] = {
 	"LUA_INIT", "LUA_PATH", "NODE_OPTIONS", "NODE_PATH", "PERL5DB",
 	"PERL5LIB", "PERL5OPT", "PERLLIB", "PHP_INI_SCAN_DIR", "PHPRC",
 	"RUBYLIB", "RUBYOPT", "TCLLIBPATH",
-	/* The C library. */
+	/* The C library; OpenSSL's trust store. */
 	"GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES", "LOCPATH", "NLSPATH",
-	"RESOLV_HOST_CONF",
+	"RESOLV_HOST_CONF", "SSL_CERT_DIR", "SSL_CERT_FILE",
 	/* Client headers handled apart: httpoxy, CVE-2018-1283, the cookie. */
 	"HTTP_COOKIE", "HTTP_PROXY", "HTTP_SESSION",
 };

@@ -320,6 +320,9 @@ static const struct {
 	{ "PHPRC", "PHPRC", 0 },
 	{ "JAVA_TOOL_OPTIONS", "JAVA_TOOL_OPTIONS", 0 },
 	{ "LUA_INIT_5_4", "LUA_INIT_5_4", 0 },
+	{ "SSL_CERT_FILE", "SSL_CERT_FILE", 0 },
+	{ "SSL_CLIENT_S_DN", "SSL_CLIENT_*", 1 },
+	{ "SSL_CLIENT_S_DN", NULL, 0 },
 	{ "SESSION", "SESSION", 0 },
 	{ "SESSION_USER", "SESSION_USER", 0 },
 	{ "SESSIONWRAP_CONF", "SESSIONWRAP_CONF", 0 },
@@ -361,6 +364,8 @@ static const struct {
 	{ "PERL*", -1 },
 	{ "HTTP_*", -1 },
 	{ "BASH*", -1 },
+	{ "SSL_*", -1 },
+	{ "SSL_CLIENT_*", 0 },
 	/* Not names. */
 	{ "GIT-DIR", -1 },
 	{ "A=B", -1 },
