@@ -68,7 +68,7 @@ cgi() {
 	env -i PATH="$PATH" REQUEST_METHOD=GET GATEWAY_INTERFACE=CGI/1.1 \
 	    SERVER_PROTOCOL=HTTP/1.1 SCRIPT_FILENAME="$T/cgi/$1" \
 	    HTTP_COOKIE="${2:-}" QUERY_STRING="${3:-}" \
-	    "$SESSIONWRAP" -c "$T/sw.conf" 2>>"$T/sessionwrap.log"
+	    SESSIONWRAP_CONF="$T/sw.conf" "$SESSIONWRAP" 2>>"$T/sessionwrap.log"
 }
 
 log "logging in $sessions users"

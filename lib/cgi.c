@@ -334,3 +334,214 @@ cgi_env_array(struct cgi_env *env)
 	}
 	return env->v;
 }
+
+/*
+ * What a program may get from the web server's parameters (RFC 3875's
+ * meta-variables plus what servers commonly add), never what hooks a loader
+ * or an interpreter, nor our own variables: cgi_env_allowed's tables.
+ */
+static const char *const cgi_env_cgi11[] = {
+	/* RFC 3875, section 4.1. */
+	"AUTH_TYPE", "CONTENT_LENGTH", "CONTENT_TYPE", "GATEWAY_INTERFACE",
+	"PATH_INFO", "PATH_TRANSLATED", "QUERY_STRING", "REMOTE_ADDR",
+	"REMOTE_HOST", "REMOTE_IDENT", "REMOTE_USER", "REQUEST_METHOD",
+	"SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL",
+	"SERVER_SOFTWARE",
+	/* Apache, nginx and lighttpd extensions. */
+	"CONTEXT_DOCUMENT_ROOT", "CONTEXT_PREFIX", "DOCUMENT_ROOT",
+	"DOCUMENT_URI", "HTTPS", "REDIRECT_STATUS", "REDIRECT_URI",
+	"REDIRECT_URL", "REMOTE_PORT", "REQUEST_SCHEME", "REQUEST_URI",
+	"SCRIPT_FILENAME", "SCRIPT_URI", "SCRIPT_URL", "SERVER_ADDR",
+	"SERVER_ADMIN", "SERVER_SIGNATURE", "UNIQUE_ID",
+};
+
+/* Never passed, even when pass_env names them. */
+static const char *const cgi_env_never_names[] = {
+	/* Shells. */
+	"BASH_ENV", "BASHOPTS", "CDPATH", "ENV", "GLOBIGNORE", "IFS", "PS4",
+	"SHELLOPTS",
+	/* Interpreters and runtimes. */
+	"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "LUA_CPATH",
+	"LUA_INIT", "LUA_PATH", "NODE_OPTIONS", "NODE_PATH", "PERL5DB",
+	"PERL5LIB", "PERL5OPT", "PERLLIB", "PHP_INI_SCAN_DIR", "PHPRC",
+	"RUBYLIB", "RUBYOPT", "TCLLIBPATH",
+	/* The C library; OpenSSL's trust store. */
+	"GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES", "LOCPATH", "NLSPATH",
+	"RESOLV_HOST_CONF", "SSL_CERT_DIR", "SSL_CERT_FILE",
+	/* Client headers handled apart: httpoxy, CVE-2018-1283, the cookie. */
+	"HTTP_COOKIE", "HTTP_PROXY", "HTTP_SESSION",
+};
+
+/* Prefixes never passed: loaders, Python, bash functions, ours. */
+static const char *const cgi_env_never_prefixes[] = {
+	"BASH_FUNC_", "DYLD_", "LD_", "LUA_INIT_", "PYTHON", "SESSION",
+};
+
+#define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
+
+/* True when the len bytes of name equal s. */
+static int
+cgi_env_is(const char *name, size_t len, const char *s)
+{
+	return strlen(s) == len && memcmp(name, s, len) == 0;
+}
+
+/* True when the len bytes of name start with prefix. */
+static int
+cgi_env_starts(const char *name, size_t len, const char *prefix)
+{
+	size_t	 plen = strlen(prefix);
+
+	return len >= plen && memcmp(name, prefix, plen) == 0;
+}
+
+/* True for a variable name a program can be given: [A-Za-z0-9_]+. */
+static int
+cgi_env_valid(const char *name, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!(name[i] >= 'A' && name[i] <= 'Z') &&
+		    !(name[i] >= 'a' && name[i] <= 'z') &&
+		    !(name[i] >= '0' && name[i] <= '9') && name[i] != '_')
+			return 0;
+	}
+	return 1;
+}
+
+/* See cgi.h. */
+int
+cgi_env_never(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(cgi_env_never_names); i++) {
+		if (cgi_env_is(name, len, cgi_env_never_names[i]))
+			return 1;
+	}
+	for (i = 0; i < NITEMS(cgi_env_never_prefixes); i++) {
+		if (cgi_env_starts(name, len, cgi_env_never_prefixes[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Call fn for each entry of a space-separated pass_env list (exact names
+ * and NAME* prefixes) until it returns non-zero; that value, or 0.
+ */
+static int
+cgi_pass_env_each(const char *list, int (*fn)(const char *, size_t, void *),
+    void *arg)
+{
+	const char	*p = list, *e;
+	int		 rc;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " \t");
+		if ((rc = fn(p, e - p, arg)) != 0)
+			return rc;
+		p = e;
+	}
+	return 0;
+}
+
+struct cgi_env_name {
+	const char	*name;
+	size_t		 len;
+};
+
+/* cgi_pass_env_each callback: 1 when the entry names the variable. */
+static int
+cgi_pass_env_match(const char *entry, size_t elen, void *arg)
+{
+	const struct cgi_env_name	*v = arg;
+
+	if (elen > 0 && entry[elen - 1] == '*')
+		return v->len >= elen - 1 && memcmp(v->name, entry, elen - 1) == 0;
+	return v->len == elen && memcmp(v->name, entry, elen) == 0;
+}
+
+/* See cgi.h. */
+int
+cgi_env_named(const char *name, size_t len, const char *pass_env)
+{
+	struct cgi_env_name	 v = { name, len };
+
+	return cgi_pass_env_each(pass_env, cgi_pass_env_match, &v);
+}
+
+/* See cgi.h. */
+int
+cgi_env_allowed(const char *name, size_t len, const char *pass_env)
+{
+	size_t	 i;
+
+	if (!cgi_env_valid(name, len) || cgi_env_never(name, len))
+		return 0;
+	if (cgi_env_starts(name, len, "HTTP_") && len > 5)
+		return 1;
+	for (i = 0; i < NITEMS(cgi_env_cgi11); i++) {
+		if (cgi_env_is(name, len, cgi_env_cgi11[i]))
+			return 1;
+	}
+	return cgi_env_named(name, len, pass_env);
+}
+
+/*
+ * cgi_pass_env_each callback for cgi_pass_env_check: -1 and *cause for an
+ * entry that is no name, or could name a variable that is never passed.
+ */
+static int
+cgi_pass_env_entry_check(const char *entry, size_t elen, void *arg)
+{
+	char		**cause = arg;
+	const char	 *never;
+	size_t		  i, plen;
+	int		  prefix;
+
+	prefix = elen > 0 && entry[elen - 1] == '*';
+	plen = prefix ? elen - 1 : elen;
+	if (!cgi_env_valid(entry, plen)) {
+		xasprintf(cause, "pass_env: \"%.*s\" is not a variable name "
+		    "(letters, digits and _, optionally ending in *)", (int)elen,
+		    entry);
+		return -1;
+	}
+	if (cgi_env_never(entry, plen)) {
+		xasprintf(cause, "pass_env: %.*s is never passed to scripts "
+		    "(a loader or interpreter hook, or sessionwrap's own)",
+		    (int)elen, entry);
+		return -1;
+	}
+	if (!prefix)
+		return 0;
+	/* A prefix must not cover a name or prefix that is never passed. */
+	for (i = 0; i < NITEMS(cgi_env_never_names) +
+	    NITEMS(cgi_env_never_prefixes); i++) {
+		never = i < NITEMS(cgi_env_never_names) ?
+		    cgi_env_never_names[i] :
+		    cgi_env_never_prefixes[i - NITEMS(cgi_env_never_names)];
+		if (strncmp(never, entry, plen) == 0) {
+			xasprintf(cause, "pass_env: %.*s would also name %s%s, "
+			    "which is never passed to scripts: name the "
+			    "variables you need", (int)elen, entry, never,
+			    i < NITEMS(cgi_env_never_names) ? "" : "*");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* See cgi.h. */
+int
+cgi_pass_env_check(const char *pass_env, char **cause)
+{
+	return cgi_pass_env_each(pass_env, cgi_pass_env_entry_check, cause);
+}

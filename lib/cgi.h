@@ -53,4 +53,27 @@ void	 cgi_env_add_all(struct cgi_env *, char **);
 /* The NULL-terminated array for posix_spawn. */
 char	**cgi_env_array(struct cgi_env *);
 
+/*
+ * The one environment filter of sessionwrap and sessionwrap-ws. Whether the
+ * variable (name of len bytes) from the web server may reach a script: the
+ * CGI/1.1 meta-variables and common server extensions, HTTP_* (except
+ * HTTP_PROXY, HTTP_COOKIE, handled apart, and HTTP_SESSION) and what
+ * pass_env (space separated names and NAME* prefixes, NULL for none) names;
+ * never a name cgi_env_never refuses.
+ */
+int	 cgi_env_allowed(const char *, size_t, const char *);
+/*
+ * True for a name never passed, whatever pass_env says: LD_*, BASH_ENV, ENV,
+ * PERL5OPT, PYTHON*, NODE_OPTIONS, SESSION* and other loader, shell and
+ * interpreter hooks.
+ */
+int	 cgi_env_never(const char *, size_t);
+/* True when pass_env names the variable, exactly or by a NAME* prefix. */
+int	 cgi_env_named(const char *, size_t, const char *);
+/*
+ * Check a pass_env value: -1 and *cause for an entry that is not a name,
+ * names a variable never passed, or is a prefix that covers one ("L*").
+ */
+int	 cgi_pass_env_check(const char *, char **);
+
 #endif

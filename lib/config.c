@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cgi.h"
 #include "config.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -85,6 +86,8 @@ static const struct config_key config_keys[] = {
 	  "scripts must resolve inside this directory" },
 	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
 	  "run this one program for every request" },
+	{ "pass_env", CONFIG_STRING, C(pass_env), 0, 0, NULL,
+	  "more web server variables for scripts (names, NAME* prefixes)" },
 	{ "handler_timeout", CONFIG_NUMBER, C(handler_timeout), 1, DAY, "60",
 	  "seconds to the headers, then of silence, before a script is killed" },
 	{ "max_header_size", CONFIG_NUMBER, C(max_header_size), 1024,
@@ -413,12 +416,28 @@ config_alias(const char *name)
 	return name;
 }
 
+/* Read FILE, else $SESSIONWRAP_CONF, else the default file when it exists. */
+static int
+config_load_file(struct config *cfg, const char *file, char **cause)
+{
+	const char	*env;
+
+	if (file == NULL && (env = getenv("SESSIONWRAP_CONF")) != NULL &&
+	    *env != '\0')
+		file = env;
+	if (file != NULL)
+		return config_load(cfg, file, cause);
+	if (access(SYSCONFDIR "/sessionwrap.conf", F_OK) == 0)
+		return config_load(cfg, SYSCONFDIR "/sessionwrap.conf", cause);
+	return 0;
+}
+
 /* Parse argv; the file is read first so the command line wins. */
 int
 config_from_args(struct config *cfg, int argc, char **argv, int *help,
     int *version, char **cause)
 {
-	const char	*file = NULL, *env;
+	const char	*file = NULL;
 	char		*arg, *eq, *why;
 	int		 i, first;
 
@@ -457,16 +476,8 @@ config_from_args(struct config *cfg, int argc, char **argv, int *help,
 	if (first < argc && strcmp(argv[first], "--") == 0)
 		first++;
 
-	if (file == NULL && (env = getenv("SESSIONWRAP_CONF")) != NULL &&
-	    *env != '\0')
-		file = env;
-	if (file != NULL) {
-		if (config_load(cfg, file, cause) == -1)
-			return -1;
-	} else if (access(SYSCONFDIR "/sessionwrap.conf", F_OK) == 0) {
-		if (config_load(cfg, SYSCONFDIR "/sessionwrap.conf", cause) == -1)
-			return -1;
-	}
+	if (config_load_file(cfg, file, cause) == -1)
+		return -1;
 
 	/* Second pass: --key=value and --key value. */
 	for (i = 1; i < argc; i++) {
@@ -539,6 +550,24 @@ config_main(struct config *cfg, int argc, char **argv, const char *name,
 	return first;
 }
 
+/* The start of a program run as CGI, without argv; see config.h. */
+void
+config_main_noargs(struct config *cfg, const char *name)
+{
+	char	*cause;
+
+	log_init(name, 0);
+	config_init(cfg);
+	if (config_load_file(cfg, NULL, &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		exit(2);
+	}
+	if (cfg->syslog)
+		log_init(name, 1);
+	log_set_level(cfg->log_level);
+}
+
 /* Check values that depend on each other. */
 int
 config_check(const struct config *cfg, char **cause)
@@ -579,6 +608,8 @@ config_check(const struct config *cfg, char **cause)
 		xasprintf(cause, "session_header must be set and not X-Session-*");
 		return -1;
 	}
+	if (cgi_pass_env_check(cfg->pass_env, cause) == -1)
+		return -1;
 	if (cfg->cache != NULL && (cfg->store == NULL ||
 	    strncmp(cfg->store, "postgres", 8) != 0)) {
 		xasprintf(cause, "cache needs a PostgreSQL store");

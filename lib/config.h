@@ -36,6 +36,7 @@ struct config {
 	char	*key_prefix;		/* memcached key prefix */
 	char	*script_root;
 	char	*handler;
+	char	*pass_env;		/* more variables for scripts (cgi_env_allowed) */
 	long	 handler_timeout;
 	long	 max_header_size;	/* script response headers */
 	long	 max_session_size;	/* serialized session data */
@@ -86,6 +87,12 @@ int	 config_from_args(struct config *, int, char **, int *, int *, char **);
  */
 int	 config_main(struct config *, int, char **, const char *,
 	     void (*)(FILE *));
+/*
+ * The same start without the command line, for a program run as CGI, whose
+ * argv the client controls: configuration only from $SESSIONWRAP_CONF or
+ * the default file. `name` is the log prefix.
+ */
+void	 config_main_noargs(struct config *, const char *);
 /* Check values that depend on each other; -1 and *cause. */
 int	 config_check(const struct config *, char **);
 /* Print every key with its current value (secrets are never values). */

@@ -370,20 +370,11 @@ req_env_num(struct cgi_env *env, const char *name, long long v)
 	cgi_env_set(env, name, num);
 }
 
-/* True for variables a client or server must not be able to plant. */
-static int
-req_env_reserved(const char *e)
-{
-	if (strncmp(e, "SESSION=", 8) == 0 || strncmp(e, "SESSION_", 8) == 0)
-		return 1;
-	if (strncmp(e, "HTTP_SESSION=", 13) == 0)	/* CVE-2018-1283 */
-		return 1;
-	if (strncmp(e, "HTTP_COOKIE=", 12) == 0)
-		return 1;
-	return 0;
-}
-
-/* The CGI/1.1 environment, before the session is known. */
+/*
+ * The CGI/1.1 environment, before the session is known: the web server's
+ * parameters through the allow-list (cgi_env_allowed), the cookie header
+ * without our cookie, PATH of our own unless pass_env names it.
+ */
 static void
 req_env_cgi(struct req *r, struct cgi_env *env)
 {
@@ -394,7 +385,8 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 	for (e = r->envp; *e != NULL; e++) {
 		const char	*eq;
 
-		if (!req_env_reserved(*e) && (eq = strchr(*e, '=')) != NULL)
+		if ((eq = strchr(*e, '=')) != NULL &&
+		    cgi_env_allowed(*e, eq - *e, r->cfg->pass_env))
 			cgi_env_setn(env, *e, eq - *e, eq + 1);
 	}
 	if (r->other_cookies != NULL)

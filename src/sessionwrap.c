@@ -49,7 +49,9 @@ usage(FILE *f)
 	    "\n"
 	    "A FastCGI responder that runs CGI scripts with sessions. Without\n"
 	    "--listen it takes the listening socket on fd 0 (spawned by the web\n"
-	    "server), or runs as a plain CGI program when fd 0 is no socket.\n"
+	    "server). With GATEWAY_INTERFACE set (a CGI server started it) the\n"
+	    "command line is ignored, and it runs as a plain CGI program when\n"
+	    "fd 0 is no socket.\n"
 	    "\n"
 	    "  -c FILE                  configuration file "
 	    "(default $SESSIONWRAP_CONF, then " SYSCONFDIR "/sessionwrap.conf)\n"
@@ -338,21 +340,38 @@ main(int argc, char **argv)
 	struct worker	*workers;
 	pthread_t	*threads;
 	sigset_t	 sigs;
-	int		 i, n, sig;
+	int		 i, n, sig, gateway;
 
-	config_main(&cfg, argc, argv, "sessionwrap", usage);
+	/*
+	 * A CGI server sets GATEWAY_INTERFACE (RFC 3875), and Apache's
+	 * mod_cgi makes argv of a query string without '=': under CGI the
+	 * command line is the client's, so it is never read.
+	 */
+	gateway = getenv("GATEWAY_INTERFACE") != NULL;
+	if (gateway)
+		config_main_noargs(&cfg, "sessionwrap");
+	else
+		config_main(&cfg, argc, argv, "sessionwrap", usage);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sw, 0, sizeof sw);
 	sw.cfg = &cfg;
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
-	if (cfg.listen != NULL)
-		listen_fd = open_listener(&cfg);
-	else if (FCGX_IsCGI())
+	/*
+	 * FCGX_IsCGI() only says fd 0 is no listening socket, as for a
+	 * daemon started from a terminal: plain CGI needs GATEWAY_INTERFACE.
+	 */
+	if (gateway && FCGX_IsCGI())
 		sw.cgi = 1;
-	else
+	else if (cfg.listen != NULL)
+		listen_fd = open_listener(&cfg);
+	else if (!FCGX_IsCGI())
 		listen_fd = 0;
+	else
+		fatalx("no listen set, descriptor 0 is not a socket and "
+		    "GATEWAY_INTERFACE is not set: give --listen, or start "
+		    "sessionwrap from a web server");
 	setup(&sw);
 
 	if (sw.cgi) {

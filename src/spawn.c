@@ -1,11 +1,13 @@
 /* Spawning a CGI script in its own process group with pipes to all three fds. */
 #include "autoconf.h"
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -110,6 +112,45 @@ spawn_dup2(int fd, int newfd)
 }
 
 /*
+ * One past the highest descriptor the process can hold, for the child's
+ * close loop where close_range is missing; found before vfork, as the
+ * child may only make system calls.
+ */
+static int
+spawn_fd_limit(void)
+{
+	struct rlimit	 rl;
+	long		 n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		return rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+	if ((n = sysconf(_SC_OPEN_MAX)) <= 0 || n > INT_MAX)
+		n = 65536;
+	return (int)n;
+}
+
+/*
+ * In the child, after the dup2s: close every descriptor above 2, so the
+ * program inherits exactly 0, 1 and 2. FastCGI connections (libfcgi's are
+ * not close-on-exec, and another thread may be accepting right now), store
+ * connections and other requests' pipes all stay with us.
+ */
+static int
+spawn_close_from3(int limit)
+{
+	int	 fd;
+
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range(3, ~0U, 0) == 0)
+		return 0;
+	/* ENOSYS: a kernel older than 5.9; the loop does it. */
+#endif
+	for (fd = 3; fd < limit; fd++)
+		close(fd);
+	return 0;
+}
+
+/*
  * Start the script; see spawn.h. vfork rather than fork or posix_spawn:
  * the child borrows our memory until it execs, so there is no address
  * space to copy and no stack to map, and the thread resumes once the exec
@@ -125,6 +166,7 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 	volatile int		 child_errno = 0;
 	int			 in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int			 err[2] = { -1, -1 }, rc, sig;
+	volatile int		 limit;
 	pid_t			 pid;
 
 	pthread_once(&spawn_reset_once, spawn_reset_init);
@@ -140,6 +182,7 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		goto fail;
 	}
 
+	limit = spawn_fd_limit();
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigfillset(&all);
@@ -155,6 +198,7 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		    STDIN_FILENO) == -1 ||
 		    spawn_dup2(out[1], STDOUT_FILENO) == -1 ||
 		    spawn_dup2(err[1], STDERR_FILENO) == -1 ||
+		    spawn_close_from3(limit) == -1 ||
 		    setpgid(0, 0) == -1 ||
 		    (dir != NULL && chdir(dir) == -1) ||
 		    sigprocmask(SIG_SETMASK, &none, NULL) == -1)

@@ -16,8 +16,9 @@ struct child {
 
 /*
  * Start path with argv/envp in directory dir (NULL: unchanged), in a new
- * process group, with non-blocking pipes on our side. -1 and *cause (errno
- * kept) when it cannot be started.
+ * process group, with non-blocking pipes on our side. The child inherits
+ * exactly descriptors 0, 1 and 2. -1 and *cause (errno kept) when it
+ * cannot be started.
  */
 int	 spawn_child(const char *, char *const *, char *const *, const char *,
 	     int, struct child *, char **);

@@ -69,17 +69,19 @@ ws_handler_env_header(struct cgi_env *env, const char *name, const char *value)
 	char		*var, *joined;
 	size_t		 i;
 
-	/* '_' would alias '-'; Proxy is httpoxy; Session is CVE-2018-1283. */
+	/* '_' would alias '-'. */
 	for (i = 0; name[i] != '\0'; i++) {
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
 			return;
 	}
-	if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Session") == 0 ||
-	    strcasecmp(name, "Cookie") == 0)
-		return;
 	xasprintf(&var, "HTTP_%s", name);
 	for (i = 5; var[i] != '\0'; i++)
 		var[i] = var[i] == '-' ? '_' : toupper((unsigned char)var[i]);
+	/* The filter of sessionwrap: no HTTP_PROXY, HTTP_SESSION; the cookie apart. */
+	if (!cgi_env_allowed(var, strlen(var), ws_server->cfg->pass_env)) {
+		free(var);
+		return;
+	}
 	if ((old = cgi_env_get(env, var)) != NULL) {
 		xasprintf(&joined, "%s, %s", old, value);
 		cgi_env_set(env, var, joined);
@@ -89,16 +91,27 @@ ws_handler_env_header(struct cgi_env *env, const char *name, const char *value)
 	free(var);
 }
 
-/* The CGI-like environment of a handler plus the session variables. */
+/*
+ * The CGI-like environment of a handler plus the session variables. With
+ * no web server parameters, pass_env names variables of our own
+ * environment; what the request sets wins over them.
+ */
 static void
 ws_handler_env(struct cgi_env *env, const struct ws_request *req,
     const struct session *s, const char *addr, const char *port)
 {
+	extern char		**environ;
 	const struct config	*cfg = ws_server->cfg;
 	const char		*p, *q;
-	char			*v, *stripped = NULL, *name;
+	char			*v, *stripped = NULL, *name, **e;
 	size_t			 i;
 
+	for (e = environ; cfg->pass_env != NULL && *e != NULL; e++) {
+		if ((q = strchr(*e, '=')) != NULL &&
+		    cgi_env_named(*e, q - *e, cfg->pass_env) &&
+		    cgi_env_allowed(*e, q - *e, cfg->pass_env))
+			cgi_env_setn(env, *e, q - *e, q + 1);
+	}
 	cgi_env_set(env, "PATH", (p = getenv("PATH")) != NULL ? p :
 	    "/usr/local/bin:/usr/bin:/bin");
 	cgi_env_set(env, "GATEWAY_INTERFACE", "CGI/1.1");

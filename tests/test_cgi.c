@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,11 +243,179 @@ test_env(void)
 	CHECK(env.v == NULL && env.n == 0);
 }
 
+/* The environment allow-list: variable, pass_env, passed or not. */
+static const struct {
+	const char	*name;
+	const char	*pass_env;
+	int		 allowed;
+} allow_cases[] = {
+	/* RFC 3875 and server extensions. */
+	{ "QUERY_STRING", NULL, 1 },
+	{ "REQUEST_METHOD", NULL, 1 },
+	{ "CONTENT_LENGTH", NULL, 1 },
+	{ "GATEWAY_INTERFACE", NULL, 1 },
+	{ "REMOTE_USER", NULL, 1 },
+	{ "SERVER_SOFTWARE", NULL, 1 },
+	{ "SCRIPT_FILENAME", NULL, 1 },
+	{ "DOCUMENT_ROOT", NULL, 1 },
+	{ "REQUEST_URI", NULL, 1 },
+	{ "REQUEST_SCHEME", NULL, 1 },
+	{ "HTTPS", NULL, 1 },
+	{ "SERVER_ADDR", NULL, 1 },
+	{ "REMOTE_PORT", NULL, 1 },
+	{ "REDIRECT_STATUS", NULL, 1 },
+	{ "DOCUMENT_URI", NULL, 1 },
+	{ "CONTEXT_PREFIX", NULL, 1 },
+	{ "SERVER_SIGNATURE", NULL, 1 },
+	{ "query_string", NULL, 0 },
+	{ "QUERY_STRING_X", NULL, 0 },
+	/* Headers. */
+	{ "HTTP_HOST", NULL, 1 },
+	{ "HTTP_USER_AGENT", NULL, 1 },
+	{ "HTTP_X_FORWARDED_FOR", NULL, 1 },
+	{ "HTTP_PROXY", NULL, 0 },
+	{ "HTTP_PROXY", "HTTP_PROXY", 0 },
+	{ "HTTP_PROXY_X", NULL, 1 },
+	{ "HTTP_SESSION", NULL, 0 },
+	{ "HTTP_COOKIE", NULL, 0 },
+	{ "HTTP_", NULL, 0 },
+	{ "HTTP_X-Y", NULL, 0 },
+	{ "HTTP_A B", NULL, 0 },
+	/* Not CGI: only through pass_env. */
+	{ "PATH", NULL, 0 },
+	{ "PATH", "PATH", 1 },
+	{ "GIT_PROJECT_ROOT", NULL, 0 },
+	{ "GIT_PROJECT_ROOT", "GIT_PROJECT_ROOT", 1 },
+	{ "GIT_PROJECT_ROOT", "GIT_*", 1 },
+	{ "GIT_HTTP_EXPORT_ALL", "CGIT_CONFIG  GIT_*", 1 },
+	{ "GIT", "GIT_*", 0 },
+	{ "GITWEB_CONFIG", "GIT_*", 0 },
+	{ "CGIT_CONFIG", "\tCGIT_CONFIG GITWEB_CONFIG ", 1 },
+	{ "CGIT_CONFI", "CGIT_CONFIG", 0 },
+	{ "CGIT_CONFIGX", "CGIT_CONFIG", 0 },
+	{ "UNNAMED", "NAMED", 0 },
+	{ "TZ", "", 0 },
+	/* Never, whatever pass_env says. */
+	{ "LD_PRELOAD", NULL, 0 },
+	{ "LD_PRELOAD", "LD_PRELOAD", 0 },
+	{ "LD_LIBRARY_PATH", "LD_*", 0 },
+	{ "LD_AUDIT", NULL, 0 },
+	{ "BASH_ENV", "BASH_ENV", 0 },
+	{ "BASH_FUNC_x%%", NULL, 0 },
+	{ "BASH_FUNC_x", "BASH_FUNC_x", 0 },
+	{ "ENV", "ENV", 0 },
+	{ "PERL5OPT", "PERL5OPT", 0 },
+	{ "PERL5LIB", "PERL5LIB", 0 },
+	{ "PERLLIB", NULL, 0 },
+	{ "PYTHONPATH", "PYTHONPATH", 0 },
+	{ "PYTHONSTARTUP", "PYTHON*", 0 },
+	{ "NODE_OPTIONS", "NODE_OPTIONS", 0 },
+	{ "RUBYOPT", "RUBYOPT", 0 },
+	{ "GCONV_PATH", "GCONV_PATH", 0 },
+	{ "GLIBC_TUNABLES", "GLIBC_TUNABLES", 0 },
+	{ "IFS", "IFS", 0 },
+	{ "SHELLOPTS", "SHELLOPTS", 0 },
+	{ "BASHOPTS", "BASHOPTS", 0 },
+	{ "PS4", "PS4", 0 },
+	{ "PHPRC", "PHPRC", 0 },
+	{ "JAVA_TOOL_OPTIONS", "JAVA_TOOL_OPTIONS", 0 },
+	{ "LUA_INIT_5_4", "LUA_INIT_5_4", 0 },
+	{ "SSL_CERT_FILE", "SSL_CERT_FILE", 0 },
+	{ "SSL_CLIENT_S_DN", "SSL_CLIENT_*", 1 },
+	{ "SSL_CLIENT_S_DN", NULL, 0 },
+	{ "SESSION", "SESSION", 0 },
+	{ "SESSION_USER", "SESSION_USER", 0 },
+	{ "SESSIONWRAP_CONF", "SESSIONWRAP_CONF", 0 },
+	{ "", NULL, 0 },
+};
+
+/* pass_env values at configuration check: accepted (0) or refused (-1). */
+static const struct {
+	const char	*pass_env;
+	int		 ret;
+} pass_env_cases[] = {
+	{ NULL, 0 },
+	{ "", 0 },
+	{ "   ", 0 },
+	{ "GIT_PROJECT_ROOT GIT_HTTP_EXPORT_ALL", 0 },
+	{ "GIT_* CGIT_CONFIG\tGITWEB_CONFIG", 0 },
+	{ "PATH", 0 },
+	{ "TZ LANG LC_*", 0 },
+	{ "HTTP_X_CUSTOM", 0 },
+	{ "LD_PRELOAD", -1 },
+	{ "GIT_* LD_LIBRARY_PATH", -1 },
+	{ "LD_*", -1 },
+	{ "BASH_ENV", -1 },
+	{ "ENV", -1 },
+	{ "PERL5OPT", -1 },
+	{ "PYTHONPATH", -1 },
+	{ "PYTHON*", -1 },
+	{ "NODE_OPTIONS", -1 },
+	{ "SESSION_USER", -1 },
+	{ "SESSION*", -1 },
+	{ "HTTP_PROXY", -1 },
+	{ "HTTP_COOKIE", -1 },
+	{ "IFS", -1 },
+	{ "GLIBC_TUNABLES", -1 },
+	/* Prefixes that cover a forbidden name. */
+	{ "*", -1 },
+	{ "L*", -1 },
+	{ "P*", -1 },
+	{ "PERL*", -1 },
+	{ "HTTP_*", -1 },
+	{ "BASH*", -1 },
+	{ "SSL_*", -1 },
+	{ "SSL_CLIENT_*", 0 },
+	/* Not names. */
+	{ "GIT-DIR", -1 },
+	{ "A=B", -1 },
+	{ "GIT_*X", -1 },
+	{ "**", -1 },
+	{ "$HOME", -1 },
+};
+
+/* One filter for both daemons: what passes, what never does. */
+static void
+test_env_allowed(void)
+{
+	size_t	 i;
+	char	*cause;
+	int	 rc;
+
+	for (i = 0; i < sizeof allow_cases / sizeof allow_cases[0]; i++) {
+		rc = cgi_env_allowed(allow_cases[i].name,
+		    strlen(allow_cases[i].name), allow_cases[i].pass_env);
+		if (rc != allow_cases[i].allowed)
+			fprintf(stderr, "allow case %zu (%s, %s): %d\n", i,
+			    allow_cases[i].name, allow_cases[i].pass_env ?
+			    allow_cases[i].pass_env : "-", rc);
+		CHECK(rc == allow_cases[i].allowed);
+	}
+	/* The length is what counts, not a terminating NUL. */
+	CHECK(cgi_env_allowed("QUERY_STRING=a", 12, NULL) == 1);
+	CHECK(cgi_env_allowed("LD_PRELOAD=/x.so", 10, "LD_PRELOAD") == 0);
+	CHECK(cgi_env_allowed("GIT_DIR=/x", 7, "GIT_DIR") == 1);
+
+	for (i = 0; i < sizeof pass_env_cases / sizeof pass_env_cases[0]; i++) {
+		cause = NULL;
+		rc = cgi_pass_env_check(pass_env_cases[i].pass_env, &cause);
+		if (rc != pass_env_cases[i].ret)
+			fprintf(stderr, "pass_env case %zu (%s): %d %s\n", i,
+			    pass_env_cases[i].pass_env ?
+			    pass_env_cases[i].pass_env : "-", rc,
+			    cause ? cause : "");
+		CHECK(rc == pass_env_cases[i].ret);
+		CHECK((rc == -1) == (cause != NULL));
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
 	test_header_end();
 	test_parse();
 	test_env();
+	test_env_allowed();
 	return test_done("cgi");
 }

@@ -190,6 +190,20 @@ main(void)
 	CHECK(config_check(&cfg, &cause) == -1);
 	free(cause);
 	cause = NULL;
+	config_set(&cfg, "cache", "", &cause);
+	/* pass_env: named variables pass; hooks are refused with the reason. */
+	CHECK(config_set(&cfg, "pass_env", "GIT_PROJECT_ROOT GIT_*", &cause) == 0);
+	CHECK(config_check(&cfg, &cause) == 0);
+	CHECK_STR(cfg.pass_env, "GIT_PROJECT_ROOT GIT_*");
+	CHECK(config_set(&cfg, "pass_env", "GIT_DIR LD_PRELOAD", &cause) == 0);
+	CHECK(config_check(&cfg, &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "LD_PRELOAD") != NULL &&
+	    strstr(cause, "never passed") != NULL);
+	free(cause);
+	cause = NULL;
+	config_set(&cfg, "pass_env", "", &cause);
+	CHECK(cfg.pass_env == NULL);
+	CHECK(config_check(&cfg, &cause) == 0);
 	config_free(&cfg);
 	return test_done("test_config");
 }

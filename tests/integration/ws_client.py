@@ -208,10 +208,11 @@ def cgi(sessionwrap, conf, script, cookie=None, query=""):
            "SCRIPT_FILENAME": script, "SCRIPT_NAME": "/" + os.path.basename(script),
            "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "localhost",
            "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1",
-           "QUERY_STRING": query}
+           "QUERY_STRING": query, "SESSIONWRAP_CONF": conf}
     if cookie:
         env["HTTP_COOKIE"] = cookie
-    out = subprocess.run([sessionwrap, "-c", conf], env=env,
+    # Under CGI (GATEWAY_INTERFACE set) sessionwrap reads no argv.
+    out = subprocess.run([sessionwrap], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          timeout=30)
     head, _, body = out.stdout.partition(b"\r\n\r\n")
