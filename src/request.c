@@ -298,6 +298,47 @@ req_cookie(struct req *r)
 	}
 }
 
+/*
+ * 0 when a script can be started with the session: its largest environment
+ * string within what execve takes; -1 and *cause otherwise. The limit is the
+ * scripts' (their environment), not the store's.
+ */
+static int
+req_session_fits(struct req *r, const struct session *s, char **cause)
+{
+	const char	*name;
+	size_t		 n;
+
+	n = session_env_max(s, r->cfg->mod_session_compat, &name);
+	if (n <= SPAWN_MAX_ENV_STRING)
+		return 0;
+	xasprintf(cause, "%s would be %zu bytes in a script's environment, "
+	    "over the %d execve takes", name, n, SPAWN_MAX_ENV_STRING);
+	return -1;
+}
+
+/*
+ * A stored session no script can start with (stored by an older version, or
+ * before mod_session_compat was turned on): end it, as if expired, rather
+ * than fail every request of it.
+ */
+static void
+req_end_unfit(struct req *r, struct session *s, const char *why)
+{
+	enum store_result	 res;
+	char			*cause = NULL;
+
+	log_warnx("%s: stored session treated as ended: %s", req_name(r), why);
+	if (r->ops->client_side)
+		return;
+	res = r->ops->destroy(r->sw->store, r->w->conn, s->id, 0, r->now,
+	    &cause);
+	if (res != STORE_OK && res != STORE_NOTFOUND)
+		log_warnx("%s: ending the stored session: %s", req_name(r),
+		    cause ? cause : store_result_str(res));
+	free(cause);
+}
+
 /* Load the session named by the cookie (or make a fresh one); 0 or a status. */
 static int
 req_load(struct req *r)
@@ -333,6 +374,13 @@ req_load(struct req *r)
 		switch (res) {
 		case STORE_OK:
 			if (session_expired(s, r->cfg, r->now)) {
+				session_free(s);
+				s = NULL;
+				r->cookie_bad = 1;
+			} else if (req_session_fits(r, s, &cause) == -1) {
+				req_end_unfit(r, s, cause);
+				free(cause);
+				cause = NULL;
 				session_free(s);
 				s = NULL;
 				r->cookie_bad = 1;
@@ -593,6 +641,11 @@ req_save(struct req *r)
 	for (;;) {
 		s = r->s;
 		s->access = r->now;
+		/* Never store what the next script could not start with. */
+		if (req_session_fits(r, s, &cause) == -1) {
+			res = STORE_TOOBIG;
+			break;
+		}
 		res = r->ops->save(r->sw->store, r->w->conn, s,
 		    r->cfg->lock == LOCK_MERGE, r->now, &value, &cause);
 		if (res != STORE_CONFLICT)

@@ -1,0 +1,177 @@
+#!/bin/sh
+# Saves that cannot be done lose nothing, through lighttpd + sessionwrap with
+# PostgreSQL and with memcached:
+#  - a session never grows past what a script's environment can take (Linux
+#    refuses execve when one environment string passes 128 KiB): the save that
+#    would cross is refused (response delivered, error logged, previous
+#    session kept) and every later request of that session, logout included,
+#    still runs; the same with mod_session_compat = on, where HTTP_SESSION
+#    (the url-encoded form) is what crosses;
+#  - a session stored above that size (mod_session_compat turned on over
+#    sessions whose form is too large, as an older version could store)
+#    is ended with a logged error instead of failing every request.
+# Every check runs; the test fails at the end with the list of failed ones.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/integration/store_servers.sh"
+
+sw_setup
+need_cmd lighttpd curl python3
+need_sessionwrap
+stores_init
+docroot_setup
+sw_secret
+JAR=$T/jar
+FAILED=
+# Seconds a replaced id stays readable; the checks wait past it.
+GRACE=1
+
+# soft_fail WHAT: record a failed check and go on with the next one.
+soft_fail() {
+	echo "$TEST_NAME: FAIL: $*" >&2
+	FAILED="$FAILED
+  $*"
+}
+
+# big [QUERY]: a request of big.py (see the script) with the jar.
+big() { req "/cgi-bin/big.py${1:+?$1}"; }
+
+# check WHAT EXPR VALUE: soft_fail unless the request answered 200 and the
+# Python expression over the body (j) prints VALUE.
+check() {
+	if [ "$STATUS" != 200 ]; then
+		soft_fail "$NAME: $1: answered $STATUS"
+		return 1
+	fi
+	_got=$(body_json "$2")
+	[ "$_got" = "$3" ] || { soft_fail "$NAME: $1: expected $3, got $_got"; return 1; }
+}
+
+# refusals: how many saves sessionwrap refused so far.
+refusals() { grep -c 'session not saved, previous one kept' "$T/sessionwrap.log"; }
+
+# expect_refused BEFORE WHAT: soft_fail unless one more refusal was logged.
+expect_refused() {
+	[ "$(refusals)" -gt "$1" ] || soft_fail "$NAME: $2: no 'session not saved' in the log"
+}
+
+# restart KEY=VALUE...: sessionwrap with the store under test and these keys.
+restart() {
+	sw_stop
+	# shellcheck disable=SC2086
+	sw_config store="$URI" regenerate_grace=$GRACE "$@"
+	sw_start --threads 2
+	[ -n "$PORT" ] || lighttpd_start
+}
+
+# until_200 SECONDS QUERY: repeat big.py until it answers 200; 1 if never.
+until_200() {
+	_end=$(( $(date +%s) + $1 ))
+	while :; do
+		big "$2"
+		[ "$STATUS" = 200 ] && return 0
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# logout_works: logout answers 200 and expires the cookie; a fresh session
+# follows.
+logout_works() {
+	big logout=1
+	if [ "$STATUS" != 200 ]; then
+		soft_fail "$NAME: $1: logout answered $STATUS"
+		return
+	fi
+	set_cookie_of sessionwrap | grep -qi 'Max-Age=0' ||
+	    soft_fail "$NAME: $1: logout did not expire the cookie"
+	big
+	check "$1: after the logout" 'j["new"]' 1
+}
+
+# with_store NAME URI: every check against one store.
+with_store() {
+	NAME=$1
+	URI=$2
+
+	step "$NAME: three 60 KB values: the third save is refused, the session goes on"
+	restart
+	: > "$JAR"
+	big "k=a&n=60000"
+	big "k=b&n=60000"
+	check "the second 60 KB value" 'j["keys"]' '["a"]'
+	n=$(refusals)
+	big "k=c&n=60000"
+	check "the request whose save crosses the limit" 'j["keys"]' '["a","b"]'
+	expect_refused "$n" "third 60 KB value"
+	big
+	check "the next request" '[j["new"], j["keys"]]' '["0",["a","b"]]'
+	big "k=a&n=10"
+	big
+	check "after a save that fits again" '[j["keys"], j["session"] < 70000]' '[["a","b"],true]'
+	logout_works "after a refused save"
+
+	step "$NAME: a session exactly at the limit runs; one byte more is refused"
+	restart
+	: > "$JAR"
+	# SESSION={"a":"..","b":"..","c":".."} and its NUL: 31 + 131041 bytes.
+	big "k=a&n=60000"
+	big "k=b&n=60000"
+	big "k=c&n=11041"
+	big
+	check "at the limit" '[j["keys"], j["session"]]' '[["a","b","c"],131063]'
+	n=$(refusals)
+	big "k=c&n=11042"
+	check "one byte over the limit" 'j["session"]' 131063
+	expect_refused "$n" "one byte over the limit"
+	big
+	check "after one byte over" 'j["session"]' 131063
+
+	step "$NAME: mod_session_compat = on: the form crosses first"
+	restart mod_session_compat=on
+	: > "$JAR"
+	# '~' is 3 bytes in the form: 25000 of them are 75 KB there.
+	big "k=a&n=25000&c=%7E"
+	n=$(refusals)
+	big "k=b&n=25000&c=%7E"
+	check "the value whose form crosses the limit" '[j["keys"], j["form"]]' '[["a"],75002]'
+	expect_refused "$n" "second value with mod_session_compat"
+	big
+	check "the next request" '[j["new"], j["keys"]]' '["0",["a"]]'
+	logout_works "after a refused save (mod_session_compat)"
+
+	step "$NAME: a session stored above the limit ends with a logged error"
+	restart
+	: > "$JAR"
+	big "k=a&n=25000&c=%7E"
+	big "k=b&n=25000&c=%7E"
+	big
+	check "two values (mod_session_compat off)" 'j["keys"]' '["a","b"]'
+	cookie=$(jar_cookie "$JAR" sessionwrap)
+	restart mod_session_compat=on
+	big
+	check "the first request with mod_session_compat on" '[j["new"], j["keys"]]' '["1",[]]'
+	grep -q 'treated as ended' "$T/sessionwrap.log" ||
+	    soft_fail "$NAME: no log line for the session too large for scripts"
+	set_cookie_of sessionwrap | grep -qi 'Max-Age=0' ||
+	    soft_fail "$NAME: the ended session's cookie was not expired"
+	big
+	check "the next request" '[j["new"], j["keys"]]' '["1",[]]'
+	big "k=x&n=1"
+	big
+	check "a new session" '[j["new"], j["keys"]]' '["0",["x"]]'
+	"$SESSIONWRAP_CTL" -c "$T/sw.conf" show "$cookie" > "$T/show.out" 2>&1 &&
+	    soft_fail "$NAME: the session too large for scripts is still stored"
+
+	sw_alive "$NAME"
+}
+
+MC1=$(free_port)
+mc_start 1 "$MC1"
+with_store memcached "memcached://127.0.0.1:$MC1"
+
+pg_setup
+with_store postgresql "$PG_URI"
+
+sw_stop
+[ -z "$FAILED" ] || fail "failed checks:$FAILED"
+pass
