@@ -619,8 +619,8 @@ req_save(struct req *r)
 	char			*cause = NULL, *value = NULL;
 	int			 tries = 0, must;
 
-	if (r->ops->client_side == 0 && s->old_id != NULL &&
-	    req_destroy_old(r) == -1)
+	/* A logout ends the client's session, whatever becomes of the new one. */
+	if (s->destroyed && req_destroy_old(r) == -1)
 		return 503;
 
 	must = s->changed || r->touch || s->id_changed;
@@ -667,9 +667,12 @@ req_save(struct req *r)
 	case STORE_OK:
 		break;
 	case STORE_TOOBIG:
+		/* Nothing was doomed: a login leaves the client its old id. */
 		log_warnx("%s: session not saved, previous one kept: %s",
 		    req_name(r), cause ? cause : "too big");
 		free(cause);
+		if (s->destroyed)
+			req_setcookie(r, NULL);	/* that one is gone */
 		return 0;
 	default:
 		log_warnx("%s: saving session: %s", req_name(r),
@@ -678,6 +681,16 @@ req_save(struct req *r)
 		return 503;
 	}
 	free(cause);
+	/*
+	 * Login, regenerate: the old id goes only now that the new one is
+	 * stored, so a failed save leaves the client its session. When this
+	 * fails the client keeps the old id (not doomed) and the new copy,
+	 * whose id nobody holds, expires unused.
+	 */
+	if (!s->destroyed && req_destroy_old(r) == -1) {
+		free(value);
+		return 503;
+	}
 	if (r->ops->client_side || s->is_new || s->id_changed ||
 	    s->max_age > 0 || r->cookie_bad || s->destroyed)
 		req_setcookie(r, value);

@@ -9,7 +9,11 @@
 #    (the url-encoded form) is what crosses;
 #  - a session stored above that size (mod_session_compat turned on over
 #    sessions whose form is too large, as an older version could store)
-#    is ended with a logged error instead of failing every request.
+#    is ended with a logged error instead of failing every request;
+#  - a login or regenerate whose new session cannot be saved (too big, or
+#    the store cut at the very save) leaves the old session usable past
+#    regenerate_grace; a logout whose new session cannot be saved still
+#    ends the old one.
 # Every check runs; the test fails at the end with the list of failed ones.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
@@ -147,10 +151,11 @@ with_store() {
 	big
 	check "two values (mod_session_compat off)" 'j["keys"]' '["a","b"]'
 	cookie=$(jar_cookie "$JAR" sessionwrap)
+	n=$(grep -c 'treated as ended' "$T/sessionwrap.log")
 	restart mod_session_compat=on
 	big
 	check "the first request with mod_session_compat on" '[j["new"], j["keys"]]' '["1",[]]'
-	grep -q 'treated as ended' "$T/sessionwrap.log" ||
+	[ "$(grep -c 'treated as ended' "$T/sessionwrap.log")" -gt "$n" ] ||
 	    soft_fail "$NAME: no log line for the session too large for scripts"
 	set_cookie_of sessionwrap | grep -qi 'Max-Age=0' ||
 	    soft_fail "$NAME: the ended session's cookie was not expired"
@@ -162,15 +167,114 @@ with_store() {
 	"$SESSIONWRAP_CTL" -c "$T/sw.conf" show "$cookie" > "$T/show.out" 2>&1 &&
 	    soft_fail "$NAME: the session too large for scripts is still stored"
 
+	for lock in merge exclusive; do
+		step "$NAME: lock = $lock: a login or regenerate too big to save keeps the old session, a logout still ends it"
+		restart lock=$lock max_session_size=4096
+		: > "$JAR"
+		big "k=a&n=1000"
+		big
+		check "a small session" 'j["keys"]' '["a"]'
+		pre=$(jar_cookie "$JAR" sessionwrap)
+		n=$(refusals)
+		big "k=b&n=4000&login=alice"
+		check "the login over max_session_size" '[j["user"], j["keys"]]' '["",["a"]]'
+		expect_refused "$n" "login over max_session_size"
+		[ -z "$(set_cookie_of sessionwrap)" ] ||
+		    soft_fail "$NAME: a refused login sent a cookie: $(set_cookie_of sessionwrap)"
+		[ "$(jar_cookie "$JAR" sessionwrap)" = "$pre" ] ||
+		    soft_fail "$NAME: the cookie changed with a refused login"
+		sleep $((GRACE + 1))
+		big
+		check "past regenerate_grace" '[j["new"], j["user"], j["keys"]]' '["0","",["a"]]'
+		n=$(refusals)
+		big "k=b&n=4000&regenerate=1"
+		expect_refused "$n" "regenerate over max_session_size"
+		[ -z "$(set_cookie_of sessionwrap)" ] ||
+		    soft_fail "$NAME: a refused regenerate sent a cookie"
+		sleep $((GRACE + 1))
+		big
+		check "a refused regenerate, past regenerate_grace" '[j["new"], j["keys"]]' '["0",["a"]]'
+		big "login=alice"
+		check "a login that fits" '[j["user"], j["keys"]]' '["",["a"]]'
+		big
+		check "logged in" '[j["new"], j["user"], j["keys"]]' '["0","alice",["a"]]'
+		pre_logout=$(jar_cookie "$JAR" sessionwrap)
+		n=$(refusals)
+		big "logout=1&k=b&n=5000"
+		expect_refused "$n" "a logout whose new session is over max_session_size"
+		set_cookie_of sessionwrap | grep -qi 'Max-Age=0' ||
+		    soft_fail "$NAME: a logout with a refused save did not expire the cookie"
+		req_nojar /cgi-bin/big.py -H "Cookie: sessionwrap=$pre_logout"
+		check "the logged-out session" '[j["new"], j["user"]]' '["1",""]'
+	done
+
+	step "$NAME: a login past the environment limit keeps the old session"
+	restart
+	: > "$JAR"
+	big "k=a&n=60000"
+	big "k=b&n=60000"
+	n=$(refusals)
+	big "k=c&n=60000&login=alice"
+	check "the login that crosses the limit" '[j["user"], j["keys"]]' '["",["a","b"]]'
+	expect_refused "$n" "login past the environment limit"
+	sleep $((GRACE + 1))
+	big
+	check "past regenerate_grace" '[j["new"], j["user"], j["keys"]]' '["0","",["a","b"]]'
+	logout_works "after a refused login"
+
+	step "$NAME: the store cut at the save of a login: 503, the old session lives on"
+	restart
+	: > "$JAR"
+	big "k=a&n=100"
+	big
+	check "a small session" 'j["keys"]' '["a"]'
+	n=$(grep -c 'saving session' "$T/sessionwrap.log")
+	$CUT || fail "$NAME: staging the outage"
+	big "login=alice"
+	[ "$STATUS" = 503 ] || soft_fail "$NAME: a login whose save failed answered $STATUS, not 503"
+	[ "$(grep -c 'saving session' "$T/sessionwrap.log")" -gt "$n" ] ||
+	    soft_fail "$NAME: no log line for the failed save"
+	$HEAL || fail "$NAME: ending the outage"
+	sleep $((GRACE + 1))
+	if until_200 15 ""; then
+		check "after the store came back" '[j["new"], j["user"], j["keys"]]' '["0","",["a"]]'
+	else
+		soft_fail "$NAME: still $STATUS 15 s after the store came back"
+	fi
+	big "login=alice"
+	big
+	check "logged in after the outage" '[j["user"], j["keys"]]' '["alice",["a"]]'
 	sw_alive "$NAME"
 }
 
+# memcached behind a proxy that cuts the connection at an ADD while armed.
+mc_cut() { touch "$T/cut-add"; }
+mc_heal() { rm -f "$T/cut-add"; }
 MC1=$(free_port)
 mc_start 1 "$MC1"
-with_store memcached "memcached://127.0.0.1:$MC1"
+MCP=$(free_port)
+python3 "$top_srcdir/tests/integration/mc_cut.py" "$MCP" "$MC1" "$T/cut-add" \
+    >>"$T/mc_cut.log" 2>&1 </dev/null &
+sw_track $!
+wait_for_port "$MCP" 10
+CUT=mc_cut HEAL=mc_heal with_store memcached "memcached://127.0.0.1:$MCP"
+[ -s "$T/cut-add.cuts" ] || soft_fail "memcached: the proxy never cut an ADD"
 
+# PostgreSQL: while armed, a trigger ends the connection at the INSERT of a
+# new session (an update, such as the doom of an old id, passes).
+pg_cut() {
+	$PSQL -d postgres -c 'CREATE FUNCTION sw_test_cut() RETURNS trigger
+	    LANGUAGE plpgsql AS $$ BEGIN
+	    PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$;
+	    CREATE TRIGGER sw_test_cut BEFORE INSERT ON sessionwrap_sessions
+	    FOR EACH ROW EXECUTE FUNCTION sw_test_cut()'
+}
+pg_heal() {
+	$PSQL -d postgres -c 'DROP TRIGGER sw_test_cut ON sessionwrap_sessions;
+	    DROP FUNCTION sw_test_cut()'
+}
 pg_setup
-with_store postgresql "$PG_URI"
+CUT=pg_cut HEAL=pg_heal with_store postgresql "$PG_URI"
 
 sw_stop
 [ -z "$FAILED" ] || fail "failed checks:$FAILED"
