@@ -92,6 +92,45 @@ logout_works() {
 	check "$1: after the logout" 'j["new"]' 1
 }
 
+# ws_status COOKIE: the status sessionwrap-ws answers an upgrade with it.
+ws_status() {
+	python3 - "$WS_SOCK" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "integration"))
+import ws_client
+print(ws_client.Raw("unix:" + sys.argv[1], cookie="sessionwrap=" + sys.argv[2]).status)
+PY
+}
+
+# stored_too_large: a session whose SESSION is over the limit, as an older
+# version could store it (written into PostgreSQL directly): sessionwrap-ws
+# starts no ws_handler for it, sessionwrap ends it at its next request.
+stored_too_large() {
+	step "$NAME: SESSION stored over the limit: no ws_handler for it, the next request ends it"
+	restart ws_handler=/bin/cat
+	[ -z "$WS_PID" ] || { kill "$WS_PID"; wait "$WS_PID"; WS_PID=; }
+	ws_start
+	: > "$JAR"
+	big "k=a&n=10"
+	req /cgi-bin/do.py
+	pub=$(body_json 'j["SESSION_ID"]')
+	cookie=$(jar_cookie "$JAR" sessionwrap)
+	[ "$(ws_status "$cookie")" = 101 ] || soft_fail "$NAME: no websocket for a small session"
+	$PSQL -d postgres -c "UPDATE sessionwrap_sessions SET data =
+	    jsonb_build_object('a', repeat('x', 140000)) WHERE public_id = '$pub'" ||
+	    fail "$NAME: writing the session too large"
+	[ "$(ws_status "$cookie")" = 503 ] || soft_fail "$NAME: a websocket for a session too large for ws_handler"
+	grep -q 'session too large for ws_handler' "$T/sessionwrap-ws.log" ||
+	    soft_fail "$NAME: no log line for the session too large for ws_handler"
+	n=$(grep -c 'treated as ended' "$T/sessionwrap.log")
+	big
+	check "the request of a session stored over the limit" '[j["new"], j["keys"]]' '["1",[]]'
+	[ "$(grep -c 'treated as ended' "$T/sessionwrap.log")" -gt "$n" ] ||
+	    soft_fail "$NAME: no log line for the session stored over the limit"
+	[ "$(ws_status "$cookie")" = 401 ] || soft_fail "$NAME: the ended session still opens a websocket"
+	logout_works "after a session stored over the limit"
+}
+
 # with_store NAME URI: every check against one store.
 with_store() {
 	NAME=$1
@@ -221,6 +260,8 @@ with_store() {
 	big
 	check "past regenerate_grace" '[j["new"], j["user"], j["keys"]]' '["0","",["a","b"]]'
 	logout_works "after a refused login"
+
+	[ "$NAME" = postgresql ] && stored_too_large
 
 	step "$NAME: the store cut at the save of a login: 503, the old session lives on"
 	restart
