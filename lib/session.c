@@ -78,6 +78,15 @@ session_json_check(json_t *j)
 	return j;
 }
 
+/* True for the bytes url_encode keeps as they are: [A-Za-z0-9.*_-]. */
+static int
+session_url_safe(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '*' || c == '_' ||
+	    c == '-';
+}
+
 /* Strict UTF-8 check: no overlongs, surrogates or code points past U+10FFFF. */
 static int
 session_utf8_valid(const char *s, size_t len)
@@ -458,6 +467,48 @@ session_form_encode(const struct session *s)
 	return buf_steal(&b);
 }
 
+/* Length of url_encode(s), without the NUL. */
+static size_t
+session_url_encoded_len(const char *s)
+{
+	const unsigned char	*p;
+	size_t			 n = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		n += session_url_safe(*p) || *p == ' ' ? 1 : 3;
+	return n;
+}
+
+/*
+ * The longest environment string the session's data becomes for a script,
+ * as execve counts it: "NAME=value" and its NUL. SESSION (the JSON), and
+ * with compat HTTP_SESSION (the form); the other SESSION_* are short.
+ */
+size_t
+session_env_max(const struct session *s, int compat, const char **name)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 json, form = 0;
+
+	json = json_dumpb(s->data, NULL, 0, JSON_COMPACT);
+	if (json == 0)
+		fatalx("%s: json_dumpb failed", __func__);
+	json += sizeof "SESSION=";
+	if (compat) {
+		json_object_foreach(s->data, key, v) {
+			if (!json_is_string(v))
+				continue;
+			form += (form == 0 ? 0 : 1) + session_url_encoded_len(key) +
+			    1 + session_url_encoded_len(json_string_value(v));
+		}
+		form += sizeof "HTTP_SESSION=";
+	}
+	if (name != NULL)
+		*name = form > json ? "HTTP_SESSION" : "SESSION";
+	return form > json ? form : json;
+}
+
 /* Free the current id, or keep it in old_id if it is the client's. */
 static void
 session_retire_id(struct session *s)
@@ -615,9 +666,7 @@ url_encode(const char *s)
 
 	out = d = xreallocarray(NULL, strlen(s) + 1, 3);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '*' ||
-		    *p == '_' || *p == '-')
+		if (session_url_safe(*p))
 			*d++ = (char)*p;
 		else if (*p == ' ')
 			*d++ = '+';

@@ -63,6 +63,13 @@ int		 session_empty(const struct session *);
 char		*session_data_json(const struct session *);
 /* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
 char		*session_form_encode(const struct session *);
+/*
+ * Bytes of the longest environment string the session's data becomes for a
+ * script, "NAME=value" and its NUL as execve(2) counts them: SESSION, and
+ * with the flag set (mod_session_compat) HTTP_SESSION. Its name in *name
+ * (may be NULL).
+ */
+size_t		 session_env_max(const struct session *, int, const char **);
 
 /*
  * Identity changes. Each keeps the old id in old_id (and old_version; version

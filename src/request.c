@@ -298,6 +298,47 @@ req_cookie(struct req *r)
 	}
 }
 
+/*
+ * 0 when a script can be started with the session: its largest environment
+ * string within what execve takes; -1 and *cause otherwise. The limit is the
+ * scripts' (their environment), not the store's.
+ */
+static int
+req_session_fits(struct req *r, const struct session *s, char **cause)
+{
+	const char	*name;
+	size_t		 n;
+
+	n = session_env_max(s, r->cfg->mod_session_compat, &name);
+	if (n <= SPAWN_MAX_ENV_STRING)
+		return 0;
+	xasprintf(cause, "%s would be %zu bytes in a script's environment, "
+	    "over the %d execve takes", name, n, SPAWN_MAX_ENV_STRING);
+	return -1;
+}
+
+/*
+ * A stored session no script can start with (stored by an older version, or
+ * before mod_session_compat was turned on): end it, as if expired, rather
+ * than fail every request of it.
+ */
+static void
+req_end_unfit(struct req *r, struct session *s, const char *why)
+{
+	enum store_result	 res;
+	char			*cause = NULL;
+
+	log_warnx("%s: stored session treated as ended: %s", req_name(r), why);
+	if (r->ops->client_side)
+		return;
+	res = r->ops->destroy(r->sw->store, r->w->conn, s->id, 0, r->now,
+	    &cause);
+	if (res != STORE_OK && res != STORE_NOTFOUND)
+		log_warnx("%s: ending the stored session: %s", req_name(r),
+		    cause ? cause : store_result_str(res));
+	free(cause);
+}
+
 /* Load the session named by the cookie (or make a fresh one); 0 or a status. */
 static int
 req_load(struct req *r)
@@ -333,6 +374,13 @@ req_load(struct req *r)
 		switch (res) {
 		case STORE_OK:
 			if (session_expired(s, r->cfg, r->now)) {
+				session_free(s);
+				s = NULL;
+				r->cookie_bad = 1;
+			} else if (req_session_fits(r, s, &cause) == -1) {
+				req_end_unfit(r, s, cause);
+				free(cause);
+				cause = NULL;
 				session_free(s);
 				s = NULL;
 				r->cookie_bad = 1;
@@ -563,8 +611,8 @@ req_save(struct req *r)
 	char			*cause = NULL, *value = NULL;
 	int			 tries = 0, must;
 
-	if (r->ops->client_side == 0 && s->old_id != NULL &&
-	    req_destroy_old(r) == -1)
+	/* A logout ends the client's session, whatever becomes of the new one. */
+	if (s->destroyed && req_destroy_old(r) == -1)
 		return 503;
 
 	must = s->changed || r->touch || s->id_changed;
@@ -585,6 +633,11 @@ req_save(struct req *r)
 	for (;;) {
 		s = r->s;
 		s->access = r->now;
+		/* Never store what the next script could not start with. */
+		if (req_session_fits(r, s, &cause) == -1) {
+			res = STORE_TOOBIG;
+			break;
+		}
 		res = r->ops->save(r->sw->store, r->w->conn, s,
 		    r->cfg->lock == LOCK_MERGE, r->now, &value, &cause);
 		if (res != STORE_CONFLICT)
@@ -606,9 +659,12 @@ req_save(struct req *r)
 	case STORE_OK:
 		break;
 	case STORE_TOOBIG:
+		/* Nothing was doomed: a login leaves the client its old id. */
 		log_warnx("%s: session not saved, previous one kept: %s",
 		    req_name(r), cause ? cause : "too big");
 		free(cause);
+		if (s->destroyed)
+			req_setcookie(r, NULL);	/* that one is gone */
 		return 0;
 	default:
 		log_warnx("%s: saving session: %s", req_name(r),
@@ -617,6 +673,16 @@ req_save(struct req *r)
 		return 503;
 	}
 	free(cause);
+	/*
+	 * Login, regenerate: the old id goes only now that the new one is
+	 * stored, so a failed save leaves the client its session. When this
+	 * fails the client keeps the old id (not doomed) and the new copy,
+	 * whose id nobody holds, expires unused.
+	 */
+	if (!s->destroyed && req_destroy_old(r) == -1) {
+		free(value);
+		return 503;
+	}
 	if (r->ops->client_side || s->is_new || s->id_changed ||
 	    s->max_age > 0 || r->cookie_bad || s->destroyed)
 		req_setcookie(r, value);

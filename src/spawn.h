@@ -11,6 +11,14 @@ struct child {
 	int	 err;		/* its stderr (we read), -1 once closed */
 };
 
+/*
+ * The longest environment string execve(2) takes on Linux, "NAME=value" and
+ * its NUL (MAX_ARG_STRLEN: 32 pages of 4 KiB; larger pages only raise it).
+ * What a script gets in its environment must stay within it, or it never
+ * starts.
+ */
+#define SPAWN_MAX_ENV_STRING	131072
+
 /* spawn_child flags. */
 #define SPAWN_NO_INPUT	0x1	/* stdin is /dev/null, not a pipe (c->in -1) */
 

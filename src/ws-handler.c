@@ -327,8 +327,17 @@ ws_handler_start(struct ws_conn *c, const struct ws_request *req,
 	struct cgi_env		 env;
 	struct child		 child;
 	char			*argv[2], *dir, *slash;
+	const char		*name;
+	size_t			 n;
 	int			 rc;
 
+	/* sessionwrap stores no such session, and ends one stored before. */
+	if ((n = session_env_max(s, 0, &name)) > SPAWN_MAX_ENV_STRING) {
+		xasprintf(cause, "session too large for ws_handler: %s would be "
+		    "%zu bytes in its environment, over the %d execve takes",
+		    name, n, SPAWN_MAX_ENV_STRING);
+		return NULL;
+	}
 	cgi_env_init(&env);
 	ws_handler_env(&env, req, s, addr, c->port);
 	argv[0] = (char *)path;
