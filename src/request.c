@@ -62,6 +62,7 @@ struct req {
 	int			 locked;
 	int			 loaded;	/* session came from the store */
 	int			 touch;		/* refresh the stored expiry */
+	int			 kept;		/* save refused: the stored copy stands */
 	struct session		*s;
 	struct session_op	*ops_v;
 	size_t			 nops;
@@ -665,6 +666,8 @@ req_save(struct req *r)
 		free(cause);
 		if (s->destroyed)
 			req_setcookie(r, NULL);	/* that one is gone */
+		else
+			r->kept = 1;
 		return 0;
 	default:
 		log_warnx("%s: saving session: %s", req_name(r),
@@ -704,7 +707,8 @@ req_close_ws(struct req *r)
 	long		 n;
 	int		 rc;
 
-	if (id == NULL || !r->loaded || r->cfg->ws_control == NULL)
+	/* No stored session, or its refused change left it (and its ws_id). */
+	if (id == NULL || !r->loaded || r->kept || r->cfg->ws_control == NULL)
 		return;
 	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
 	    &cause)) != 0) {
