@@ -517,9 +517,11 @@ cache_load(struct store *st, void *conn, const char *cookie, time_t now,
 	char		*id, *key;
 	time_t		 until = 0;
 	long long	 t0;
+	int		 keyidx;
 
 	*out = NULL;
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	if (cookie == NULL ||
+	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
 	cache_pending_flush(cc);
 	free(cc->hit_key);
@@ -533,6 +535,7 @@ cache_load(struct store *st, void *conn, const char *cookie, time_t now,
 	free(id);
 	if (read == CACHE_HIT) {
 		free(key);
+		store_rekeyed(*out, keyidx);
 		return STORE_OK;
 	}
 
