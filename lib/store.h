@@ -76,7 +76,8 @@ struct store_ops {
 	 * Optional (ctl): delete every session of a user, count in *n; the
 	 * ws_id of each in *ws_ids (NULL-terminated or NULL; the caller frees
 	 * each and the array, after a failure too) so that their websockets
-	 * can be closed.
+	 * can be closed. A failure after sessions were deleted (the cache tier
+	 * could not invalidate its copies) keeps *n and *ws_ids of those.
 	 */
 	enum store_result (*revoke_user)(struct store *, void *, const char *,
 			    long *, char ***, char **);

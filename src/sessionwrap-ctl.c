@@ -356,7 +356,7 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	enum store_result res;
 	char		*cause = NULL, **ws_ids = NULL;
 	long		 n = 0, closed, sockets = 0;
-	int		 rc = 0;
+	int		 rc = 0, wsfail = 0;
 	size_t		 i;
 
 	if (argc != 2 || strcmp(argv[0], "--user") != 0 || *argv[1] == '\0') {
@@ -368,14 +368,18 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	if (cs.store->ops->revoke_user == NULL)
 		rc = ctl_store_fail("revoke", STORE_ERROR,
 		    xstrdup("not supported by this store"));
-	else if ((res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
-	    &n, &ws_ids, &cause)) != STORE_OK)
-		rc = ctl_store_fail("revoke", res, cause);
-	else
-		printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+	else {
+		res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
+		    &n, &ws_ids, &cause);
+		/* Deleted even when a later step failed: say how many. */
+		if (res == STORE_OK || n > 0)
+			printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+		if (res != STORE_OK)
+			rc = ctl_store_fail("revoke", res, cause);
+	}
 	/* Their websockets go too, as on logout. */
-	for (i = 0; rc == 0 && cfg->ws_control != NULL && ws_ids != NULL &&
-	    ws_ids[i] != NULL; i++) {
+	for (i = 0; (rc == 0 || n > 0) && cfg->ws_control != NULL &&
+	    ws_ids != NULL && ws_ids[i] != NULL; i++) {
 		if (wsctl_close(cfg->ws_control, ws_ids[i], 0, NULL, &closed, 0,
 		    &cause) == -1) {
 			fprintf(stderr, "sessionwrap-ctl: revoke: sessions "
@@ -383,11 +387,12 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 			    cause);
 			free(cause);
 			rc = 1;
+			wsfail = 1;
 			break;
 		}
 		sockets += closed;
 	}
-	if (rc == 0 && cfg->ws_control != NULL)
+	if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
 		printf("%ld websocket%s closed\n", sockets,
 		    sockets == 1 ? "" : "s");
 	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
