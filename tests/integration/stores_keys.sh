@@ -4,6 +4,9 @@
 #  - key rotation (new key first, old one second): a session in use moves to
 #    the new key, so it survives when the old key is dropped, and its
 #    SESSION_ID stays the same throughout (memcached, PostgreSQL, the cache);
+#  - memcached with lock = none: a request that loaded a session before
+#    another one replaced it (regenerate) saves without reviving the old id
+#    past its grace;
 #  - the cache tier: a revoke while memcached stalls for a moment still
 #    invalidates the cached copy (no revoked session served from the cache),
 #    and a revoke whose tombstones memcached never takes fails loudly.
@@ -65,6 +68,33 @@ rotate() {
 MC1=$(free_port)
 mc_start 1 "$MC1"
 rotate memcached store="memcached://127.0.0.1:$MC1"
+
+step "memcached, lock = none: a late save does not revive a replaced id"
+sw_config store="memcached://127.0.0.1:$MC1" lock=none regenerate_grace=2
+restart "$T/key-new"
+: > "$JAR"
+req "/cgi-bin/do.py?$(do_query 'X-Session-Login: doomed')"
+expect_status 200 "login"
+old=$(jar_cookie "$JAR" sessionwrap)
+# The slow request loads the session now and saves it in 2 s.
+curl -sS --max-time 30 -o "$T/slow.out" -b "sessionwrap=$old" "$BASE/cgi-bin/slow.sh?2" &
+_slow=$!
+sleep 0.5
+req "/cgi-bin/do.py?$(do_query 'X-Session-Regenerate: 1')"
+expect_status 200 "regenerate"
+new=$(jar_cookie "$JAR" sessionwrap)
+[ "$new" != "$old" ] || fail "regenerate gave no new cookie"
+wait "$_slow" || fail "the slow request failed"
+grep -q late "$T/slow.out" || fail "slow request: $(cat "$T/slow.out")"
+# Past the grace: the old id is over, whatever the late save wrote.
+sleep 3
+_jar=$JAR
+JAR=
+req /cgi-bin/do.py -b "sessionwrap=$old"
+JAR=$_jar
+expect_json 'j.get("SESSION_USER", "")' '' "the replaced id was revived by the late save"
+req /cgi-bin/do.py
+expect_json 'j["SESSION_USER"]' doomed "the new id keeps the session"
 
 pg_setup
 rotate postgresql store="$PG_URI"
