@@ -70,16 +70,17 @@ mc_start 1 "$MC1"
 rotate memcached store="memcached://127.0.0.1:$MC1"
 
 step "memcached, lock = none: a late save does not revive a replaced id"
-sw_config store="memcached://127.0.0.1:$MC1" lock=none regenerate_grace=2
+sw_config store="memcached://127.0.0.1:$MC1" lock=none regenerate_grace=5
 restart "$T/key-new"
 : > "$JAR"
 req "/cgi-bin/do.py?$(do_query 'X-Session-Login: doomed')"
 expect_status 200 "login"
 old=$(jar_cookie "$JAR" sessionwrap)
-# The slow request loads the session now and saves it in 2 s.
-curl -sS --max-time 30 -o "$T/slow.out" -b "sessionwrap=$old" "$BASE/cgi-bin/slow.sh?2" &
+# The slow request loads the session now and saves it a second later,
+# well within the grace (a save past it finds the id gone: 503).
+curl -sS --max-time 30 -o "$T/slow.out" -b "sessionwrap=$old" "$BASE/cgi-bin/slow.sh?1" &
 _slow=$!
-sleep 0.5
+sleep 0.3
 req "/cgi-bin/do.py?$(do_query 'X-Session-Regenerate: 1')"
 expect_status 200 "regenerate"
 new=$(jar_cookie "$JAR" sessionwrap)
@@ -87,7 +88,7 @@ new=$(jar_cookie "$JAR" sessionwrap)
 wait "$_slow" || fail "the slow request failed"
 grep -q late "$T/slow.out" || fail "slow request: $(cat "$T/slow.out")"
 # Past the grace: the old id is over, whatever the late save wrote.
-sleep 3
+sleep 6
 _jar=$JAR
 JAR=
 req /cgi-bin/do.py -b "sessionwrap=$old"
