@@ -2,7 +2,14 @@
 # Visit counter: the session key "n" counts this browser's visits.
 # sessionwrap hands the session over in $SESSION; `sessionwrap-ctl get`
 # reads one key from it, and the X-Session-Set header stores the new value.
-n=$(sessionwrap-ctl get n) || n=0
+# Exit 1 means "not set yet"; any other failure is an error, never a reset.
+if n=$(sessionwrap-ctl get n); then
+	:
+elif [ $? -eq 1 ]; then
+	n=0
+else
+	exit 1
+fi
 case $n in ''|*[!0-9]*) n=0 ;; esac
 
 if [ "$QUERY_STRING" = reset ]; then

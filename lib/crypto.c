@@ -622,20 +622,64 @@ int
 crypto_mac_verify(const struct keyring *kr, enum crypto_purpose purpose,
     const void *data, size_t len, const unsigned char *mac, size_t maclen)
 {
+	return crypto_mac_verify_key(kr, purpose, data, len, mac, maclen) ==
+	    -1 ? -1 : 0;
+}
+
+/*
+ * Same, telling which key matched (0 = current: no re-keying due); -1 when
+ * none. Every key is tried, so the time does not say which one.
+ */
+int
+crypto_mac_verify_key(const struct keyring *kr, enum crypto_purpose purpose,
+    const void *data, size_t len, const unsigned char *mac, size_t maclen)
+{
 	unsigned char	 want[CRYPTO_MAC_LEN];
 	size_t		 i;
-	int		 found = 0;
+	int		 found = -1, eq;
 
 	crypto_check_purpose(purpose);
 	if (kr == NULL || mac == NULL || maclen < MAC_MIN_LEN ||
 	    maclen > CRYPTO_MAC_LEN)
 		return -1;
-	for (i = 0; i < kr->n; i++) {
+	for (i = kr->n; i-- > 0; ) {
 		crypto_hmac(kr->keys[i].sub[purpose], data, len, want);
-		found |= CRYPTO_memcmp(want, mac, maclen) == 0;
+		eq = CRYPTO_memcmp(want, mac, maclen) == 0;
+		/* The lowest index wins; no branch on the outcome. */
+		found = eq ? (int)i : found;
 	}
 	OPENSSL_cleanse(want, sizeof want);
-	return found ? 0 : -1;
+	return found;
+}
+
+/*
+ * Unkeyed SHA-256 of label, a NUL and s, as hexlen (<= 64) hex chars: for
+ * names that must outlive every key (SESSION_ID). Only for secret s of at
+ * least 128 bits of entropy, which the hash does not give away.
+ */
+char *
+crypto_hash_hex(const char *label, const char *s, size_t hexlen)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	EVP_MD_CTX	*ctx;
+	char		*out;
+
+	if (hexlen == 0 || hexlen > 64)
+		fatalx("%s: bad length %zu", __func__, hexlen);
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("%s: EVP_MD_CTX_new failed", __func__);
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, label, strlen(label) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, s, strlen(s)) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		fatalx("%s: SHA-256 failed", __func__);
+	EVP_MD_CTX_free(ctx);
+	out = xmalloc(65);
+	crypto_hex(md, 32, out);
+	out[hexlen] = '\0';
+	OPENSSL_cleanse(md, sizeof md);
+	return out;
 }
 
 /* Keyed hash of a string under the n-th key, as hexlen (<= 64) hex chars. */

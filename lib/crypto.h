@@ -17,7 +17,8 @@ enum crypto_purpose {
 	CRYPTO_SEAL = 0,	/* AES-256-GCM cookie sealing */
 	CRYPTO_SIGN,		/* HMAC of signed cookie ids */
 	CRYPTO_STOREKEY,	/* keyed hash: session id -> store key */
-	CRYPTO_PUBLIC,		/* keyed hash: session id -> SESSION_ID */
+	CRYPTO_PUBLIC,		/* unused since SESSION_ID outlives keys (kept:
+				   the derivation of the others is unchanged) */
 	CRYPTO_NPURPOSES
 };
 
@@ -54,6 +55,12 @@ void		 crypto_mac(const struct keyring *, enum crypto_purpose,
 /* Verify a MAC against every key (rotation); 0 when one matches. */
 int		 crypto_mac_verify(const struct keyring *, enum crypto_purpose,
 		    const void *, size_t, const unsigned char *, size_t);
+/* Same, returning the index of the key that matched (0 = current), or -1. */
+int		 crypto_mac_verify_key(const struct keyring *,
+		    enum crypto_purpose, const void *, size_t,
+		    const unsigned char *, size_t);
+/* Unkeyed SHA-256 of a label and a high-entropy secret, as hex (<= 64). */
+char		*crypto_hash_hex(const char *, const char *, size_t);
 /* Keyed hash of a session id as lowercase hex of `hexlen` chars (<= 64). */
 char		*crypto_mac_hex(const struct keyring *, enum crypto_purpose,
 		    const char *, size_t);

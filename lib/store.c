@@ -168,6 +168,16 @@ store_b64url_ok(const char *s, size_t len)
 int
 store_verify_id(const struct keyring *keys, const char *value, char **id)
 {
+	return store_verify_id_key(keys, value, id) == -1 ? -1 : 0;
+}
+
+/*
+ * Verify "id.mac"; the index of the key that signed it (0: the current
+ * one) and *id (caller frees) when genuine, else -1.
+ */
+int
+store_verify_id_key(const struct keyring *keys, const char *value, char **id)
+{
 	unsigned char	*mac;
 	size_t		 maclen;
 	int		 rc;
@@ -180,14 +190,29 @@ store_verify_id(const struct keyring *keys, const char *value, char **id)
 	    &maclen) != 0)
 		return -1;
 	rc = -1;
-	if (maclen == STORE_MAC_BYTES &&
-	    crypto_mac_verify(keys, CRYPTO_SIGN, value, STORE_ID_LEN, mac,
-	    maclen) == 0)
-		rc = 0;
+	if (maclen == STORE_MAC_BYTES)
+		rc = crypto_mac_verify_key(keys, CRYPTO_SIGN, value,
+		    STORE_ID_LEN, mac, maclen);
 	free(mac);
-	if (rc == 0)
+	if (rc != -1)
 		*id = xstrndup(value, STORE_ID_LEN);
 	return rc;
+}
+
+/*
+ * A session loaded with a cookie signed by an older key: have the request
+ * save it (under the current key's store key, which the load moved it to)
+ * and send the cookie signed with the current key, so that it survives
+ * when the old key is dropped. id_changed is what makes the request send
+ * a cookie; the id itself stays, and there is no old_id to destroy.
+ */
+void
+store_rekeyed(struct session *s, int keyidx)
+{
+	if (keyidx > 0) {
+		s->id_changed = 1;
+		s->changed = 1;
+	}
 }
 
 /* Keyed hash of a session id for use as the store key (64 hex chars). */
@@ -204,9 +229,15 @@ store_key_n(const struct keyring *keys, size_t n, const char *id)
 	return crypto_mac_hex_key(keys, n, CRYPTO_STOREKEY, id, 64);
 }
 
-/* Public SESSION_ID for the handler (32 hex chars, never the cookie value). */
+/*
+ * Public SESSION_ID for the handler (32 hex chars, never the cookie value):
+ * a hash of the secret id alone, so that it stays the same across key
+ * rotations. The id holds 144 random bits: the hash does not lead back to
+ * it, and without a key the store key and the cookie's MAC stay unknown.
+ */
 char *
 store_public_id(const struct keyring *keys, const char *id)
 {
-	return crypto_mac_hex(keys, CRYPTO_PUBLIC, id, 32);
+	(void)keys;
+	return crypto_hash_hex("sessionwrap public v2", id, 32);
 }

@@ -76,7 +76,8 @@ struct store_ops {
 	 * Optional (ctl): delete every session of a user, count in *n; the
 	 * ws_id of each in *ws_ids (NULL-terminated or NULL; the caller frees
 	 * each and the array, after a failure too) so that their websockets
-	 * can be closed.
+	 * can be closed. A failure after sessions were deleted (the cache tier
+	 * could not invalidate its copies) keeps *n and *ws_ids of those.
 	 */
 	enum store_result (*revoke_user)(struct store *, void *, const char *,
 			    long *, char ***, char **);
@@ -111,6 +112,15 @@ const char	*store_result_str(enum store_result);
 char		*store_sign_id(const struct keyring *, const char *);
 /* Verify "id.mac"; 0 and *id (caller frees) when genuine. */
 int		 store_verify_id(const struct keyring *, const char *, char **);
+/* Same, returning the index of the signing key (0 = current), or -1. */
+int		 store_verify_id_key(const struct keyring *, const char *,
+		    char **);
+/*
+ * Called by a load whose cookie a non-current key signed (keyidx > 0):
+ * marks the session so that the request saves it and sends the cookie
+ * signed with the current key.
+ */
+void		 store_rekeyed(struct session *, int);
 /* Keyed hash of a session id for use as the store key (hex). */
 char		*store_key(const struct keyring *, const char *);
 /*
@@ -118,7 +128,10 @@ char		*store_key(const struct keyring *, const char *);
  * under store_key() should retry n = 1 .. keyring_count() - 1 and re-save.
  */
 char		*store_key_n(const struct keyring *, size_t, const char *);
-/* Public SESSION_ID for the handler (hex, never the cookie value). */
+/*
+ * Public SESSION_ID for the handler (hex, never the cookie value): the same
+ * under every key (a hash of the id alone); the keyring is not used.
+ */
 char		*store_public_id(const struct keyring *, const char *);
 
 extern const struct store_ops store_cookie_ops;

@@ -35,6 +35,7 @@
 #define CACHE_PUT_TRIES		4	/* rounds against concurrent writers */
 #define CACHE_PENDING_MAX	64	/* tombstones kept per worker for later */
 #define CACHE_TOMBSTONE		"-"	/* never a session: ask PostgreSQL */
+#define CACHE_REVOKE_MS		5000	/* revoke retries tombstones this long */
 
 /* Process-wide state: the two stores and how memcached has been doing. */
 struct cache_store {
@@ -517,9 +518,11 @@ cache_load(struct store *st, void *conn, const char *cookie, time_t now,
 	char		*id, *key;
 	time_t		 until = 0;
 	long long	 t0;
+	int		 keyidx;
 
 	*out = NULL;
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	if (cookie == NULL ||
+	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
 	cache_pending_flush(cc);
 	free(cc->hit_key);
@@ -533,6 +536,7 @@ cache_load(struct store *st, void *conn, const char *cookie, time_t now,
 	free(id);
 	if (read == CACHE_HIT) {
 		free(key);
+		store_rekeyed(*out, keyidx);
 		return STORE_OK;
 	}
 
@@ -642,7 +646,76 @@ cache_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 	return PG_OPS->gc(&cc->cs->pg, cc->pg, now, n, cause);
 }
 
-/* Delete a user's sessions in PostgreSQL, then tombstone their copies. */
+/* Sleep for a number of milliseconds. */
+static void
+cache_sleep_ms(long ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+/*
+ * Tombstone the copies of n revoked sessions (store keys), retrying what
+ * memcached refuses for CACHE_REVOKE_MS: a revoke runs once, from
+ * sessionwrap-ctl, and nobody would write a tombstone it dropped. Returns
+ * how many are still not written (the last failure in *why).
+ */
+static long
+cache_tombstone_all(struct cache_conn *cc, char **keys, long n, char **why)
+{
+	struct cache_store *cs = cc->cs;
+	char		*done, *key, *cause;
+	long long	 deadline = cache_now_ms() + CACHE_REVOKE_MS;
+	long		 i, left = n, delay = 50;
+
+	done = xcalloc(n + 1, 1);
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			key = store_memcached_key(&cs->mc, keys[i]);
+			cause = NULL;
+			if (cache_tombstone_put(cc, key, &cause) == 0) {
+				done[i] = 1;
+				left--;
+			} else {
+				free(*why);
+				*why = cause;
+			}
+			free(key);
+		}
+		if (left == 0 || cache_now_ms() >= deadline)
+			break;
+		cache_sleep_ms(delay);
+		if (delay < 500)
+			delay *= 2;
+	}
+	if (left != 0) {
+		cache_failed(cc, *why);
+		/* A worker process keeps trying while the copies matter. */
+		for (i = 0; i < n; i++) {
+			if (!done[i]) {
+				key = store_memcached_key(&cs->mc, keys[i]);
+				cache_pending_add(cc, key);
+				free(key);
+			}
+		}
+	} else if (n > 0)
+		cache_answered(cc);
+	free(done);
+	return left;
+}
+
+/*
+ * Delete a user's sessions in PostgreSQL, then tombstone their copies.
+ * When memcached takes not every tombstone, the copies stay readable up to
+ * the cache ttl: that is a failure (STORE_ERROR, with *n and *ws_ids of
+ * what PostgreSQL deleted), not a success.
+ */
 static enum store_result
 cache_revoke_user(struct store *st, void *conn, const char *user, long *n,
     char ***ws_ids, char **cause)
@@ -650,21 +723,29 @@ cache_revoke_user(struct store *st, void *conn, const char *user, long *n,
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
 	enum store_result rv;
-	char		**keys, *key;
-	long		 i;
+	char		**keys, *why = NULL;
+	long		 i, left;
 
 	cache_pending_flush(cc);
 	rv = store_pg_revoke_user(&cs->pg, cc->pg, user, &keys, ws_ids, n,
 	    cause);
 	if (rv != STORE_OK)
 		return rv;
-	for (i = 0; i < *n; i++) {
-		key = store_memcached_key(&cs->mc, keys[i]);
-		cache_tombstone(cc, key);
-		free(key);
+	left = cache_tombstone_all(cc, keys, *n, &why);
+	for (i = 0; i < *n; i++)
 		free(keys[i]);
-	}
 	free(keys);
+	if (left != 0) {
+		xasprintf(cause, "%ld session%s deleted in PostgreSQL, but the "
+		    "cache took no tombstone for %ld of them within %d s (%s): "
+		    "their cached copies stay readable for up to %ld s; make "
+		    "sure memcached answers, then flush it or wait that long",
+		    *n, *n == 1 ? "" : "s", left, CACHE_REVOKE_MS / 1000,
+		    why != NULL ? why : "memcached failed", cs->ttl);
+		free(why);
+		return STORE_ERROR;
+	}
+	free(why);
 	return STORE_OK;
 }
 

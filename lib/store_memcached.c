@@ -26,7 +26,9 @@
 #define MC_FAILURE_LIMIT	1	/* failures before it leaves the ketama ring */
 #define MC_DEAD_TIMEOUT		2	/* s out of the ring before a retry (0: forever!) */
 #define MC_RELATIVE_MAX		2592000	/* 30 days: beyond, exptime is absolute */
-#define MC_INDEX_MAX		256	/* store keys kept per user index */
+#define MC_INDEX_MAX		256	/* store keys per chunk of a user index */
+#define MC_INDEX_CHUNKS		1024	/* chunks per user: 262144 sessions */
+#define MC_HASH_LEN		64	/* hex chars of a store key (store_key) */
 #define MC_CAS_RETRIES		16	/* read-modify-write attempts */
 #define MC_LOCK_SUFFIX		":lock"
 #define MC_LOCK_MARGIN		5	/* s a lock outlives handler_timeout */
@@ -402,19 +404,96 @@ mc_key(struct store *st, const char *id)
 	return key;
 }
 
-/* The full key of a user's index (a keyed hash: names stay out of keys). */
+/*
+ * The full key of chunk `chunk` of a user's index under the keyidx-th key
+ * (a keyed hash: names stay out of keys). Chunk 0 has the key the index
+ * always had; chunks 1... follow it when it is full.
+ */
 static char *
-mc_index_key(struct store *st, const char *user)
+mc_index_key(struct store *st, size_t keyidx, const char *user, int chunk)
 {
 	struct mc_store	*ms = st->priv;
 	char		*tmp, *hash, *key;
 
 	xasprintf(&tmp, "user\n%s", user);
-	hash = store_key(st->keys, tmp);
+	hash = store_key_n(st->keys, keyidx, tmp);
 	free(tmp);
-	xasprintf(&key, "%su:%s", ms->prefix, hash);
+	if (chunk == 0)
+		xasprintf(&key, "%su:%s", ms->prefix, hash);
+	else
+		xasprintf(&key, "%su:%s:%d", ms->prefix, hash, chunk);
 	free(hash);
 	return key;
+}
+
+/* True when s starts with a store key (MC_HASH_LEN lowercase hex chars). */
+static int
+mc_hash_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len != MC_HASH_LEN)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parse one chunk of a user index, "until hash hash ...": *until and the
+ * store keys in *hashes (NULL-terminated, caller frees each and the array),
+ * their count in *n. Tokens that are not store keys are skipped and counted
+ * in *bad. -1 when it does not start with a time (not an index).
+ */
+static int
+mc_index_parse(const char *value, size_t len, long long *until,
+    char ***hashes, size_t *n, size_t *bad)
+{
+	const char	*p = value, *end = value + len, *tok;
+	long long	 t = 0;
+	int		 digits = 0;
+
+	*until = 0;
+	*hashes = NULL;
+	*n = *bad = 0;
+	while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
+		t = t * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (digits == 0 || (p < end && *p != ' '))
+		return -1;
+	*until = t;
+	*hashes = xcalloc(1, sizeof **hashes);
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		for (tok = p; p < end && *p != ' '; p++)
+			/* nothing */;
+		if (!mc_hash_ok(tok, p - tok)) {
+			(*bad)++;
+			continue;
+		}
+		*hashes = xreallocarray(*hashes, *n + 2, sizeof **hashes);
+		(*hashes)[(*n)++] = xstrndup(tok, p - tok);
+		(*hashes)[*n] = NULL;
+	}
+	return 0;
+}
+
+/* Free what mc_index_parse returned. */
+static void
+mc_index_free(char **hashes)
+{
+	size_t	 i;
+
+	for (i = 0; hashes != NULL && hashes[i] != NULL; i++)
+		free(hashes[i]);
+	free(hashes);
 }
 
 /*
@@ -780,9 +859,11 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 	size_t		 len;
 	uint64_t	 cas = 0;
 	time_t		 until;
+	int		 keyidx;
 
 	*out = NULL;
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	if (cookie == NULL ||
+	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
 	key = mc_key(st, id);
 	rc = mc_get(mcc, key, &value, &len, &cas);
@@ -808,6 +889,7 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return STORE_NOTFOUND;
 	}
 	s->version = cas;
+	store_rekeyed(s, keyidx);
 	free(mcc->doomed_key);
 	mcc->doomed_key = NULL;
 	if (until != 0) {
@@ -819,62 +901,187 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 	return STORE_OK;
 }
 
-/* Remember a logged-in session under its user, for revoke_user. */
-static void
-mc_index_add(struct store *st, struct mc_conn *mcc, const char *user,
-    const char *key, time_t expires, time_t now)
+/*
+ * Add a store key to chunk `chunk` of a user index when it has room: 1 when
+ * added, 0 when full (its end pushed to `expires` first: a chunk never ends
+ * before a later one, so revoke finds them all from chunk 0), -1 when
+ * memcached failed.
+ */
+static int
+mc_index_add_chunk(struct store *st, struct mc_conn *mcc, const char *user,
+    int chunk, const char *hash, time_t expires, time_t now)
 {
-	struct mc_store	*ms = st->priv;
 	memcached_return_t rc;
-	const char	*hash = key + strlen(ms->prefix);
-	char		*ikey, *old, *list, *p, *q, *cut, *value;
-	size_t		 len, n;
+	char		*ikey, *old, *value, **hashes;
+	size_t		 len, n, bad;
 	uint64_t	 cas;
-	long long	 until, t;
-	int		 try;
+	long long	 until;
+	int		 try, full, ret = -1;
 
-	ikey = mc_index_key(st, user);
+	ikey = mc_index_key(st, 0, user, chunk);
 	for (try = 0; try < MC_CAS_RETRIES; try++) {
 		rc = mc_get(mcc, ikey, &old, &len, &cas);
-		if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND)
-			break;
-		until = expires;
-		list = xstrdup("");
-		if (rc == MEMCACHED_SUCCESS) {
-			/* "until key key ...": keep the newest entries. */
-			if ((t = strtoll(old, &p, 10)) > until)
-				until = t;
-			cut = p;
-			for (n = 0, q = p + strlen(p); q > p; q--) {
-				if (q[-1] == ' ' && ++n >= MC_INDEX_MAX - 1) {
-					cut = q - 1;
-					break;
-				}
-			}
-			free(list);
-			list = xstrdup(cut);
-		}
-		xasprintf(&value, "%lld%s %s", until, list, hash);
-		free(list);
-		if (rc == MEMCACHED_NOTFOUND)
+		if (rc == MEMCACHED_NOTFOUND) {
+			xasprintf(&value, "%lld %s", (long long)expires, hash);
 			rc = memcached_add(mcc->mc, ikey, strlen(ikey), value,
-			    strlen(value), mc_exptime(until, now), 0);
+			    strlen(value), mc_exptime(expires, now), 0);
+			free(value);
+			if (rc == MEMCACHED_SUCCESS) {
+				ret = 1;
+				break;
+			}
+			if (rc == MEMCACHED_NOTSTORED ||
+			    rc == MEMCACHED_DATA_EXISTS)
+				continue;	/* another login made it */
+			break;
+		}
+		if (rc != MEMCACHED_SUCCESS)
+			break;
+		if (mc_index_parse(old, len, &until, &hashes, &n, &bad) != 0) {
+			/* Not an index: start it again. */
+			until = 0;
+			n = 0;
+			hashes = NULL;
+			free(old);
+			old = xstrdup("0");
+		}
+		mc_index_free(hashes);
+		full = n + bad >= MC_INDEX_MAX;
+		if (full && until >= expires) {
+			free(old);
+			ret = 0;
+			break;
+		}
+		if (until < expires)
+			until = expires;
+		/* The entries as they are, behind the new end. */
+		if (full)
+			xasprintf(&value, "%lld%s", until, old + strspn(old,
+			    "0123456789"));
 		else
-			rc = memcached_cas(mcc->mc, ikey, strlen(ikey), value,
-			    strlen(value), mc_exptime(until, now), 0, cas);
-		free(value);
+			xasprintf(&value, "%lld%s %s", until, old + strspn(old,
+			    "0123456789"), hash);
 		free(old);
+		rc = memcached_cas(mcc->mc, ikey, strlen(ikey), value,
+		    strlen(value), mc_exptime(until, now), 0, cas);
+		free(value);
 		if (rc == MEMCACHED_SUCCESS) {
-			free(ikey);
-			return;
+			ret = full ? 0 : 1;
+			break;
 		}
 		if (rc != MEMCACHED_DATA_EXISTS && rc != MEMCACHED_NOTSTORED &&
 		    rc != MEMCACHED_NOTFOUND)
 			break;
 	}
-	log_warnx("%s: user index not updated: %s", __func__,
-	    memcached_strerror(mcc->mc, rc));
+	if (ret == -1)
+		log_warnx("%s: user index not updated: %s", __func__,
+		    try == MC_CAS_RETRIES ? "changed too often" :
+		    memcached_strerror(mcc->mc, rc));
 	free(ikey);
+	return ret;
+}
+
+/*
+ * Remember a logged-in session under its user, for revoke_user: in the
+ * first chunk of the index with room. When a revoke raced us and removed
+ * chunk 0 meanwhile, add it there again, so the entry is found from 0.
+ */
+static void
+mc_index_add(struct store *st, struct mc_conn *mcc, const char *user,
+    const char *key, time_t expires, time_t now)
+{
+	struct mc_store	*ms = st->priv;
+	const char	*hash = key + strlen(ms->prefix);
+	char		*ikey, *value;
+	size_t		 len;
+	uint64_t	 cas;
+	int		 chunk, rc = 0, again;
+
+	for (again = 0; again < 2; again++) {
+		for (chunk = 0; chunk < MC_INDEX_CHUNKS; chunk++) {
+			if ((rc = mc_index_add_chunk(st, mcc, user, chunk,
+			    hash, expires, now)) != 0)
+				break;
+		}
+		if (rc == -1)
+			return;
+		if (chunk == MC_INDEX_CHUNKS) {
+			log_warnx("%s: user index full (%d sessions): revoke "
+			    "--user will not find this session; it ends on "
+			    "its own", __func__, MC_INDEX_CHUNKS *
+			    MC_INDEX_MAX);
+			return;
+		}
+		if (chunk == 0)
+			return;
+		ikey = mc_index_key(st, 0, user, 0);
+		if (mc_get(mcc, ikey, &value, &len, &cas) ==
+		    MEMCACHED_NOTFOUND) {
+			free(ikey);
+			continue;
+		}
+		free(value);
+		free(ikey);
+		return;
+	}
+}
+
+/*
+ * Without CAS (lock = none or exclusive) the last write wins, but never
+ * over a doom or a delete that came after our load: a save would revive a
+ * session logged out or replaced meanwhile for a whole idle timeout. So the
+ * write is a CAS all the same, on the version loaded; when that lost, on
+ * what is stored now, keeping its end of grace (the doom's "until"). What
+ * is gone stays gone (MEMCACHED_NOTFOUND). *value may be rewritten.
+ */
+static memcached_return_t
+mc_overwrite(struct store *st, struct mc_conn *mcc, struct session *s,
+    const char *key, char **value, time_t expires, time_t until, time_t now)
+{
+	memcached_return_t rc;
+	struct session	*cur;
+	char		*old, *nvalue, *why = NULL;
+	size_t		 klen = strlen(key), len;
+	uint64_t	 cas;
+	time_t		 cur_until;
+	int		 try;
+
+	if (s->version != MC_VERSION_UNKNOWN) {
+		rc = memcached_cas(mcc->mc, key, klen, *value, strlen(*value),
+		    mc_exptime(expires, now), 0, s->version);
+		if (rc != MEMCACHED_DATA_EXISTS)
+			return rc;
+	}
+	for (try = 0; try < MC_CAS_RETRIES; try++) {
+		rc = mc_get(mcc, key, &old, &len, &cas);
+		if (rc != MEMCACHED_SUCCESS)
+			return rc;
+		cur = mc_parse(old, len, xstrdup(s->id), now, &cur_until, &why);
+		free(old);
+		free(why);
+		why = NULL;
+		if (cur != NULL && cur_until != 0) {
+			session_free(cur);
+			if (cur_until <= now)
+				return MEMCACHED_NOTFOUND;
+			/* Doomed since we loaded it: keep its end. */
+			if (until == 0 || cur_until < until) {
+				until = cur_until;
+				if (expires > until)
+					expires = until;
+				if ((nvalue = mc_value(s, until)) == NULL)
+					return MEMCACHED_FAILURE;
+				free(*value);
+				*value = nvalue;
+			}
+		} else
+			session_free(cur);
+		rc = memcached_cas(mcc->mc, key, klen, *value, strlen(*value),
+		    mc_exptime(expires, now), 0, cas);
+		if (rc != MEMCACHED_DATA_EXISTS)
+			return rc;
+	}
+	return MEMCACHED_DATA_EXISTS;
 }
 
 /*
@@ -930,10 +1137,9 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		} else if (cas) {
 			rc = memcached_cas(mcc->mc, key, klen, value, vlen,
 			    mc_exptime(expires, now), 0, s->version);
-		} else {
-			rc = memcached_replace(mcc->mc, key, klen, value, vlen,
-			    mc_exptime(expires, now), 0);
-		}
+		} else
+			rc = mc_overwrite(st, mcc, s, key, &value, expires,
+			    until, now);
 	} while (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_STORED &&
 	    mc_retry(mcc, rc, &tries));
 	switch (rc) {
@@ -943,7 +1149,8 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	case MEMCACHED_DATA_EXISTS:
 	case MEMCACHED_NOTSTORED:
 	case MEMCACHED_NOTFOUND:
-		if (cas) {
+		if (cas || rc == MEMCACHED_DATA_EXISTS) {
+			/* Without CAS: mc_overwrite lost every round. */
 			rv = STORE_CONFLICT;
 			goto out;
 		}
@@ -1175,65 +1382,117 @@ mc_revoke_ws_id(struct mc_conn *mcc, const char *key, char ***ws_ids,
 	free(value);
 }
 
-/* Delete every session in a user's index, then the index. */
+/*
+ * Delete the sessions one chunk of a user index names, then the chunk,
+ * unless a login added to it meanwhile (then again). Counts in *n; the
+ * ws_ids of the deleted sessions join *ws_ids. STORE_NOTFOUND: no chunk.
+ */
 static enum store_result
-mc_revoke_user(struct store *st, void *conn, const char *user, long *n,
-    char ***ws_ids, char **cause)
+mc_revoke_chunk(struct store *st, struct mc_conn *mcc, const char *ikey,
+    long *n, char ***ws_ids, size_t *nws, char **cause)
 {
 	struct mc_store	*ms = st->priv;
-	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
-	char		*ikey, *value, *p, *hash, *key;
-	size_t		 len, nws = 0;
+	char		*value, *key, **hashes;
+	size_t		 len, i, nh, bad;
 	uint64_t	 cas;
+	long long	 until;
 	int		 try;
 
-	*n = 0;
-	*ws_ids = xcalloc(1, sizeof **ws_ids);
-	ikey = mc_index_key(st, user);
 	for (try = 0; try < MC_CAS_RETRIES; try++) {
 		rc = mc_get(mcc, ikey, &value, &len, &cas);
-		if (rc == MEMCACHED_NOTFOUND) {
-			free(ikey);
-			return STORE_OK;
-		}
+		if (rc == MEMCACHED_NOTFOUND)
+			return STORE_NOTFOUND;
 		if (rc != MEMCACHED_SUCCESS)
-			goto fail;
-		p = value;
-		strsep(&p, " ");	/* until */
-		while ((hash = strsep(&p, " ")) != NULL) {
-			if (*hash == '\0')
-				continue;
-			xasprintf(&key, "%s%s", ms->prefix, hash);
-			mc_revoke_ws_id(mcc, key, ws_ids, &nws);
+			return mc_error(mcc, rc, "revoke", cause);
+		if (mc_index_parse(value, len, &until, &hashes, &nh, &bad) != 0)
+			log_warnx("%s: a user index chunk is not an index: "
+			    "dropped", __func__);
+		else if (bad != 0)
+			log_warnx("%s: %zu entries of a user index chunk are "
+			    "not store keys: skipped", __func__, bad);
+		free(value);
+		for (i = 0; i < nh; i++) {
+			xasprintf(&key, "%s%s", ms->prefix, hashes[i]);
+			mc_revoke_ws_id(mcc, key, ws_ids, nws);
 			rc = memcached_delete(mcc->mc, key, strlen(key), 0);
 			free(key);
 			if (rc == MEMCACHED_SUCCESS)
 				(*n)++;
 			else if (rc != MEMCACHED_NOTFOUND) {
-				free(value);
-				goto fail;
+				mc_index_free(hashes);
+				return mc_error(mcc, rc, "revoke", cause);
 			}
 		}
-		free(value);
-		/* Drop the index unless a login added to it meanwhile. */
+		mc_index_free(hashes);
+		/* Drop the chunk unless a login added to it meanwhile. */
 		rc = memcached_cas(mcc->mc, ikey, strlen(ikey), "0", 1, 1, 0,
 		    cas);
 		if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTFOUND) {
 			memcached_delete(mcc->mc, ikey, strlen(ikey), 0);
-			free(ikey);
 			return STORE_OK;
 		}
 		if (rc != MEMCACHED_DATA_EXISTS)
-			goto fail;
+			return mc_error(mcc, rc, "revoke", cause);
 	}
-	free(ikey);
 	*cause = xstrdup("user index changed too often to revoke");
 	return STORE_CONFLICT;
+}
 
-fail:
-	free(ikey);
-	return mc_error(mcc, rc, "revoke", cause);
+/*
+ * Delete every session in a user's index, chunk by chunk from the last one
+ * (an interrupted revoke leaves chunks 0... for the next one to find), under
+ * every key of the keyring (sessions not used since a rotation are indexed
+ * under the key they were saved with).
+ */
+static enum store_result
+mc_revoke_user(struct store *st, void *conn, const char *user, long *n,
+    char ***ws_ids, char **cause)
+{
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	enum store_result rv;
+	char		*ikey, *value;
+	size_t		 k, len, nws = 0;
+	uint64_t	 cas;
+	int		 last, c, rounds;
+
+	*n = 0;
+	*ws_ids = xcalloc(1, sizeof **ws_ids);
+	for (k = 0; k < keyring_count(st->keys); k++) {
+		for (rounds = 0; rounds < MC_CAS_RETRIES; rounds++) {
+			for (last = 0; last < MC_INDEX_CHUNKS; last++) {
+				ikey = mc_index_key(st, k, user, last);
+				rc = mc_get(mcc, ikey, &value, &len, &cas);
+				free(ikey);
+				if (rc == MEMCACHED_NOTFOUND)
+					break;
+				if (rc != MEMCACHED_SUCCESS)
+					return mc_error(mcc, rc, "revoke",
+					    cause);
+				free(value);
+			}
+			if (last == 0)
+				break;
+			for (c = last - 1; c >= 0; c--) {
+				ikey = mc_index_key(st, k, user, c);
+				rv = mc_revoke_chunk(st, mcc, ikey, n, ws_ids,
+				    &nws, cause);
+				free(ikey);
+				if (rv != STORE_OK && rv != STORE_NOTFOUND)
+					return rv;
+			}
+			/* A login filled a chunk past them meanwhile: again. */
+			ikey = mc_index_key(st, k, user, last);
+			rc = mc_get(mcc, ikey, &value, &len, &cas);
+			free(ikey);
+			if (rc == MEMCACHED_SUCCESS)
+				free(value);
+			else
+				break;
+		}
+	}
+	return STORE_OK;
 }
 
 /*

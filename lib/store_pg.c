@@ -80,7 +80,8 @@ enum pg_stmt {
 	PG_LOAD,	/* $1 key, $2 now */
 	PG_INSERT_NEW,	/* version 0 with CAS: a clash is a conflict */
 	PG_UPSERT,	/* version 0 without CAS */
-	PG_UPDATE,	/* $1 key, $2 version or NULL (no CAS), ..., $10 now */
+	PG_UPDATE,	/* $1 key, $2 version or NULL (no CAS), ..., $10 now,
+			   $11 public id */
 	PG_DELETE,	/* $1 key */
 	PG_DOOM,	/* $1 key, $2 end of grace */
 	PG_GC,		/* $1 now */
@@ -105,6 +106,7 @@ static const struct {
 	    PG_INSERT "ON CONFLICT (key) DO NOTHING " PG_RETURNING },
 	[PG_UPSERT] = { "sw_upsert",
 	    PG_INSERT "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, "
+	    "public_id = EXCLUDED.public_id, "
 	    "username = EXCLUDED.username, ws_id = EXCLUDED.ws_id, "
 	    "created_at = EXCLUDED.created_at, access_at = EXCLUDED.access_at, "
 	    "max_age = EXCLUDED.max_age, expires_at = CASE WHEN "
@@ -112,7 +114,7 @@ static const struct {
 	    "EXCLUDED.expires_at) ELSE EXCLUDED.expires_at END, "
 	    "version = " PG_TABLE ".version + 1 " PG_RETURNING },
 	[PG_UPDATE] = { "sw_update",
-	    "UPDATE " PG_TABLE " SET " PG_SET " WHERE key = $1 AND "
+	    "UPDATE " PG_TABLE " SET " PG_SET ", public_id = $11 WHERE key = $1 AND "
 	    "($2::bigint IS NULL OR version = $2::bigint) AND "
 	    "expires_at > to_timestamp($10) " PG_RETURNING },
 	[PG_DELETE] = { "sw_delete",
@@ -169,6 +171,7 @@ struct pg_conn {
 		char	*cookie;	/* NULL: none under way */
 		char	*id;		/* its session id, checked */
 		char	*key;		/* and store key */
+		int	 keyidx;	/* the key that signed the cookie */
 		time_t	 now;
 	}		 pf;
 };
@@ -732,6 +735,7 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 	enum store_result rv;
 	const char	*params[2];
 	char		*id, *key, nowbuf[32];
+	int		 keyidx;
 
 	*out = NULL;
 	res = NULL;
@@ -743,6 +747,7 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		 */
 		id = pc->pf.id;
 		key = pc->pf.key;
+		keyidx = pc->pf.keyidx;
 		pc->pf.id = pc->pf.key = NULL;
 		pg_prefetch_clear(pc);
 		if ((res = pg_wait(pc->pg, 1, pg_stmt_timeout(pc,
@@ -760,8 +765,8 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 			res = NULL;
 		}
 	} else {
-		if (cookie == NULL ||
-		    store_verify_id(st->keys, cookie, &id) != 0)
+		if (cookie == NULL || (keyidx = store_verify_id_key(st->keys,
+		    cookie, &id)) == -1)
 			return STORE_NOTFOUND;
 		key = store_key(st->keys, id);
 	}
@@ -802,6 +807,7 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		*out = NULL;
 		return STORE_NOTFOUND;
 	}
+	store_rekeyed(*out, keyidx);
 	return STORE_OK;
 }
 
@@ -817,10 +823,12 @@ pg_prefetch(struct store *st, void *conn, const char *cookie, time_t now)
 	struct pg_conn	*pc = conn;
 	const char	*params[2];
 	char		*id, *key, nowbuf[32];
+	int		 keyidx;
 
 	pg_prefetch_drop(pc);
 	if (!pc->ready || PQstatus(pc->pg) != CONNECTION_OK ||
-	    cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	    cookie == NULL ||
+	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return;
 	key = store_key(st->keys, id);
 	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
@@ -835,6 +843,7 @@ pg_prefetch(struct store *st, void *conn, const char *cookie, time_t now)
 	pc->pf.cookie = xstrdup(cookie);
 	pc->pf.id = id;
 	pc->pf.key = key;
+	pc->pf.keyidx = keyidx;
 	pc->pf.now = now;
 }
 
@@ -903,7 +912,7 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	PGresult	*res;
 	enum store_result rv;
 	enum pg_stmt	 stmt;
-	const char	*params[10];
+	const char	*params[11];
 	char		*key, *pub = NULL, *data;
 	char		 ver[32], created[32], access[32], maxage[32];
 	char		 expires[32], nowbuf[32];
@@ -946,15 +955,17 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	params[6] = access;
 	params[7] = maxage;
 	params[8] = expires;
+	/* Rows from before SESSION_ID outlived keys get today's on a save. */
+	pub = store_public_id(st->keys, s->id);
 	if (s->version == 0) {
-		pub = store_public_id(st->keys, s->id);
 		params[1] = pub;
 		stmt = cas ? PG_INSERT_NEW : PG_UPSERT;
 		res = pg_run(pc, stmt, 9, params, &rv, cause);
 	} else {
 		params[1] = cas ? ver : NULL;
 		params[9] = nowbuf;
-		res = pg_run(pc, PG_UPDATE, 10, params, &rv, cause);
+		params[10] = pub;
+		res = pg_run(pc, PG_UPDATE, 11, params, &rv, cause);
 	}
 	free(pub);
 	free(key);

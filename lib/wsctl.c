@@ -137,15 +137,16 @@ wsctl_command(const char *path, const char *line, char **reply,
 	buf_addc(&out, '\n');
 	for (off = 0; off < out.len; off += n) {
 		n = send(fd, out.data + off, out.len - off, MSG_NOSIGNAL);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		if (n >= 0)
+			continue;
+		/* Full buffer: wait, but a timeout is a failure, not a retry. */
+		if ((errno == EAGAIN || errno == EINTR) &&
+		    wsctl_wait(fd, POLLOUT, deadline) == 0) {
 			n = 0;
-			if (wsctl_wait(fd, POLLOUT, deadline) == 0)
-				continue;
+			continue;
 		}
-		if (n == -1) {
-			xasprintf(cause, "%s: send: %s", path, strerror(errno));
-			goto out;
-		}
+		xasprintf(cause, "%s: send: %s", path, strerror(errno));
+		goto out;
 	}
 	for (;;) {
 		if (in.len != 0 && (nl = memchr(in.data, '\n', in.len)) != NULL)

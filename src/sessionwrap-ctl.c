@@ -20,7 +20,7 @@ struct ctl_cmd {
 	const char	*name;
 	const char	*args;
 	const char	*help;
-	int		 needs_config;
+	int		 needs_config;	/* 0: runs without reading any file */
 	int		 (*fn)(struct config *, int, char **);
 };
 
@@ -51,7 +51,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_revoke },
 	{ "stats", "", "print store statistics", 1, ctl_stats },
 	{ "close-ws", "WS_ID [CODE [REASON]]",
-	  "close a session's websockets (SESSION_WS_ID)", 0, ctl_close_ws },
+	  "close a session's websockets (SESSION_WS_ID)", 1, ctl_close_ws },
 };
 
 #define NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -126,7 +126,26 @@ ctl_check_config(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
-/* get KEY: print a value of $SESSION; exit 1 when absent. */
+/* Exit status of get for a value it will not print (a control character). */
+#define CTL_GET_UNSAFE	3
+
+/* True when s holds a C0 control character or DEL (CR, LF, tab, ESC...). */
+static int
+ctl_get_unsafe(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * get KEY: print a value of $SESSION. Exit 1 when absent, 2 on a usage
+ * error or no (valid) $SESSION, CTL_GET_UNSAFE for a string holding a
+ * control character: scripts echo values into headers, where a line break
+ * would add headers of the client's choosing.
+ */
 static int
 ctl_get(struct config *cfg, int argc, char **argv)
 {
@@ -139,8 +158,11 @@ ctl_get(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: sessionwrap-ctl get KEY\n");
 		return 2;
 	}
-	if ((s = getenv("SESSION")) == NULL)
-		return 1;
+	if ((s = getenv("SESSION")) == NULL) {
+		fprintf(stderr, "sessionwrap-ctl: $SESSION is not set (get "
+		    "runs in scripts started by sessionwrap)\n");
+		return 2;
+	}
 	if ((root = json_loads(s, 0, &err)) == NULL || !json_is_object(root)) {
 		fprintf(stderr, "sessionwrap-ctl: $SESSION is not a JSON "
 		    "object\n");
@@ -151,9 +173,18 @@ ctl_get(struct config *cfg, int argc, char **argv)
 		json_decref(root);
 		return 1;
 	}
-	if (json_is_string(v))
+	if (json_is_string(v)) {
+		if (ctl_get_unsafe(json_string_value(v))) {
+			fprintf(stderr, "sessionwrap-ctl: get %s: the value "
+			    "holds a control character (CR, LF...), not "
+			    "printed; read $SESSION as JSON instead\n",
+			    argv[0]);
+			json_decref(root);
+			return CTL_GET_UNSAFE;
+		}
 		printf("%s\n", json_string_value(v));
-	else {
+	} else {
+		/* JSON escapes every control character inside strings. */
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		printf("%s\n", text ? text : "");
 		free(text);
@@ -325,7 +356,7 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	enum store_result res;
 	char		*cause = NULL, **ws_ids = NULL;
 	long		 n = 0, closed, sockets = 0;
-	int		 rc = 0;
+	int		 rc = 0, wsfail = 0;
 	size_t		 i;
 
 	if (argc != 2 || strcmp(argv[0], "--user") != 0 || *argv[1] == '\0') {
@@ -337,14 +368,18 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	if (cs.store->ops->revoke_user == NULL)
 		rc = ctl_store_fail("revoke", STORE_ERROR,
 		    xstrdup("not supported by this store"));
-	else if ((res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
-	    &n, &ws_ids, &cause)) != STORE_OK)
-		rc = ctl_store_fail("revoke", res, cause);
-	else
-		printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+	else {
+		res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
+		    &n, &ws_ids, &cause);
+		/* Deleted even when a later step failed: say how many. */
+		if (res == STORE_OK || n > 0)
+			printf("%ld session%s deleted\n", n, n == 1 ? "" : "s");
+		if (res != STORE_OK)
+			rc = ctl_store_fail("revoke", res, cause);
+	}
 	/* Their websockets go too, as on logout. */
-	for (i = 0; rc == 0 && cfg->ws_control != NULL && ws_ids != NULL &&
-	    ws_ids[i] != NULL; i++) {
+	for (i = 0; (rc == 0 || n > 0) && cfg->ws_control != NULL &&
+	    ws_ids != NULL && ws_ids[i] != NULL; i++) {
 		if (wsctl_close(cfg->ws_control, ws_ids[i], 0, NULL, &closed, 0,
 		    &cause) == -1) {
 			fprintf(stderr, "sessionwrap-ctl: revoke: sessions "
@@ -352,11 +387,12 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 			    cause);
 			free(cause);
 			rc = 1;
+			wsfail = 1;
 			break;
 		}
 		sockets += closed;
 	}
-	if (rc == 0 && cfg->ws_control != NULL)
+	if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
 		printf("%ld websocket%s closed\n", sockets,
 		    sockets == 1 ? "" : "s");
 	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
@@ -429,14 +465,64 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The command of a command line whose first pass is config_from_args's
+ * (options, -c FILE, --key value); NULL for --help, --version or none.
+ */
+static const struct ctl_cmd *
+ctl_find(int argc, char **argv, int *first)
+{
+	const char	*arg;
+	size_t		 i;
+	int		 n;
+
+	for (n = 1; n < argc; n++) {
+		arg = argv[n];
+		if (strcmp(arg, "--") == 0) {
+			n++;
+			break;
+		}
+		if (arg[0] != '-')
+			break;
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+		    strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
+			return NULL;
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
+		    (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL))
+			n++;
+	}
+	if (n >= argc)
+		return NULL;
+	for (i = 0; i < NCMDS; i++) {
+		if (strcmp(argv[n], ctl_cmds[i].name) == 0) {
+			*first = n;
+			return &ctl_cmds[i];
+		}
+	}
+	return NULL;
+}
+
 /* Entry point. */
 int
 main(int argc, char **argv)
 {
+	const struct ctl_cmd *cmd;
 	struct config	 cfg;
 	int		 first, rc;
 	size_t		 i;
 
+	/*
+	 * keygen and get need no configuration: get runs inside scripts,
+	 * which may not read the site's file (and must not fail for it).
+	 */
+	if ((cmd = ctl_find(argc, argv, &first)) != NULL &&
+	    !cmd->needs_config) {
+		log_init(argv[0], 0);
+		config_init(&cfg);
+		rc = cmd->fn(&cfg, argc - first - 1, argv + first + 1);
+		config_free(&cfg);
+		return rc;
+	}
 	first = config_main(&cfg, argc, argv, "sessionwrap-ctl", usage);
 	if (first >= argc) {
 		usage(stderr);

@@ -342,9 +342,45 @@ test_rotation(void)
 	CHECK(crypto_mac_verify(old, CRYPTO_SIGN, "id", 2, mac, 32) == -1);
 	CHECK(crypto_mac_verify(dropped, CRYPTO_SIGN, "id", 2, mac, 32) == 0);
 
+	/* Which key matched: 0 for the current one, else re-key. */
+	CHECK(crypto_mac_verify_key(rotated, CRYPTO_SIGN, "id", 2, mac, 32) ==
+	    0);
+	crypto_mac(old, CRYPTO_SIGN, "id", 2, mac);
+	CHECK(crypto_mac_verify_key(rotated, CRYPTO_SIGN, "id", 2, mac, 32) ==
+	    1);
+	CHECK(crypto_mac_verify_key(old, CRYPTO_SIGN, "id", 2, mac, 16) == 0);
+	CHECK(crypto_mac_verify_key(dropped, CRYPTO_SIGN, "id", 2, mac, 32) ==
+	    -1);
+	CHECK(crypto_mac_verify_key(rotated, CRYPTO_SIGN, "id", 2, mac, 15) ==
+	    -1);
+
 	keyring_free(dropped);
 	keyring_free(rotated);
 	keyring_free(old);
+}
+
+/* Unkeyed labelled hashes: lengths, labels, known value. */
+static void
+test_hash_hex(void)
+{
+	char	*a, *b, *c;
+
+	a = crypto_hash_hex("label", "secret", 32);
+	b = crypto_hash_hex("label", "secret", 64);
+	c = crypto_hash_hex("other", "secret", 64);
+	CHECK(strlen(a) == 32 && strlen(b) == 64);
+	CHECK(strncmp(a, b, 32) == 0);
+	CHECK(strcmp(b, c) != 0);
+	/* SHA-256 of "label\0secret" (the NUL parts label from data). */
+	CHECK_STR(b, "2e44c5da00e42b0fc782b8270c2feefd249923927384fbb26717ddfb0ece9d90");
+	free(a);
+	free(b);
+	free(c);
+	a = crypto_hash_hex("lab", "elsecret", 64);
+	c = crypto_hash_hex("label", "secret", 64);
+	CHECK(strcmp(a, c) != 0);
+	free(a);
+	free(c);
 }
 
 /* Keyed hex hashes: lengths, purposes, keys, determinism. */
@@ -485,6 +521,7 @@ main(void)
 	test_seal();
 	test_rotation();
 	test_mac_hex();
+	test_hash_hex();
 	test_mac_known();
 	test_misc();
 	return test_done("crypto");

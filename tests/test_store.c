@@ -585,14 +585,32 @@ test_expiry(struct store *st, void *c)
 	free(cause);
 }
 
-/* A replaced id stays readable for its grace, and saves do not extend it. */
+/*
+ * A replaced id stays readable for its grace, and saves do not extend it:
+ * not those of a request that loaded it after, nor (lock = none, no CAS)
+ * those of one that loaded it before it was replaced.
+ */
 static void
 test_grace(struct store *st, void *c)
 {
-	struct session	*s, *l = NULL;
-	char		*cookie = NULL, *v = NULL, *cause = NULL;
+	struct session	*s, *s2, *l = NULL, *early = NULL;
+	char		*cookie = NULL, *cookie2 = NULL, *v = NULL, *cause = NULL;
+	enum store_result rv;
 	time_t		 now = time(NULL);
 
+	s2 = save_new(st, c, "{\"y\":1}", NULL, now, &cookie2);
+	CHECK(load(st, c, cookie2, now, &early) == STORE_OK);
+	CHECK(st->ops->destroy(st, c, s2->id, 2, now, &cause) == STORE_OK);
+	if (early != NULL) {
+		json_object_set_new(early->data, "y", json_integer(2));
+		rv = st->ops->save(st, c, early, 0, now, &v, &cause);
+		CHECK(rv == STORE_OK || rv == STORE_NOTFOUND);
+		free(v);
+		v = NULL;
+		free(cause);
+		cause = NULL;
+		session_free(early);
+	}
 	s = save_new(st, c, "{\"x\":1}", NULL, now, &cookie);
 	CHECK(st->ops->destroy(st, c, s->id, 2, now, &cause) == STORE_OK);
 	CHECK(load(st, c, cookie, now, &l) == STORE_OK);
@@ -610,8 +628,12 @@ test_grace(struct store *st, void *c)
 	l = NULL;
 	sleep(3);
 	CHECK(load(st, c, cookie, time(NULL), &l) == STORE_NOTFOUND);
+	/* The early writer's save did not revive the replaced id. */
+	CHECK(load(st, c, cookie2, time(NULL), &l) == STORE_NOTFOUND);
 	session_free(s);
+	session_free(s2);
 	free(cookie);
+	free(cookie2);
 	free(v);
 	free(cause);
 }
@@ -670,6 +692,49 @@ test_revoke(struct store *st, void *c)
 	free(cause);
 }
 
+/*
+ * More sessions of one user than a chunk of memcached's user index holds
+ * (256): revoke ends every one of them, not only the newest.
+ */
+static void
+test_revoke_many(struct store *st, void *c)
+{
+	enum { MANY = 600 };
+	struct session	*s, *l = NULL;
+	char		*cookie[MANY], *cause = NULL, user[64], **ws;
+	time_t		 now = time(NULL);
+	long		 n = -1;
+	int		 i, alive = 0;
+
+	snprintf(user, sizeof user, "many-%ld", (long)getpid());
+	for (i = 0; i < MANY; i++) {
+		s = save_new(st, c, "{}", user, now, &cookie[i]);
+		session_free(s);
+	}
+	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
+	if (n != MANY)
+		fprintf(stderr, "revoke_many: %ld of %d revoked\n", n, MANY);
+	CHECK(n == MANY);
+	store_test_free_list(ws);
+	for (i = 0; i < MANY; i++) {
+		if (load(st, c, cookie[i], now, &l) == STORE_OK) {
+			alive++;
+			session_free(l);
+			l = NULL;
+		}
+		free(cookie[i]);
+	}
+	CHECK(alive == 0);
+	/* The index is gone with them: a new login starts it afresh. */
+	s = save_new(st, c, "{}", user, now, &cookie[0]);
+	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
+	CHECK(n == 1);
+	store_test_free_list(ws);
+	session_free(s);
+	free(cookie[0]);
+	free(cause);
+}
+
 /* gc purges expired rows (memcached: nothing to do). */
 static void
 test_gc(struct store *st, void *c)
@@ -721,49 +786,92 @@ test_show(struct store *st, void *c)
 	free(cause);
 }
 
-/* After a key rotation sessions saved under the old key still load. */
+/*
+ * After a key rotation sessions saved under the old key still load; one in
+ * use moves to the new key (store key and cookie), so it survives when the
+ * old key is dropped; SESSION_ID stays the same throughout; revoke finds
+ * sessions of either key.
+ */
 static void
 test_rotation(struct store *st, void *c)
 {
-	struct keyring	*rotated;
-	struct store	*st2;
-	struct session	*s, *l = NULL;
-	char		*cookie = NULL, *cause = NULL, *v = NULL, **ws;
-	void		*c2;
+	struct keyring	*rotated, *dropped;
+	struct store	*st2, *st3;
+	struct session	*s, *idle, *l = NULL;
+	char		*cookie = NULL, *icookie = NULL, *cause = NULL;
+	char		*v = NULL, **ws, *pub1, *pub2, *pub3;
+	void		*c2, *c3;
 	time_t		 now = time(NULL);
 	long		 n = -1;
 
 	s = save_new(st, c, "{\"r\":1}", "frank-rot", now, &cookie);
+	idle = save_new(st, c, "{\"idle\":1}", "frank-rot", now, &icookie);
 	rotated = keyring_parse(SECRET_B "\n" SECRET_A "\n", &cause);
-	CHECK(rotated != NULL);
-	if (rotated == NULL)
+	dropped = keyring_parse(SECRET_B "\n", &cause);
+	CHECK(rotated != NULL && dropped != NULL);
+	if (rotated == NULL || dropped == NULL)
 		return;
+	pub1 = store_public_id(keys, s->id);
+	pub2 = store_public_id(rotated, s->id);
+	pub3 = store_public_id(dropped, s->id);
+	CHECK_STR(pub1, pub2);
+	CHECK_STR(pub1, pub3);
+	CHECK(strlen(pub1) == 32 && strstr(cookie, pub1) == NULL);
+	free(pub1);
+	free(pub2);
+	free(pub3);
+
 	st2 = open_store(rotated);
 	c2 = conn(st2);
 	CHECK(load(st2, c2, cookie, now, &l) == STORE_OK);
 	CHECK(l != NULL && data_int(l, "r") == 1);
+	/* Signed by the old key: the request must save and re-send it. */
+	CHECK(l != NULL && l->id_changed && l->old_id == NULL);
 	if (l != NULL) {
-		json_object_set_new(l->data, "r", json_integer(2));
 		CHECK(st2->ops->save(st2, c2, l, 1, now, &v, &cause) ==
-		    STORE_OK || !is_pg);
+		    STORE_OK);
+		CHECK(v != NULL && strcmp(v, cookie) != 0);
+		CHECK(v != NULL && strncmp(v, cookie, strchr(cookie, '.') -
+		    cookie) == 0);
 		session_free(l);
 		l = NULL;
 	}
-	/* Now stored under the new key: loads directly. */
+	/* The new cookie is current: nothing more to do. */
+	CHECK(load(st2, c2, v, now, &l) == STORE_OK);
+	CHECK(l != NULL && !l->id_changed);
+	session_free(l);
+	l = NULL;
+	/* The old cookie still works while the old key is listed. */
 	CHECK(load(st2, c2, cookie, now, &l) == STORE_OK);
 	session_free(l);
 	l = NULL;
-	/* And revocable. */
+
+	/* The old key dropped: the session in use lives on. */
+	st3 = open_store(dropped);
+	c3 = conn(st3);
+	CHECK(load(st3, c3, v, now, &l) == STORE_OK);
+	CHECK(l != NULL && data_int(l, "r") == 1);
+	session_free(l);
+	l = NULL;
+	CHECK(load(st3, c3, cookie, now, &l) == STORE_NOTFOUND);
+
+	/* Revocable, the moved one and the one still under the old key. */
 	CHECK(st2->ops->revoke_user(st2, c2, "frank-rot", &n, &ws, &cause) ==
 	    STORE_OK);
-	CHECK(n == 1);
+	CHECK(n == 2);
 	store_test_free_list(ws);
-	CHECK(load(st2, c2, cookie, now, &l) == STORE_NOTFOUND);
+	CHECK(load(st2, c2, v, now, &l) == STORE_NOTFOUND);
+	CHECK(load(st2, c2, icookie, now, &l) == STORE_NOTFOUND);
+	st3->ops->conn_free(c3);
+	store_close(st3);
 	st2->ops->conn_free(c2);
 	store_close(st2);
+	keyring_free(dropped);
 	keyring_free(rotated);
 	session_free(s);
+	session_free(idle);
 	free(cookie);
+	free(icookie);
 	free(cause);
 	free(v);
 }
@@ -1519,6 +1627,7 @@ main(int argc, char **argv)
 	test_expiry(st, c1);
 	test_grace(st, c1);
 	test_revoke(st, c1);
+	test_revoke_many(st, c1);
 	test_gc(st, c1);
 	test_show(st, c1);
 	test_rotation(st, c1);

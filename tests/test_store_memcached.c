@@ -1,4 +1,4 @@
-/* Unit tests of the memcached store's static parts: the 30-day TTL rule, options, stored form. */
+/* Unit tests of the memcached store's static parts: the 30-day TTL rule, options, stored form, user index chunks. */
 #include "autoconf.h"
 
 #include "../lib/store_memcached.c"
@@ -197,6 +197,64 @@ test_value(void)
 	}
 }
 
+/* Chunks of a user index: "until hash ...", junk tokens skipped and counted. */
+static void
+test_index_parse(void)
+{
+#define H1	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define H2	"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	static const struct {
+		const char	*value;
+		int		 rc;
+		long long	 until;
+		size_t		 n, bad;
+	} cases[] = {
+		{ "1700000000 " H1, 0, 1700000000, 1, 0 },
+		{ "1700000000 " H1 " " H2, 0, 1700000000, 2, 0 },
+		{ "5", 0, 5, 0, 0 },
+		{ "0", 0, 0, 0, 0 },			/* what revoke leaves */
+		{ "5  " H1 "  ", 0, 5, 1, 0 },		/* extra spaces */
+		{ "5 " H1 "x", 0, 5, 0, 1 },		/* 65 chars */
+		{ "5 " "0123", 0, 5, 0, 1 },
+		{ "5 ../../etc " H2, 0, 5, 1, 1 },
+		{ "5 " "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+		  "0123456789ABCDEF", 0, 5, 0, 1 },	/* upper case */
+		{ "", -1, 0, 0, 0 },
+		{ " 5 " H1, -1, 0, 0, 0 },
+		{ "x " H1, -1, 0, 0, 0 },
+		{ "5x " H1, -1, 0, 0, 0 },
+		{ "-5 " H1, -1, 0, 0, 0 },
+		{ "99999999999999999999999 " H1, -1, 0, 0, 0 },
+	};
+	char	**hashes;
+	size_t	 i, n, bad;
+	long long until;
+	int	 rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rc = mc_index_parse(cases[i].value, strlen(cases[i].value),
+		    &until, &hashes, &n, &bad);
+		if (rc != cases[i].rc || (rc == 0 && (until != cases[i].until ||
+		    n != cases[i].n || bad != cases[i].bad)))
+			fprintf(stderr, "index case %zu: rc %d until %lld n %zu "
+			    "bad %zu\n", i, rc, until, n, bad);
+		CHECK(rc == cases[i].rc);
+		if (rc == 0) {
+			CHECK(until == cases[i].until);
+			CHECK(n == cases[i].n && bad == cases[i].bad);
+			CHECK(hashes != NULL && hashes[n] == NULL);
+		}
+		mc_index_free(hashes);
+	}
+	/* Not NUL-terminated: only len bytes are read. */
+	rc = mc_index_parse("7 " H1 H2, 2 + 64, &until, &hashes, &n, &bad);
+	CHECK(rc == 0 && until == 7 && n == 1 && bad == 0);
+	CHECK(hashes != NULL && hashes[0] != NULL && strcmp(hashes[0], H1) == 0);
+	mc_index_free(hashes);
+#undef H1
+#undef H2
+}
+
 int
 main(void)
 {
@@ -213,6 +271,7 @@ main(void)
 	test_prefix();
 	test_open(keys);
 	test_value();
+	test_index_parse();
 	keyring_free(keys);
 	return test_done("store_memcached");
 }

@@ -66,6 +66,58 @@ fake_done(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A helper that accepts but never reads: a command larger than the socket
+ * buffers fails within its timeout instead of spinning on a full buffer.
+ * Run in a child, so that a spin is a failed check, not a hung test.
+ */
+static void
+test_send_stalled(const char *sock)
+{
+	struct timespec	 t0, t1;
+	char		*line, *cause = NULL;
+	size_t		 len = 8 << 20;
+	pid_t		 pid, child;
+	long		 ms;
+	int		 status, i;
+
+	pid = fake_helper(sock, NULL);
+	if ((child = fork()) == -1)
+		exit(99);
+	if (child == 0) {
+		alarm(5);
+		line = malloc(len + 1);
+		if (line == NULL)
+			_exit(99);
+		memset(line, 'x', len);
+		line[len] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (wsctl_command(sock, line, NULL, 300, &cause) != -1)
+			_exit(2);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		_exit(ms >= 250 && ms < 2000 && cause != NULL &&
+		    strstr(cause, "send") != NULL ? 0 : 3);
+	}
+	/* At most 6 s: the child's alarm ends a spinning call. */
+	for (i = 0; i < 600; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		usleep(10000);
+	}
+	if (i == 600) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "stalled send: child %s %d\n",
+		    WIFEXITED(status) ? "exited" : "killed by signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fake_done(pid);
+}
+
 /* Replies, errors and the time bound, against fake helpers. */
 static void
 test_command(void)
@@ -129,6 +181,8 @@ test_command(void)
 	CHECK(ms >= 150 && ms < 1000);
 	free(cause);
 	fake_done(pid);
+
+	test_send_stalled(sock);
 
 	/* Nobody listening: fails at once. */
 	unlink(sock);
