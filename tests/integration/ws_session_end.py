@@ -5,7 +5,8 @@ absolute_timeout = ABSOLUTE, ws_recheck_interval = RECHECK and
 ws_max_per_ip = PER_IP.
 
 Cases: the absolute timeout, the idle timeout of a session nobody refreshes
-(and gc), a login as another user without a logout, a CLOSE that could not
+(and gc), a login as another user without a logout (and one refused as too
+big, which must close nothing), a CLOSE that could not
 be delivered at first, a revoke whose CLOSE never came (server stores), a
 deleted row and a load held up by a table lock while other sockets ping
 (postgresql), a reload (SIGHUP) restarting the loader threads, session-less
@@ -121,6 +122,24 @@ async def case_login_other(tag):
     code, took = await closed_within(ws, 1 * SLOW)
     check(code == 4001, "login as another user closes the old session's "
           "socket: %r after %.2f s" % (code, took))
+
+
+async def case_login_refused(tag):
+    """A login whose session is too big to save leaves the stored session,
+    and so its socket, as they were (cookie store: over 4 KB)."""
+    alice = await login("amy-" + tag)
+    ws = await ws_open(alice)
+    await asyncio.sleep(0.2)
+    status, headers = await http_get(do_query(
+        "X-Session-Login: bob-" + tag, "X-Session-Set: big=" + "x" * 4500),
+        cookie=alice)
+    check(status == 200 and not any(n.lower() == "set-cookie"
+                                    for n, _ in headers),
+          "refused login: 200 and no new cookie (%d)" % status)
+    code, _ = await closed_within(ws, 1 * SLOW)
+    check(code is None and await still_open(ws),
+          "refused login leaves the old session's socket open (%r)" % code)
+    await ws.close()
 
 
 async def case_close_undelivered(tag):
@@ -301,6 +320,7 @@ async def main():
         ctl = await sw_ctl("gc")
         check(ctl.returncode == 0, "gc ran (%r)" % ctl.stderr)
     if STORE == "cookie":
+        await case_login_refused(tag)
         await case_flood(tag)
     await absolute
     await idle
