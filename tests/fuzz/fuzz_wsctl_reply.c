@@ -65,6 +65,7 @@ static int	 fuzz_close(int);
 #define FUZZ_FD		1000	/* the fake socket's number */
 #define FUZZ_READ	4096	/* wsctl_command's read buffer */
 #define FUZZ_ID		"d3NpZC0xMjM0NTY3"
+#define FUZZ_TIMEOUT	60000	/* ms: timeouts are scripted, not slow runs */
 
 static char	 fuzz_pad[4096];
 
@@ -289,8 +290,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (flags & 1) {
 		line = "CLOSE " FUZZ_ID;
-		rc = wsctl_close("/fuzz/ws.sock", FUZZ_ID, 0, NULL, &n, 0,
-		    &cause);
+		rc = wsctl_close("/fuzz/ws.sock", FUZZ_ID, 0, NULL, &n,
+		    FUZZ_TIMEOUT, &cause);
 		fuzz_check(rc, NULL, cause, line, 0);
 		if (rc == 0)
 			FUZZ_ASSERT(n >= 0 && n <= (long)UINT_MAX);
@@ -298,7 +299,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(n == 0);
 	} else {
 		line = "COUNT";
-		rc = wsctl_command("/fuzz/ws.sock", line, &reply, 0, &cause);
+		rc = wsctl_command("/fuzz/ws.sock", line, &reply, FUZZ_TIMEOUT,
+		    &cause);
 		fuzz_check(rc, reply, cause, line, 1);
 	}
 	free(reply);
