@@ -328,7 +328,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wslay_event_context_ptr	 rctx;
 	const uint8_t		*s;
 	uint32_t		 rng;
-	size_t		 	 len, off = 0, n, consumed;
+	size_t			 len, off = 0, n, consumed;
 	int			 sv[2], comparing = 1, scanning = 1, rerr = 0;
 	int			 was;
 
