@@ -730,7 +730,11 @@ mc_parse_ver(const char *value, size_t len, char *id, time_t now,
 	    "v", &v, "data", &data, "user", &user, "ws_id", &ws_id,
 	    "created", &created, "access", &access, "max_age", &max_age,
 	    "until", &u, "ver", &pgv) != 0 || v != 1 ||
-	    !json_is_object(data) || pgv < 0) {
+	    !json_is_object(data) || pgv < 0 ||
+	    /* Times in range: the expiry arithmetic must not overflow. */
+	    created < 0 || created > SESSION_NEVER || access < 0 ||
+	    access > SESSION_NEVER || max_age < 0 || max_age > SESSION_NEVER ||
+	    u < 0 || u > SESSION_NEVER) {
 		json_decref(o);
 		free(id);
 		*cause = xstrdup("stored session is not in the expected form");

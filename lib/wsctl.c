@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -229,8 +230,11 @@ wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
 	rc = wsctl_command(path, line, &reply, timeout_ms, cause);
 	free(line);
 	if (rc == 0) {
+		/* The helper answers "OK %u": no sign, nothing past UINT_MAX. */
+		errno = 0;
 		v = strtol(reply, &end, 10);
-		if (n != NULL && end != reply)
+		if (n != NULL && end != reply && *reply >= '0' && *reply <= '9' &&
+		    errno == 0 && v <= (long)UINT_MAX)
 			*n = v;
 		free(reply);
 	}

@@ -148,6 +148,17 @@ test_value(void)
 		"{\"v\":1,\"data\":[],\"created\":1,\"access\":1,\"max_age\":0}",
 		"{\"v\":1,\"data\":{},\"created\":\"x\",\"access\":1,"
 		"\"max_age\":0}",
+		/* Out of range: the expiry arithmetic would overflow. */
+		"{\"v\":1,\"data\":{},\"created\":-9223372036854775808,"
+		"\"access\":1,\"max_age\":0}",
+		"{\"v\":1,\"data\":{},\"created\":1,\"access\":-1,"
+		"\"max_age\":0}",
+		"{\"v\":1,\"data\":{},\"created\":1,"
+		"\"access\":9223372036854775807,\"max_age\":0}",
+		"{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		"\"max_age\":-5}",
+		"{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		"\"max_age\":0,\"until\":-9223372036854775808}",
 	};
 	struct session	*s, *t;
 	char		*v, *cause = NULL;

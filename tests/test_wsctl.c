@@ -122,10 +122,26 @@ test_send_stalled(const char *sock)
 static void
 test_command(void)
 {
+	static const struct {
+		const char	*reply;
+		long		 n;
+	} counts[] = {
+		{ "OK 7\n", 7 },
+		{ "OK 0\r\n", 0 },
+		{ "OK 4294967295\n", 4294967295L },
+		{ "OK 4294967296\n", 0 },
+		{ "OK 99999999999999999999\n", 0 },
+		{ "OK -1\n", 0 },
+		{ "OK +3\n", 0 },
+		{ "OK  3\n", 0 },
+		{ "OK pong\n", 0 },
+		{ "OK\n", 0 },
+	};
 	char		 path[] = "/tmp/test_wsctl.XXXXXX", sock[64];
 	char		*reply, *cause;
 	struct timespec	 t0, t1;
 	long		 n, ms;
+	size_t		 i;
 	pid_t		 pid;
 
 	if (mkdtemp(path) == NULL)
@@ -141,6 +157,17 @@ test_command(void)
 	pid = fake_helper(sock, "echo");
 	CHECK(wsctl_close(sock, "abc", 4001, "bye now", &n, 2000, &cause) == 0);
 	fake_done(pid);
+
+	/* The count is what "OK %u" can say: 0 for anything else. */
+	for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		pid = fake_helper(sock, counts[i].reply);
+		n = -42;
+		CHECK(wsctl_close(sock, "abc", 0, NULL, &n, 2000, &cause) == 0);
+		if (n != counts[i].n)
+			fprintf(stderr, "reply %s: n %ld\n", counts[i].reply, n);
+		CHECK(n == counts[i].n);
+		fake_done(pid);
+	}
 
 	pid = fake_helper(sock, "echo");
 	CHECK(wsctl_command(sock, "CLOSE abc 4001 bye now", &reply, 2000,

@@ -8,6 +8,9 @@
 # library tracks lib_libsessionwrap_a_SOURCES, so a new lib module is fuzzable
 # without touching this file. src/ws-handshake.c and src/ws-command.c are
 # pure parsers with no libevent dependency, so they are compiled in too.
+# Targets of code outside that library (a store backend, sessionwrap-ws's
+# frame scanner, the script resolver of src/request.c) #include the .c under
+# test, compiled with the target's flags.
 
 FUZZ_TARGETS = \
 	fuzz_cgi_headers \
@@ -15,10 +18,18 @@ FUZZ_TARGETS = \
 	fuzz_cookie_header \
 	fuzz_cookie_open \
 	fuzz_merge_patch \
+	fuzz_script_path \
 	fuzz_session_deserialize \
 	fuzz_utf8 \
 	fuzz_ws_control \
-	fuzz_ws_handshake
+	fuzz_ws_handshake \
+	fuzz_wsctl_reply
+if HAVE_MEMCACHED
+FUZZ_TARGETS += fuzz_mc_index fuzz_mc_value
+endif
+if HAVE_WEBSOCKET
+FUZZ_TARGETS += fuzz_ws_frames
+endif
 
 # Seconds each target runs in `make fuzz-smoke`.
 FUZZ_SECONDS = 30
@@ -38,10 +49,18 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_cookie_header \
 	tests/fuzz/fuzz_cookie_open \
 	tests/fuzz/fuzz_merge_patch \
+	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
 	tests/fuzz/fuzz_utf8 \
 	tests/fuzz/fuzz_ws_control \
-	tests/fuzz/fuzz_ws_handshake
+	tests/fuzz/fuzz_ws_handshake \
+	tests/fuzz/fuzz_wsctl_reply
+if HAVE_MEMCACHED
+FUZZ_PROGS += tests/fuzz/fuzz_mc_index tests/fuzz/fuzz_mc_value
+endif
+if HAVE_WEBSOCKET
+FUZZ_PROGS += tests/fuzz/fuzz_ws_frames
+endif
 # Built by `make` when fuzzing is on. The only noinst_PROGRAMS so far: if
 # another block needs some, define it with '=' before this file's include
 # and change the line below to '+='.
@@ -97,6 +116,40 @@ tests_fuzz_fuzz_ws_handshake_SOURCES = tests/fuzz/fuzz_ws_handshake.c tests/fuzz
 tests_fuzz_fuzz_ws_handshake_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_ws_handshake_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_ws_handshake_LDADD = $(FUZZ_LINKLIBS)
+
+# The targets below #include the .c they test (static functions) and define
+# its symbols themselves, so the library's copy is never linked in.
+
+# lib/store_memcached.c: the stored form, and the per-user index (over an
+# in-memory stand-in for libmemcached's calls).
+tests_fuzz_fuzz_mc_value_SOURCES = tests/fuzz/fuzz_mc_value.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_mc_value_CFLAGS = $(FUZZ_COMPILE) $(LIBMEMCACHED_CFLAGS)
+tests_fuzz_fuzz_mc_value_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_mc_value_LDADD = $(FUZZ_LINKLIBS)
+
+tests_fuzz_fuzz_mc_index_SOURCES = tests/fuzz/fuzz_mc_index.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_mc_index_CFLAGS = $(FUZZ_COMPILE) $(LIBMEMCACHED_CFLAGS)
+tests_fuzz_fuzz_mc_index_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_mc_index_LDADD = $(FUZZ_LINKLIBS)
+
+# lib/wsctl.c: replies of the control socket, over scripted socket calls.
+tests_fuzz_fuzz_wsctl_reply_SOURCES = tests/fuzz/fuzz_wsctl_reply.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_wsctl_reply_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_wsctl_reply_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_wsctl_reply_LDADD = $(FUZZ_LINKLIBS)
+
+# src/ws-conn.c: the frame scanner beside wslay, and dropping idle contexts.
+tests_fuzz_fuzz_ws_frames_SOURCES = tests/fuzz/fuzz_ws_frames.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_ws_frames_CFLAGS = $(FUZZ_COMPILE) $(LIBEVENT_CFLAGS)
+tests_fuzz_fuzz_ws_frames_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_ws_frames_LDADD = $(FUZZ_LINKLIBS) $(LIBEVENT_LIBS) $(WSLAY_LIBS)
+
+# src/request.c: the fast script path resolver, against realpath(3).
+tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/fuzz.h \
+	src/spawn.c src/spawn.h
+tests_fuzz_fuzz_script_path_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_script_path_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_script_path_LDADD = $(FUZZ_LINKLIBS)
 
 # Each target for FUZZ_SECONDS over its seed corpus (read-only; new inputs go
 # to tests/fuzz/work/ in the build tree); fails on any crash, leak or timeout.
