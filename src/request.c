@@ -936,11 +936,6 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 
 			if (remaining >= 0 && (long long)want > remaining)
 				want = remaining;
-			/* The read may wait for the client: output goes first. */
-			if (r->unflushed) {
-				r->io->flush(r->io->ctx);
-				r->unflushed = 0;
-			}
 			n = r->io->read(r->io->ctx, inbuf, want, r->deadline);
 			if (n == -1 && errno == ETIMEDOUT) {
 				req_timeout(r, &c, 1);
