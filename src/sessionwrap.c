@@ -38,6 +38,12 @@
 #define LISTEN_BACKLOG	4096
 /* At most this long (ms) reading what a web server still sends as we close. */
 #define FCGI_DRAIN_MS	2000
+/*
+ * ms between pushing a cut response's last records and closing: lighttpd
+ * that sees the close before it has begun sending the response sends what
+ * it holds with a Content-Length, as if it were complete.
+ */
+#define FCGI_ABORT_PAUSE	100
 
 static int		 listen_fd;
 static volatile int	 stopping;
@@ -235,6 +241,8 @@ fcgi_finish(struct fcgi_conn *fc, int input_done)
 	FCGX_Free(req, 0);
 	req->ipcFd = -1;
 	fc->rcvtimeo = 0;
+	if (fc->aborted)
+		poll(NULL, 0, FCGI_ABORT_PAUSE);
 	if (!input_done)
 		fcgi_drain(fd);
 	close(fd);

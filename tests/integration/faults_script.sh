@@ -26,8 +26,9 @@ docroot_setup
 sw_secret
 sw_config handler_timeout=5
 sw_start --threads "$THREADS"
+# (contrib/lighttpd.conf sets stream-response-body already: := overrides)
 LIGHTTPD_EXTRA='server.stream-request-body = 2
-server.stream-response-body = 2'
+server.stream-response-body := 2'
 lighttpd_start
 JAR=$T/jar
 : > "$JAR"
