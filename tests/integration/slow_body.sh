@@ -8,7 +8,8 @@
 # succeed, and afterwards the workers are free: a request is served at
 # once and no script is left running. Then the same through Apache mod_cgi
 # with sessionwrap as a plain CGI program (contrib/apache-cgi.conf), which
-# waits on its stdin with the time left, a byte every 8 s.
+# waits on its stdin with the time left, a byte every 8 s. Last, a kept
+# FastCGI connection idle past handler_timeout still serves its next request.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 TIMEOUT=3
@@ -106,6 +107,16 @@ cgi_left() { pgrep -f "$T/swcgi/sessionwrap|$DOCROOT/cgi/echo.sh"; }
 wait "$cgi_client"
 sed "s/^/$TEST_NAME: apache-cgi: /" "$T/slow-cgi.out" >&2
 grep -q '^normal [0-9.]* 200$' "$T/slow-cgi.out" || soft_fail "apache-cgi: the normal request failed"
+
+step "kept FastCGI connection idle past handler_timeout: not cut"
+# The read bound (SO_RCVTIMEO) is lifted after each request: a connection
+# the web server keeps (fastcgi_keep_conn with a keepalive pool) may wait
+# idle for its next request as long as it likes.
+python3 "$top_srcdir/tests/integration/fcgi_keep.py" "$SW_SOCK" \
+    "$SCRIPT_ROOT/echo.sh" $((TIMEOUT + 2)) > "$T/keep.out" 2>&1
+sed "s/^/$TEST_NAME: /" "$T/keep.out" >&2
+grep -q "^after .* idle: $(printf again | sha256sum | cut -d' ' -f1)$" "$T/keep.out" ||
+    soft_fail "kept connection: the second request failed after $((TIMEOUT + 2)) s idle"
 
 [ -z "$FAILED" ] || fail "$FAILED"
 pass
