@@ -38,6 +38,8 @@
 #define LISTEN_BACKLOG	4096
 /* At most this long (ms) reading what a web server still sends as we close. */
 #define FCGI_DRAIN_MS	2000
+/* ms a read's SO_RCVTIMEO may outlast the deadline before it is set anew. */
+#define FCGI_RCVTIMEO_SLACK	100
 /*
  * ms between pushing a cut response's last records and closing: lighttpd
  * that sees the close before it has begun sending the response sends what
@@ -72,6 +74,8 @@ usage(FILE *f)
 struct fcgi_conn {
 	FCGX_Request	 req;
 	long long	 rcvtimeo;	/* SO_RCVTIMEO set on req.ipcFd, ms; 0 none */
+	long long	 rcvdeadline;	/* the deadline it was set for */
+	long long	 rcvset;	/* when (monotonic ms) */
 	int		 aborted;	/* end without END_REQUEST */
 };
 
@@ -94,45 +98,68 @@ fcgi_rcvtimeo(struct fcgi_conn *fc, long long ms)
 	return 0;
 }
 
+/* Take what the current record holds, len at most, without reading. */
+static int
+fcgi_read_held(FCGX_Stream *in, char *buf, int len)
+{
+	int	 avail = in->stop - in->rdNext;
+
+	if (avail > len)
+		avail = len;
+	return avail > 0 ? FCGX_GetStr(buf, avail, in) : 0;
+}
+
 /*
  * Read the request body: what the current record holds comes at once; else
  * libfcgi reads the socket, which a slow client must not hold past the
  * deadline. libfcgi keeps bytes of its own (the next record header, the end
  * record) where poll cannot see them, and loses a partial header to an
  * EAGAIN on a non-blocking socket; so the socket stays blocking and each
- * read is bounded by SO_RCVTIMEO. A timed-out read ends the stream for good,
- * and the request with it.
+ * read is bounded by SO_RCVTIMEO, renewed when the deadline moves and every
+ * FCGI_RCVTIMEO_SLACK ms. A timed-out read ends the stream for good, and the
+ * request with it. More records are taken while the socket has data.
  */
 static ssize_t
 fcgi_read(void *ctx, char *buf, size_t len, long long deadline)
 {
 	struct fcgi_conn	*fc = ctx;
 	FCGX_Stream		*in = fc->req.in;
-	long long		 left;
-	int			 n, avail, err;
+	struct pollfd		 pfd;
+	long long		 now, left;
+	int			 n = 0, m, err;
 
 	if (len > INT_MAX)
 		len = INT_MAX;
-	avail = in->stop - in->rdNext;
-	if (avail > 0)
-		return FCGX_GetStr(buf, avail < (int)len ? avail : (int)len, in);
-	if (!FCGX_HasSeenEOF(in)) {
-		if ((left = deadline - spawn_now_ms()) <= 0) {
+	if ((n = fcgi_read_held(in, buf, (int)len)) > 0)
+		return n;
+	while (!FCGX_HasSeenEOF(in) && n < (int)len) {
+		now = spawn_now_ms();
+		if ((left = deadline - now) <= 0) {
+			if (n > 0)
+				break;
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (fcgi_rcvtimeo(fc, left) == -1)
-			return -1;
-		/* One byte waits for the next record; then take what it has. */
-		if ((n = FCGX_GetStr(buf, 1, in)) == 1) {
-			avail = in->stop - in->rdNext;
-			if (avail > (int)len - 1)
-				avail = (int)len - 1;
-			if (avail > 0)
-				n += FCGX_GetStr(buf + 1, avail, in);
-			return n;
+		if (deadline != fc->rcvdeadline ||
+		    now - fc->rcvset >= FCGI_RCVTIMEO_SLACK) {
+			if (fcgi_rcvtimeo(fc, left) == -1)
+				return n > 0 ? n : -1;
+			fc->rcvdeadline = deadline;
+			fc->rcvset = now;
 		}
+		/* One byte waits for the next record; then take what it has. */
+		if (FCGX_GetStr(buf + n, 1, in) != 1)
+			break;
+		n++;
+		if ((m = fcgi_read_held(in, buf + n, (int)len - n)) > 0)
+			n += m;
+		pfd.fd = fc->req.ipcFd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1)
+			break;
 	}
+	if (n > 0)
+		return n;
 	if ((err = FCGX_GetError(in)) == 0)
 		return 0;
 	errno = err == EAGAIN || err == EWOULDBLOCK ? ETIMEDOUT :
@@ -218,6 +245,7 @@ fcgi_finish(struct fcgi_conn *fc, int input_done)
 	FCGX_Request	*req = &fc->req;
 	int		 keep, fd;
 
+	fc->rcvdeadline = 0;
 	if (input_done && fcgi_rcvtimeo(fc, FCGI_DRAIN_MS) == 0)
 		input_done = FCGX_HasSeenEOF(req->in) ||
 		    FCGX_GetChar(req->in) == EOF;
