@@ -167,6 +167,7 @@ fcgi_read(void *ctx, char *buf, size_t len, long long deadline)
 	return -1;
 }
 
+/* Response bytes into stdout records. */
 static int
 fcgi_write(void *ctx, const char *buf, size_t len)
 {
@@ -177,6 +178,7 @@ fcgi_write(void *ctx, const char *buf, size_t len)
 	return 0;
 }
 
+/* Script stderr into stderr records (the web server's error log). */
 static void
 fcgi_error(void *ctx, const char *buf, size_t len)
 {
@@ -185,6 +187,7 @@ fcgi_error(void *ctx, const char *buf, size_t len)
 	FCGX_PutStr(buf, (int)len, fc->req.err);
 }
 
+/* Send the stdout records written so far. */
 static void
 fcgi_flush(void *ctx)
 {
@@ -193,7 +196,7 @@ fcgi_flush(void *ctx)
 	FCGX_FFlush(fc->req.out);
 }
 
-/* Send the records written so far; fcgi_finish then closes without END_REQUEST. */
+/* Send the records written so far; fcgi_finish closes without END_REQUEST. */
 static void
 fcgi_abort(void *ctx)
 {
@@ -234,10 +237,11 @@ fcgi_drain(int fd)
 
 /*
  * End the request, in place of FCGX_Finish_r. A clean end sends END_REQUEST
- * and keeps the connection when the web server asked to (reads unbounded
- * again: an idle kept connection waits for its next request); an aborted
- * one closes without END_REQUEST, so the web server sees the response cut.
- * A close is plain once the input has reached its end record, else drained.
+ * and keeps the connection when the web server asked to and the input has
+ * reached its end (reads unbounded again: an idle kept connection waits for
+ * its next request); an aborted one closes without END_REQUEST, so the web
+ * server sees the response cut. A close is plain once the input has reached
+ * its end record, else drained.
  */
 static void
 fcgi_finish(struct fcgi_conn *fc, int input_done)
@@ -255,7 +259,7 @@ fcgi_finish(struct fcgi_conn *fc, int input_done)
 		input_done = 0;
 	keep = 0;
 	if (!fc->aborted) {
-		keep = req->keepConnection;
+		keep = req->keepConnection && input_done;
 		if (FCGX_FClose(req->err) != 0)
 			keep = 0;
 		if (FCGX_FClose(req->out) != 0 || FCGX_GetError(req->in) != 0)
