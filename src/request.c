@@ -70,6 +70,8 @@ struct req {
 	char			*setcookie;	/* Set-Cookie value to send */
 	int			 input_done;	/* request body read to its end */
 	int			 unflushed;	/* response bytes not pushed yet */
+	int			 headers_sent;	/* the response has begun */
+	int			 cut;		/* and was cut short */
 };
 
 /* Look up a variable in the web server's environment. */
@@ -799,6 +801,7 @@ req_headers(struct req *r, const char *block, size_t len)
 	}
 	buf_adds(&out, "\r\n");
 	r->state = REQ_BODY;
+	r->headers_sent = 1;
 	r->unflushed = 1;
 	if (r->io->write(r->io->ctx, out.data, out.len) == -1)
 		r->state = REQ_FAILED;
@@ -892,6 +895,69 @@ req_stdout(struct req *r, struct child *c, struct buf *hdr)
 }
 
 /*
+ * The deadline passed (the script's, or the request body's): kill the
+ * script's group; a 504 when no header was sent yet, else a cut response.
+ */
+static void
+req_timeout(struct req *r, struct child *c, int reading)
+{
+	if (reading)
+		log_warnx("script %s: request body not received within the "
+		    "%lds limit; killed", req_name(r), r->cfg->handler_timeout);
+	else
+		log_warnx("script %s: %s %lds; killed", req_name(r),
+		    r->state == REQ_HEADERS ? "no response headers within" :
+		    "no output for", r->cfg->handler_timeout);
+	spawn_kill(c);
+	r->cut = r->headers_sent;
+	req_fail(r, 504, "Gateway Timeout");
+}
+
+/*
+ * The response is complete. What the script still writes to stderr as it
+ * ends is forwarded, and how it ended is collected, for a short grace: a
+ * script killed by a signal after its headers (SIGPIPE aside: the client
+ * left) cuts the response. One still running after the grace has closed its
+ * stdout but runs on: the reaper collects it, killing it at the deadline
+ * (as CGI it is left to init).
+ */
+static void
+req_reap(struct req *r, struct child *c)
+{
+	struct pollfd	 pfd;
+	long long	 now, grace;
+	int		 sig = 0, done = 0;
+
+	now = spawn_now_ms();
+	for (grace = now + REQUEST_EXIT_GRACE; now < grace;
+	    now = spawn_now_ms()) {
+		if (c->err == -1 && (done = spawn_collect(c, req_name(r),
+		    &sig)))
+			break;
+		/* Exit follows the close of its pipes within moments. */
+		pfd.fd = c->err;
+		pfd.events = POLLIN;
+		if (poll(&pfd, c->err != -1, c->err != -1 ?
+		    (int)(grace - now) : 2) > 0 && c->err != -1)
+			req_stderr(r, c);
+	}
+	if (!done && c->err != -1)
+		log_debug("script %s: closed its output but still runs",
+		    req_name(r));
+	if (!done && !spawn_collect(c, req_name(r), &sig)) {
+		if (r->sw->cgi)
+			c->pid = -1;
+		else
+			spawn_linger(c, r->deadline, req_name(r));
+	}
+	if (sig != 0 && sig != SIGPIPE && r->state == REQ_BODY) {
+		log_warnx("script %s: died after its headers; response cut",
+		    req_name(r));
+		r->cut = 1;
+	}
+}
+
+/*
  * Run the script: feed it the request body while reading its output, so
  * neither side blocks the other whatever the sizes.
  */
@@ -904,7 +970,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 	char		 inbuf[REQUEST_CHUNK], *cause;
 	const char	*cl;
 	size_t		 inlen = 0, inoff = 0;
-	long long	 remaining = -1, now, grace;
+	long long	 remaining = -1, now;
 	ssize_t		 n;
 	int		 body_done = 0, nfd, i, timeout;
 
@@ -936,7 +1002,11 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 
 			if (remaining >= 0 && (long long)want > remaining)
 				want = remaining;
-			n = r->io->read(r->io->ctx, inbuf, want);
+			n = r->io->read(r->io->ctx, inbuf, want, r->deadline);
+			if (n == -1 && errno == ETIMEDOUT) {
+				req_timeout(r, &c, 1);
+				goto done;
+			}
 			if (n <= 0) {
 				body_done = 1;
 				r->input_done = n == 0;
@@ -965,11 +1035,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		}
 		now = spawn_now_ms();
 		if (now >= r->deadline) {
-			log_warnx("script %s: %s %lds; killed", req_name(r),
-			    r->state == REQ_HEADERS ? "no response headers within" :
-			    "no output for", r->cfg->handler_timeout);
-			spawn_kill(&c);
-			req_fail(r, 504, "Gateway Timeout");
+			req_timeout(r, &c, 0);
 			goto done;
 		}
 		timeout = r->deadline - now > INT_MAX ? INT_MAX :
@@ -993,6 +1059,7 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 				continue;
 			log_warn("%s: poll", __func__);
 			spawn_kill(&c);
+			r->cut = r->headers_sent;
 			req_fail(r, 502, "Bad Gateway");
 			goto done;
 		}
@@ -1015,36 +1082,14 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 				req_stderr(r, &c);
 			else if (pfd[i].fd == c.out &&
 			    req_stdout(r, &c, &hdr) == -1) {
+				/* A write to the client failed after headers. */
+				r->cut = r->headers_sent;
 				spawn_kill(&c);
 				goto done;
 			}
 		}
 	}
-
-	/*
-	 * The response is complete. What the script still writes to stderr
-	 * as it ends is forwarded for a short grace. Then it has exited, or
-	 * is about to: the reaper collects it unless it already has. A script
-	 * that closed stdout but runs on must not hold the response either;
-	 * the reaper kills it at the deadline (as CGI it is left to init).
-	 */
-	now = spawn_now_ms();
-	for (grace = now + REQUEST_EXIT_GRACE; c.err != -1 && now < grace;
-	    now = spawn_now_ms()) {
-		pfd[0].fd = c.err;
-		pfd[0].events = POLLIN;
-		if (poll(pfd, 1, (int)(grace - now)) > 0)
-			req_stderr(r, &c);
-	}
-	if (c.err != -1)
-		log_debug("script %s: closed its output but still runs",
-		    req_name(r));
-	if (!spawn_collect(&c, req_name(r))) {
-		if (r->sw->cgi)
-			c.pid = -1;
-		else
-			spawn_linger(&c, r->deadline, req_name(r));
-	}
+	req_reap(r, &c);
 done:
 	if (c.err != -1)
 		req_stderr(r, &c);
@@ -1105,6 +1150,8 @@ out:
 	if (r.locked && r.ops->unlock != NULL)
 		r.ops->unlock(r.sw->store, w->conn);
 	/* The caller ends the response, pushing what is left with its end. */
+	if (r.cut)
+		io->abort(io->ctx);
 	req_ops_free(&r);
 	session_free(r.s);
 	free(r.script);

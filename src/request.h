@@ -11,14 +11,24 @@
 /* How a request talks to the web server: FastCGI streams or CGI fds. */
 struct rio {
 	void	*ctx;
-	/* Read request body bytes; 0 at the end, -1 on error. */
-	ssize_t	 (*read)(void *, char *, size_t);
+	/*
+	 * Read request body bytes, waiting until the deadline (monotonic ms)
+	 * at most: what has come, at least one byte; 0 at the end; -1 on an
+	 * error, with errno ETIMEDOUT when the deadline passed first.
+	 */
+	ssize_t	 (*read)(void *, char *, size_t, long long);
 	/* Write response bytes; -1 when the client is gone. */
 	int	 (*write)(void *, const char *, size_t);
 	/* Write to the web server's error log (script stderr). */
 	void	 (*error)(void *, const char *, size_t);
 	/* Push buffered response bytes now. */
 	void	 (*flush)(void *);
+	/*
+	 * Called once, last, when a response whose headers were sent is cut
+	 * short (the script died of a signal or was killed): push what was
+	 * written, then end it so the web server sees it incomplete.
+	 */
+	void	 (*abort)(void *);
 };
 
 /* Process-wide state shared read-only by every worker. */

@@ -3,12 +3,14 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <netdb.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +37,16 @@
  * backend). The kernel caps it at net.core.somaxconn.
  */
 #define LISTEN_BACKLOG	4096
+/* At most this long (ms) reading what a web server still sends as we close. */
+#define FCGI_DRAIN_MS	2000
+/* ms a read's SO_RCVTIMEO may outlast the deadline before it is set anew. */
+#define FCGI_RCVTIMEO_SLACK	100
+/*
+ * ms between pushing a cut response's last records and closing: lighttpd
+ * that sees the close before it has begun sending the response sends what
+ * it holds with a Content-Length, as if it were complete.
+ */
+#define FCGI_ABORT_PAUSE	100
 
 static int		 listen_fd;
 static volatile int	 stopping;
@@ -61,53 +73,244 @@ usage(FILE *f)
 	    "%s", config_usage_keys());
 }
 
-/* FastCGI stream adapters. */
-static ssize_t
-fcgi_read(void *ctx, char *buf, size_t len)
-{
-	FCGX_Request	*req = ctx;
-	int		 n;
+/* A FastCGI request as the context of its rio. */
+struct fcgi_conn {
+	FCGX_Request	 req;
+	long long	 rcvtimeo;	/* SO_RCVTIMEO set on req.ipcFd, ms; 0 none */
+	long long	 rcvdeadline;	/* the deadline it was set for */
+	long long	 rcvset;	/* when (monotonic ms) */
+	int		 aborted;	/* end without END_REQUEST */
+};
 
-	n = FCGX_GetStr(buf, len > INT_MAX ? INT_MAX : (int)len, req->in);
-	return n < 0 ? -1 : n;
+/* Bound each blocking read on the connection to ms (0: none); -1 on error. */
+static int
+fcgi_rcvtimeo(struct fcgi_conn *fc, long long ms)
+{
+	struct timeval	 tv;
+
+	if (ms == fc->rcvtimeo)
+		return 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(fc->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof tv) == -1) {
+		log_warn("%s: SO_RCVTIMEO", __func__);
+		return -1;
+	}
+	fc->rcvtimeo = ms;
+	return 0;
 }
 
+/* Take what the current record holds, len at most, without reading. */
+static int
+fcgi_read_held(FCGX_Stream *in, char *buf, int len)
+{
+	int	 avail = in->stop - in->rdNext;
+
+	if (avail > len)
+		avail = len;
+	return avail > 0 ? FCGX_GetStr(buf, avail, in) : 0;
+}
+
+/*
+ * Read the request body: what the current record holds comes at once; else
+ * libfcgi reads the socket, which a slow client must not hold past the
+ * deadline. libfcgi keeps bytes of its own (the next record header, the end
+ * record) where poll cannot see them, and loses a partial header to an
+ * EAGAIN on a non-blocking socket; so the socket stays blocking and each
+ * read is bounded by SO_RCVTIMEO, renewed when the deadline moves and every
+ * FCGI_RCVTIMEO_SLACK ms. A timed-out read ends the stream for good, and the
+ * request with it. More records are taken while the socket has data.
+ */
+static ssize_t
+fcgi_read(void *ctx, char *buf, size_t len, long long deadline)
+{
+	struct fcgi_conn	*fc = ctx;
+	FCGX_Stream		*in = fc->req.in;
+	struct pollfd		 pfd;
+	long long		 now, left;
+	int			 n = 0, m, err;
+
+	if (len > INT_MAX)
+		len = INT_MAX;
+	if ((n = fcgi_read_held(in, buf, (int)len)) > 0)
+		return n;
+	while (!FCGX_HasSeenEOF(in) && n < (int)len) {
+		now = spawn_now_ms();
+		if ((left = deadline - now) <= 0) {
+			if (n > 0)
+				break;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (deadline != fc->rcvdeadline ||
+		    now - fc->rcvset >= FCGI_RCVTIMEO_SLACK) {
+			if (fcgi_rcvtimeo(fc, left) == -1)
+				return n > 0 ? n : -1;
+			fc->rcvdeadline = deadline;
+			fc->rcvset = now;
+		}
+		/* One byte waits for the next record; then take what it has. */
+		if (FCGX_GetStr(buf + n, 1, in) != 1)
+			break;
+		n++;
+		if ((m = fcgi_read_held(in, buf + n, (int)len - n)) > 0)
+			n += m;
+		pfd.fd = fc->req.ipcFd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1)
+			break;
+	}
+	if (n > 0)
+		return n;
+	if ((err = FCGX_GetError(in)) == 0)
+		return 0;
+	errno = err == EAGAIN || err == EWOULDBLOCK ? ETIMEDOUT :
+	    err > 0 ? err : EPROTO;
+	return -1;
+}
+
+/* Response bytes into stdout records. */
 static int
 fcgi_write(void *ctx, const char *buf, size_t len)
 {
-	FCGX_Request	*req = ctx;
+	struct fcgi_conn	*fc = ctx;
 
-	if (FCGX_PutStr(buf, (int)len, req->out) != (int)len)
+	if (FCGX_PutStr(buf, (int)len, fc->req.out) != (int)len)
 		return -1;
 	return 0;
 }
 
+/* Script stderr into stderr records (the web server's error log). */
 static void
 fcgi_error(void *ctx, const char *buf, size_t len)
 {
-	FCGX_Request	*req = ctx;
+	struct fcgi_conn	*fc = ctx;
 
-	FCGX_PutStr(buf, (int)len, req->err);
+	FCGX_PutStr(buf, (int)len, fc->req.err);
 }
 
+/* Send the stdout records written so far. */
 static void
 fcgi_flush(void *ctx)
 {
-	FCGX_Request	*req = ctx;
+	struct fcgi_conn	*fc = ctx;
 
-	FCGX_FFlush(req->out);
+	FCGX_FFlush(fc->req.out);
+}
+
+/* Send the records written so far; fcgi_finish closes without END_REQUEST. */
+static void
+fcgi_abort(void *ctx)
+{
+	struct fcgi_conn	*fc = ctx;
+
+	FCGX_FFlush(fc->req.err);
+	FCGX_FFlush(fc->req.out);
+	fc->aborted = 1;
+}
+
+/*
+ * Before a close over input still coming: shut our side, then read what
+ * comes for FCGI_DRAIN_MS at most. Closing with unread data would reset a
+ * TCP connection, losing the response's tail; libfcgi's own lingering close
+ * waits as long as a client keeps dribbling. A Unix socket delivers what
+ * was sent before the close in any case: it is closed at once.
+ */
+static void
+fcgi_drain(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	struct pollfd		 pfd;
+	char			 buf[4096];
+	long long		 end, now;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    ss.ss_family == AF_UNIX || shutdown(fd, SHUT_WR) == -1)
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	end = spawn_now_ms() + FCGI_DRAIN_MS;
+	while ((now = spawn_now_ms()) < end &&
+	    poll(&pfd, 1, (int)(end - now)) > 0 &&
+	    read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+/*
+ * End the request, in place of FCGX_Finish_r. A clean end sends END_REQUEST
+ * and keeps the connection when the web server asked to and the input has
+ * reached its end (reads unbounded again: an idle kept connection waits for
+ * its next request); an aborted one closes without END_REQUEST, so the web
+ * server sees the response cut. A close is plain once the input has reached
+ * its end record, else drained.
+ */
+static void
+fcgi_finish(struct fcgi_conn *fc, int input_done)
+{
+	FCGX_Request	*req = &fc->req;
+	int		 keep, fd;
+
+	fc->rcvdeadline = 0;
+	if (input_done && fcgi_rcvtimeo(fc, FCGI_DRAIN_MS) == 0)
+		input_done = FCGX_HasSeenEOF(req->in) ||
+		    FCGX_GetChar(req->in) == EOF;
+	else
+		input_done = 0;
+	if (FCGX_GetError(req->in) != 0)
+		input_done = 0;
+	keep = 0;
+	if (!fc->aborted) {
+		keep = req->keepConnection && input_done;
+		if (FCGX_FClose(req->err) != 0)
+			keep = 0;
+		if (FCGX_FClose(req->out) != 0 || FCGX_GetError(req->in) != 0)
+			keep = 0;
+	}
+	if (keep && fcgi_rcvtimeo(fc, 0) == 0) {
+		FCGX_Free(req, 0);
+		return;
+	}
+	fd = req->ipcFd;
+	FCGX_Free(req, 0);
+	req->ipcFd = -1;
+	fc->rcvtimeo = 0;
+	if (fc->aborted)
+		poll(NULL, 0, FCGI_ABORT_PAUSE);
+	if (!input_done)
+		fcgi_drain(fd);
+	close(fd);
 }
 
 /* Plain CGI adapters on fds 0, 1 and 2. */
 static ssize_t
-cgi_read(void *ctx, char *buf, size_t len)
+cgi_read(void *ctx, char *buf, size_t len, long long deadline)
 {
-	ssize_t	 n;
+	struct pollfd	 pfd;
+	long long	 left;
+	ssize_t		 n;
+	int		 rc;
 
-	do
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - spawn_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1)
+			return -1;
+		if (rc == 0)
+			continue;
 		n = read(STDIN_FILENO, buf, len);
-	while (n == -1 && errno == EINTR);
-	return n;
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return n;
+	}
 }
 
 static int
@@ -141,17 +344,28 @@ cgi_flush(void *ctx)
 {
 }
 
+/*
+ * Nothing to do: a CGI response ends when our stdout closes, and mod_cgi
+ * and lighttpd's mod_cgi take that for a complete response whatever our
+ * exit status.
+ */
+static void
+cgi_abort(void *ctx)
+{
+}
+
 /* One worker thread: accept and handle FastCGI requests forever. */
 static void *
 worker_main(void *arg)
 {
-	struct worker	*w = arg;
-	FCGX_Request	 req;
-	struct rio	 io = { &req, fcgi_read, fcgi_write, fcgi_error,
-			    fcgi_flush };
-	int		 rc;
+	struct worker		*w = arg;
+	struct fcgi_conn	 fc;
+	struct rio		 io = { &fc, fcgi_read, fcgi_write, fcgi_error,
+				    fcgi_flush, fcgi_abort };
+	int			 rc;
 
-	if (FCGX_InitRequest(&req, listen_fd, 0) != 0)
+	memset(&fc, 0, sizeof fc);
+	if (FCGX_InitRequest(&fc.req, listen_fd, 0) != 0)
 		fatalx("FCGX_InitRequest failed");
 	for (;;) {
 		/*
@@ -160,23 +374,14 @@ worker_main(void *arg)
 		 * waits in accept and the kernel wakes one per connection,
 		 * which then reads its parameters while the others accept.
 		 */
-		rc = stopping ? -1 : FCGX_Accept_r(&req);
+		rc = stopping ? -1 : FCGX_Accept_r(&fc.req);
 		if (rc < 0) {
 			if (!stopping)
 				log_warnx("FCGX_Accept_r failed (%d)", rc);
 			break;
 		}
-		/*
-		 * libfcgi closes a connection lingering: shutdown, then up to
-		 * 2 s for the web server to close its end, lest data still
-		 * coming in turn the close into a reset that eats the response.
-		 * Once the input has reached its end record nothing more can
-		 * come, and a plain close frees the thread at once.
-		 */
-		if (request_handle(w, req.envp, &io) &&
-		    (FCGX_HasSeenEOF(req.in) || FCGX_GetChar(req.in) == EOF))
-			req.detached = 1;
-		FCGX_Finish_r(&req);
+		fc.aborted = 0;
+		fcgi_finish(&fc, request_handle(w, fc.req.envp, &io));
 	}
 	return NULL;
 }
@@ -377,7 +582,7 @@ main(int argc, char **argv)
 	if (sw.cgi) {
 		struct worker	 w = { &sw, NULL, 0, 0 };
 		struct rio	 io = { NULL, cgi_read, cgi_write, cgi_error,
-				    cgi_flush };
+				    cgi_flush, cgi_abort };
 		extern char	**environ;
 
 		request_handle(&w, environ, &io);

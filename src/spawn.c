@@ -272,16 +272,19 @@ spawn_log_status(const char *name, int status)
 
 /* Reap the child if it has exited, without waiting; see spawn.h. */
 int
-spawn_collect(struct child *c, const char *name)
+spawn_collect(struct child *c, const char *name, int *sig)
 {
 	int	 status;
 
+	*sig = 0;
 	if (c->pid <= 0)
 		return 1;
 	if (waitpid(c->pid, &status, WNOHANG) != c->pid)
 		return 0;
 	c->pid = -1;
 	spawn_log_status(name, status);
+	if (WIFSIGNALED(status))
+		*sig = WTERMSIG(status);
 	return 1;
 }
 

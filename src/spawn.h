@@ -34,9 +34,10 @@ int	 spawn_child(const char *, char *const *, char *const *, const char *,
 void	 spawn_kill(struct child *);
 /*
  * Reap the child if it has exited (an exit by a signal is logged under
- * name): 1, or 0 while it runs. Never waits.
+ * name): 1 with *sig the signal that ended it (0: it exited, or was reaped
+ * before), or 0 while it runs. Never waits.
  */
-int	 spawn_collect(struct child *, const char *);
+int	 spawn_collect(struct child *, const char *, int *);
 /*
  * Let a background thread reap it, killing its group at deadline; an exit
  * by a signal is logged under name.
