@@ -13,6 +13,7 @@
 #include <libmemcached/memcached.h>
 #include <jansson.h>
 
+#include "buf.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -581,8 +582,13 @@ mc_get1(struct mc_conn *mcc, const char *key, char **value, size_t *len,
 	rc = MEMCACHED_NOTFOUND;
 	while ((res = memcached_fetch_result(mcc->mc, NULL, &frc)) != NULL) {
 		if (*value == NULL) {
+			/* All its bytes: *len is what the parsers read. */
 			*len = memcached_result_length(res);
-			*value = xstrndup(memcached_result_value(res), *len);
+			*value = xmalloc(*len + 1);
+			if (*len != 0)
+				memcpy(*value, memcached_result_value(res),
+				    *len);
+			(*value)[*len] = '\0';
 			*cas = memcached_result_cas(res);
 			rc = MEMCACHED_SUCCESS;
 		}
@@ -916,8 +922,9 @@ mc_index_add_chunk(struct store *st, struct mc_conn *mcc, const char *user,
     int chunk, const char *hash, time_t expires, time_t now)
 {
 	memcached_return_t rc;
+	struct buf	 b;
 	char		*ikey, *old, *value, **hashes;
-	size_t		 len, n, bad;
+	size_t		 len, n, bad, skip;
 	uint64_t	 cas;
 	long long	 until;
 	int		 try, full, ret = -1;
@@ -948,6 +955,7 @@ mc_index_add_chunk(struct store *st, struct mc_conn *mcc, const char *user,
 			hashes = NULL;
 			free(old);
 			old = xstrdup("0");
+			len = 1;
 		}
 		mc_index_free(hashes);
 		full = n + bad >= MC_INDEX_MAX;
@@ -958,17 +966,17 @@ mc_index_add_chunk(struct store *st, struct mc_conn *mcc, const char *user,
 		}
 		if (until < expires)
 			until = expires;
-		/* The entries as they are, behind the new end. */
-		if (full)
-			xasprintf(&value, "%lld%s", until, old + strspn(old,
-			    "0123456789"));
-		else
-			xasprintf(&value, "%lld%s %s", until, old + strspn(old,
-			    "0123456789"), hash);
+		/* The entries as they are (a NUL too), behind the new end. */
+		skip = strspn(old, "0123456789");
+		buf_init(&b);
+		buf_printf(&b, "%lld", until);
+		buf_add(&b, old + skip, len - skip);
+		if (!full)
+			buf_printf(&b, " %s", hash);
 		free(old);
-		rc = memcached_cas(mcc->mc, ikey, strlen(ikey), value,
-		    strlen(value), mc_exptime(until, now), 0, cas);
-		free(value);
+		rc = memcached_cas(mcc->mc, ikey, strlen(ikey), b.data, b.len,
+		    mc_exptime(until, now), 0, cas);
+		buf_free(&b);
 		if (rc == MEMCACHED_SUCCESS) {
 			ret = full ? 0 : 1;
 			break;

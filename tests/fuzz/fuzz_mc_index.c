@@ -1,33 +1,44 @@
 /*
- * The memcached store's per-user index ("until key key ..."), as memcached
- * hands it back: mc_index_add (a login adds its store key, keeping the
- * newest) and mc_revoke_user (revoke --user deletes what it lists), over an
- * in-memory stand-in for the libmemcached calls they make (get with CAS,
- * add, cas, set, replace, delete; keys checked for length as libmemcached
- * does). The fuzzed bytes are the index already stored.
+ * The memcached store's per-user index, chunks of at most MC_INDEX_MAX store
+ * keys ("until hash hash ...", under u:HASH, u:HASH:1, ... for each key of
+ * the keyring), as memcached hands them back: mc_index_add (a login adds
+ * its store key to the first chunk with room, or a new chunk) and
+ * mc_revoke_user (revoke --user deletes what every chunk lists, under every
+ * key), over an in-memory stand-in for the libmemcached calls they make (get
+ * with CAS, add, cas, set, delete; keys checked for length as libmemcached
+ * does). The fuzzed bytes are the chunks already stored.
  *
- * Input: a flags byte, then the stored index.
- *	flags & 1	no index is stored yet (the first login)
- *	flags >> 1	which of the old index's first 7 entries are live
- *			sessions in the store (the rest are gone)
+ * Input:
+ *	byte 0	which of the first 8 listed entries are live sessions in the
+ *		store (the rest are gone)
+ *	byte 1	& 7: chunks stored under the current key (0: the first
+ *		login); >> 3 & 3: chunks under the retired key
+ *	then one fill byte per chunk: that many valid store keys (255:
+ *		MC_INDEX_MAX) appended to the chunk, so full chunks fit in
+ *		an input
+ *	then the chunks' values, separated by newlines (a missing one is an
+ *		empty chunk with a valid until)
  *
- * Checked: after a login the index lists the new key last, at most
- * MC_INDEX_MAX entries, the older ones a suffix of what was there (all of
- * them while there is room, for a well-formed index), with an until no
- * earlier than the new session's end; then revoke deletes every session
- * the index lists, the new one included, counts those it deleted, reports
- * their ws_ids, touches no key outside the prefix, and drops the index.
- * The only failure allowed is a listed key memcached refuses (too long).
+ * Checked, with what mc_index_parse lists (the format is its business):
+ * after a login the new key is listed in exactly the chunk the design says
+ * (the first that is absent, not an index, or has room), which then holds
+ * at most MC_INDEX_MAX tokens; every other chunk lists what it listed
+ * (none is lost, full or not), its until never earlier and, for the full
+ * chunks passed over, no earlier than the new session's end; chunks after
+ * it and under the retired key are untouched. Then revoke succeeds (the
+ * stand-in never fails), deletes every chunk and every listed session under
+ * both keys, the new one included, counts each once, reports their ws_ids,
+ * touches no key outside the prefix and leaves the store empty.
  *
  * Depends on (static, reached by including the .c):
  * void mc_index_add(struct store *, struct mc_conn *, const char *user,
  * const char *key, time_t expires, time_t now);
  * enum store_result mc_revoke_user(struct store *, void *conn,
  * const char *user, long *n, char ***ws_ids, char **cause);
- * mc_key, mc_index_key, mc_conn_new, mc_conn_free, store_memcached_open,
- * mc_close, MC_INDEX_MAX; and on the libmemcached calls redirected below.
- * The index format is checked by fuzz_index_entries: re-point it when the
- * format changes.
+ * int mc_index_parse(const char *, size_t, long long *, char ***, size_t *,
+ * size_t *), mc_index_free, mc_key, mc_index_key(st, keyidx, user, chunk),
+ * mc_conn_new, store_memcached_open, MC_INDEX_MAX, MC_HASH_LEN; and on the
+ * libmemcached calls redirected below.
  */
 #include "autoconf.h"
 
@@ -45,8 +56,6 @@ static memcached_return_t fuzz_add(memcached_st *, const char *, size_t,
 		    const char *, size_t, time_t, uint32_t);
 static memcached_return_t fuzz_set(memcached_st *, const char *, size_t,
 		    const char *, size_t, time_t, uint32_t);
-static memcached_return_t fuzz_replace(memcached_st *, const char *, size_t,
-		    const char *, size_t, time_t, uint32_t);
 static memcached_return_t fuzz_cas(memcached_st *, const char *, size_t,
 		    const char *, size_t, time_t, uint32_t, uint64_t);
 static memcached_return_t fuzz_delete(memcached_st *, const char *, size_t,
@@ -60,7 +69,6 @@ static memcached_return_t fuzz_delete(memcached_st *, const char *, size_t,
 #define memcached_result_free	fuzz_result_free
 #define memcached_add		fuzz_add
 #define memcached_set		fuzz_set
-#define memcached_replace	fuzz_replace
 #define memcached_cas		fuzz_cas
 #define memcached_delete	fuzz_delete
 #include "../../lib/store_memcached.c"
@@ -72,7 +80,6 @@ static memcached_return_t fuzz_delete(memcached_st *, const char *, size_t,
 #undef memcached_result_free
 #undef memcached_add
 #undef memcached_set
-#undef memcached_replace
 #undef memcached_cas
 #undef memcached_delete
 
@@ -82,7 +89,9 @@ static memcached_return_t fuzz_delete(memcached_st *, const char *, size_t,
 
 #define FUZZ_USER	"alice"
 #define FUZZ_ITEMS	64	/* items the stand-in holds at most */
-#define FUZZ_LIVE	7	/* old entries that can be live sessions */
+#define FUZZ_LIVE	8	/* listed entries that can be live sessions */
+#define FUZZ_CHUNKS0	7	/* chunks stored under the current key, at most */
+#define FUZZ_CHUNKS1	3	/* and under the retired one */
 #define FUZZ_KEY_MAX	250	/* libmemcached refuses longer keys */
 
 /* One item of the stand-in memcached. */
@@ -272,21 +281,6 @@ fuzz_set(memcached_st *mc, const char *key, size_t klen, const char *value,
 	return MEMCACHED_SUCCESS;
 }
 
-/* memcached_replace: only when present. */
-static memcached_return_t
-fuzz_replace(memcached_st *mc, const char *key, size_t klen, const char *value,
-    size_t len, time_t exptime, uint32_t flags)
-{
-	FUZZ_ASSERT(exptime >= 0);
-	if (!fuzz_key_ok(klen))
-		return MEMCACHED_BAD_KEY_PROVIDED;
-	fuzz_key_seen(key, klen);
-	if (fuzz_find(key, klen) == NULL)
-		return MEMCACHED_NOTSTORED;
-	fuzz_put(key, klen, value, len);
-	return MEMCACHED_SUCCESS;
-}
-
 /* memcached_cas: only over the version read. */
 static memcached_return_t
 fuzz_cas(memcached_st *mc, const char *key, size_t klen, const char *value,
@@ -337,7 +331,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char	*cause = NULL;
 
 	fuzz_quiet();
-	if ((fuzz_keys = keyring_parse(FUZZ_SECRET_CURRENT "\n", &cause)) ==
+	if ((fuzz_keys = keyring_parse(FUZZ_SECRET_CURRENT "\n"
+	    FUZZ_SECRET_OLD "\n", &cause)) ==
 	    NULL)
 		fuzz_setup_fail("keyring", cause);
 	config_init(&fuzz_cfg);
@@ -353,62 +348,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((fuzz_conn = mc_conn_new(&fuzz_store, &cause)) == NULL)
 		fuzz_setup_fail("conn_new", cause);
 	return 0;
-}
-
-/*
- * The entries of an index value as revoke reads them: the C string (a NUL
- * ends it), split at spaces, the first field (until) dropped, empty ones
- * skipped. Returns how many, into a NULL-terminated array (caller frees).
- */
-static size_t
-fuzz_index_entries(const char *value, size_t len, char ***out)
-{
-	char	*copy, *p, *tok;
-	char	**v = NULL;
-	size_t	 n = 0;
-
-	copy = xstrndup(value, len);
-	p = copy;
-	strsep(&p, " ");
-	while ((tok = strsep(&p, " ")) != NULL) {
-		if (*tok == '\0')
-			continue;
-		v = xreallocarray(v, n + 2, sizeof *v);
-		v[n++] = xstrdup(tok);
-	}
-	if (v == NULL)
-		v = xcalloc(1, sizeof *v);
-	v[n] = NULL;
-	free(copy);
-	*out = v;
-	return n;
-}
-
-/* Free what fuzz_index_entries made. */
-static void
-fuzz_entries_free(char **v)
-{
-	size_t	 i;
-
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* A well-formed index: digits, then space-separated non-empty entries. */
-static int
-fuzz_well_formed(const char *v)
-{
-	const char	*p = v;
-
-	if (*p < '0' || *p > '9')
-		return 0;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	while (*p == ' ' && p[1] != ' ' && p[1] != '\0')
-		for (p++; *p != ' ' && *p != '\0'; p++)
-			;
-	return *p == '\0';
 }
 
 /* A live session under prefix + entry, with a ws_id; 0 if not stored. */
@@ -444,115 +383,240 @@ fuzz_reported(char **ws_ids, const char *ws_id)
 	return 0;
 }
 
-/* One stored index per input: a login, then revoke --user. */
+/* One stored chunk of the index, and what mc_index_parse lists in it. */
+struct fuzz_chunk {
+	char		*ikey;
+	char		*value;		/* as stored before the login */
+	size_t		 len;
+	int		 parsed;	/* 0, or -1: not an index */
+	long long	 until;
+	char		**hashes;
+	size_t		 n;
+	size_t		 bad;
+};
+
+/* Parse a chunk as the store does. */
+static void
+fuzz_chunk_parse(struct fuzz_chunk *ch)
+{
+	ch->parsed = mc_index_parse(ch->value, ch->len, &ch->until,
+	    &ch->hashes, &ch->n, &ch->bad);
+	FUZZ_ASSERT(ch->parsed == 0 || (ch->hashes == NULL && ch->n == 0));
+	FUZZ_ASSERT(ch->parsed != 0 || ch->hashes[ch->n] == NULL);
+}
+
+/* A chunk's value: its part of the input, then `fill` valid store keys. */
+static void
+fuzz_chunk_make(struct fuzz_chunk *ch, size_t keyidx, int c,
+    const uint8_t *part, size_t len, int fill)
+{
+	char	 h[MC_HASH_LEN + 2];
+	size_t	 off;
+	int	 j, nfill = fill == 255 ? MC_INDEX_MAX : fill;
+
+	ch->ikey = mc_index_key(&fuzz_store, keyidx, FUZZ_USER, c);
+	ch->len = len + (size_t)nfill * (MC_HASH_LEN + 1);
+	ch->value = xmalloc(ch->len + 1);
+	if (len != 0)
+		memcpy(ch->value, part, len);
+	off = len;
+	for (j = 0; j < nfill; j++) {
+		snprintf(h, sizeof h, " %056x%08x",
+		    (unsigned)(keyidx << 8 | (size_t)c), (unsigned)j);
+		memcpy(ch->value + off, h, MC_HASH_LEN + 1);
+		off += MC_HASH_LEN + 1;
+	}
+	ch->value[ch->len] = '\0';
+}
+
+/* Same store keys, in the same order? */
+static int
+fuzz_same_hashes(char **a, size_t na, char **b, size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The item is there and holds exactly these bytes. */
+static int
+fuzz_holds(const char *key, const char *value, size_t len)
+{
+	struct fuzz_item	*it = fuzz_find(key, strlen(key));
+
+	return it != NULL && it->len == len && memcmp(it->value, value,
+	    len) == 0;
+}
+
+/* After the login, chunk c of the current key: see the comment on top. */
+static void
+fuzz_check_chunk(const struct fuzz_chunk *ch, int c, int target, int stored,
+    const char *hash, time_t expires)
+{
+	struct fuzz_item	*it = fuzz_find(ch->ikey, strlen(ch->ikey));
+	struct fuzz_chunk	 now;
+
+	if (c > target) {
+		/* Past the chunk that took it: as it was, or still absent. */
+		if (stored)
+			FUZZ_ASSERT(fuzz_holds(ch->ikey, ch->value, ch->len));
+		else
+			FUZZ_ASSERT(it == NULL);
+		return;
+	}
+	FUZZ_ASSERT(it != NULL);
+	memset(&now, 0, sizeof now);
+	now.value = it->value;
+	now.len = it->len;
+	fuzz_chunk_parse(&now);
+	FUZZ_ASSERT(now.parsed == 0);
+	if (stored && ch->parsed == 0)
+		FUZZ_ASSERT(now.until >= ch->until);
+	if (c < target) {
+		/* Full, passed over: the same entries, an end no earlier. */
+		FUZZ_ASSERT(stored && ch->parsed == 0);
+		FUZZ_ASSERT(ch->n + ch->bad >= MC_INDEX_MAX);
+		FUZZ_ASSERT(now.until >= expires);
+		FUZZ_ASSERT(now.bad == ch->bad);
+		FUZZ_ASSERT(fuzz_same_hashes(now.hashes, now.n, ch->hashes,
+		    ch->n));
+	} else if (stored && ch->parsed == 0) {
+		/* It had room: everything listed stays, the new key last. */
+		FUZZ_ASSERT(now.until >= expires);
+		FUZZ_ASSERT(now.bad == ch->bad && now.n == ch->n + 1);
+		FUZZ_ASSERT(now.n + now.bad <= MC_INDEX_MAX);
+		FUZZ_ASSERT(fuzz_same_hashes(now.hashes, ch->n, ch->hashes,
+		    ch->n));
+		FUZZ_ASSERT(strcmp(now.hashes[now.n - 1], hash) == 0);
+	} else {
+		/* A new chunk, or one that was not an index: just the key. */
+		FUZZ_ASSERT(now.until >= expires);
+		FUZZ_ASSERT(now.n == 1 && now.bad == 0);
+		FUZZ_ASSERT(strcmp(now.hashes[0], hash) == 0);
+	}
+	mc_index_free(now.hashes);
+}
+
+/* Stored chunks, a login, then revoke --user. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mc_store		*ms = fuzz_store.priv;
-	struct fuzz_item	*it;
-	char			*ikey, *key, *old, *cause = NULL, *end;
-	char			**before, **after, **ws_ids = NULL, ws_id[16];
+	struct fuzz_chunk	 ch[FUZZ_CHUNKS0 + 1 + FUZZ_CHUNKS1];
+	const uint8_t		*p, *end, *nl;
+	char			*key, *cause = NULL, **ws_ids = NULL, ws_id[16];
+	char			 live[FUZZ_LIVE];
 	const char		*hash;
-	size_t			 nbefore, nafter, i, plen;
-	int			 stored[FUZZ_LIVE];
+	size_t			 i, j, nch, nlisted, plen, nws;
 	time_t			 expires = FUZZ_NOW + 3600;
-	long long		 until;
-	long			 n = -1;
-	int			 flags, absent, bad = 0;
+	long			 n = -1, want;
+	int			 n0, n1, c, target, mask;
 	enum store_result	 res;
 
-	if (size < 1)
+	if (size < 2)
 		return 0;
-	flags = data[0];
-	absent = flags & 1;
-	data++;
-	size--;
+	mask = data[0];
+	n0 = data[1] & 7;
+	n1 = (data[1] >> 3) & 3;
+	nch = (size_t)(n0 + n1);
+	p = data + 2;
+	end = data + size;
 	memset(&fm, 0, sizeof fm);
+	memset(ch, 0, sizeof ch);
 	plen = strlen(ms->prefix);
 
-	ikey = mc_index_key(&fuzz_store, FUZZ_USER);
-	old = fuzz_cstr(data, size);
-	nbefore = fuzz_index_entries(absent ? "" : old, absent ? 0 : size,
-	    &before);
-	if (!absent)
-		fuzz_put(ikey, strlen(ikey), (const char *)data, size);
-	/* The new session, and the live old ones (first of duplicates). */
+	/*
+	 * The chunks: 0..n0-1 under the current key, n0 its absent next one,
+	 * n0+1.. chunks 0..n1-1 under the retired key.
+	 */
+	nl = nch < (size_t)(end - p) ? p + nch : end;
+	for (i = 0; i < nch; i++) {
+		const uint8_t	*part = (const uint8_t *)"1700003600";
+		size_t		 partlen = 10, at;
+		int		 fill = i < (size_t)(end - p) ? p[i] : 0;
+
+		if (nl < end) {
+			part = nl;
+			if ((nl = memchr(part, '\n', end - part)) == NULL)
+				nl = end;
+			partlen = nl - part;
+			if (nl < end)
+				nl++;
+		}
+		at = i < (size_t)n0 ? i : i + 1;
+		fuzz_chunk_make(&ch[at], i < (size_t)n0 ? 0 : 1,
+		    i < (size_t)n0 ? (int)i : (int)(i - n0), part, partlen,
+		    fill);
+		fuzz_put(ch[at].ikey, strlen(ch[at].ikey), ch[at].value,
+		    ch[at].len);
+		fuzz_chunk_parse(&ch[at]);
+	}
+	ch[n0].ikey = mc_index_key(&fuzz_store, 0, FUZZ_USER, n0);
+
+	/* The new session, then the live ones of the first entries listed. */
 	key = mc_key(&fuzz_store, "fuzz-new-session");
 	hash = key + plen;
-	fuzz_put_session(hash, "wnew");
-	for (i = 0; i < nbefore && i < FUZZ_LIVE; i++) {
-		stored[i] = 0;
-		if (flags & (2 << i)) {
-			snprintf(ws_id, sizeof ws_id, "w%zu", i);
-			stored[i] = fuzz_put_session(before[i], ws_id);
+	FUZZ_ASSERT(fuzz_put_session(hash, "wnew"));
+	want = 1;
+	memset(live, 0, sizeof live);
+	nlisted = 0;
+	for (i = 0; i < nch + 1 && nlisted < FUZZ_LIVE; i++) {
+		for (j = 0; j < ch[i].n && nlisted < FUZZ_LIVE; j++, nlisted++) {
+			if (!(mask & (1 << nlisted)))
+				continue;
+			snprintf(ws_id, sizeof ws_id, "w%zu", nlisted);
+			if ((live[nlisted] = fuzz_put_session(ch[i].hashes[j],
+			    ws_id)))
+				want++;
 		}
 	}
 
 	/* A login: its session is stored, then added to the index. */
 	mc_index_add(&fuzz_store, fuzz_conn, FUZZ_USER, key, expires, FUZZ_NOW);
-	FUZZ_ASSERT(fm.pending == NULL);
-	it = fuzz_find(ikey, strlen(ikey));
-	FUZZ_ASSERT(it != NULL);
-	until = strtoll(it->value, &end, 10);
-	FUZZ_ASSERT(end != it->value && until >= expires);
-	nafter = fuzz_index_entries(it->value, it->len, &after);
-	FUZZ_ASSERT(nafter >= 1 && nafter <= MC_INDEX_MAX);
-	FUZZ_ASSERT(strcmp(after[nafter - 1], hash) == 0);
-	/* The older entries kept are the newest of those there were. */
-	FUZZ_ASSERT(nafter - 1 <= nbefore);
-	for (i = 0; i < nafter - 1; i++)
-		FUZZ_ASSERT(strcmp(after[i], before[nbefore - (nafter - 1) +
-		    i]) == 0);
-	if (!absent && fuzz_well_formed(old) && nbefore < MC_INDEX_MAX)
-		FUZZ_ASSERT(nafter - 1 == nbefore);
-	for (i = 0; i < nafter; i++) {
-		if (!fuzz_key_ok(plen + strlen(after[i])))
-			bad = 1;
+	FUZZ_ASSERT(fm.pending == NULL && !fm.outside);
+	for (target = 0; target < n0; target++) {
+		if (ch[target].parsed != 0 ||
+		    ch[target].n + ch[target].bad < MC_INDEX_MAX)
+			break;
 	}
+	for (c = 0; c <= n0; c++)
+		fuzz_check_chunk(&ch[c], c, target, c < n0, hash, expires);
+	for (i = n0 + 1; i < nch + 1; i++)
+		FUZZ_ASSERT(fuzz_holds(ch[i].ikey, ch[i].value, ch[i].len));
 
-	/* revoke --user: everything listed goes, the new session first. */
+	/* revoke --user: every chunk, every listed session, both keys. */
 	res = mc_revoke_user(&fuzz_store, fuzz_conn, FUZZ_USER, &n, &ws_ids,
 	    &cause);
 	FUZZ_ASSERT(fm.pending == NULL && !fm.outside);
-	FUZZ_ASSERT(ws_ids != NULL);
-	if (res != STORE_OK) {
-		/* Only a listed key memcached refuses stops it. */
-		FUZZ_ASSERT(bad && cause != NULL);
-	} else {
-		FUZZ_ASSERT(cause == NULL);
-		FUZZ_ASSERT(fuzz_find(ikey, strlen(ikey)) == NULL);
-		FUZZ_ASSERT(fuzz_find(key, strlen(key)) == NULL);
-		FUZZ_ASSERT(fuzz_reported(ws_ids, "wnew"));
-		for (i = 0; i < nafter; i++) {
-			char	*k;
-
-			xasprintf(&k, "%s%s", ms->prefix, after[i]);
-			FUZZ_ASSERT(fuzz_find(k, strlen(k)) == NULL);
-			free(k);
-		}
-		/* Each live session still listed: deleted and reported. */
-		for (i = 0; i < nbefore && i < FUZZ_LIVE; i++) {
-			if (!stored[i] || nbefore - i > nafter - 1)
-				continue;
-			snprintf(ws_id, sizeof ws_id, "w%zu", i);
-			FUZZ_ASSERT(fuzz_reported(ws_ids, ws_id));
-		}
-		/* Counted once each (every stored session has a ws_id). */
-		for (i = 0; ws_ids[i] != NULL; i++)
-			;
-		FUZZ_ASSERT(n >= 1 && (size_t)n <= nafter && i == (size_t)n);
+	FUZZ_ASSERT(res == STORE_OK && cause == NULL && ws_ids != NULL);
+	FUZZ_ASSERT(fm.nitems == 0);
+	for (nws = 0; ws_ids[nws] != NULL; nws++)
+		;
+	FUZZ_ASSERT(n == want && nws == (size_t)want);
+	FUZZ_ASSERT(fuzz_reported(ws_ids, "wnew"));
+	for (i = 0; i < FUZZ_LIVE; i++) {
+		if (!live[i])
+			continue;
+		snprintf(ws_id, sizeof ws_id, "w%zu", i);
+		FUZZ_ASSERT(fuzz_reported(ws_ids, ws_id));
 	}
 
-	free(cause);
-	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
+	for (i = 0; ws_ids[i] != NULL; i++)
 		free(ws_ids[i]);
 	free(ws_ids);
 	while (fm.nitems > 0)
 		fuzz_remove(&fm.items[0]);
-	fuzz_entries_free(before);
-	fuzz_entries_free(after);
-	free(old);
+	for (i = 0; i < nch + 1; i++) {
+		free(ch[i].ikey);
+		free(ch[i].value);
+		mc_index_free(ch[i].hashes);
+	}
 	free(key);
-	free(ikey);
 	return 0;
 }

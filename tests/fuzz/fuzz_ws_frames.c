@@ -29,7 +29,11 @@
  * ws_conn_read_cb, ws_conn_free, ws_conn_timer_cb, the struct ws_conn
  * members state, bev, wslay, skip, hlen, hdr, handler, timer, all_entry;
  * the neighbours ws-conn.c calls are stubbed below (ws_registry_*,
- * ws_handler_*, ws_server_load_session, the ws_server global).
+ * ws_handler_*, ws_server_cookie, ws_loader_submit/cancel, the ws_server
+ * global). The connection starts open, as ws_conn_open leaves it, so the
+ * read path never loads a session; should anything submit a load, it stays
+ * pending (the connection loading) until ws_conn_free cancels it, and the
+ * iteration frees it as the loader thread would.
  */
 #include "autoconf.h"
 
@@ -108,11 +112,71 @@ ws_handler_pending(struct ws_handler *h)
 	return 0;
 }
 
+/* Upgrades are not fuzzed here: no Cookie header has a session cookie. */
 int
-ws_server_load_session(const char *cookie, struct session **s, char **cause)
+ws_server_cookie(const char *header, char **value, const char **cause)
 {
-	*cause = xstrdup("no sessions in the fuzzer");
-	return 500;
+	*value = NULL;
+	*cause = "no session cookie";
+	return 401;
+}
+
+const char *
+ws_registry_entry_id(const struct ws_entry *e)
+{
+	return "";
+}
+
+u_int
+ws_registry_addr_add(const char *addr)
+{
+	return 1;
+}
+
+void
+ws_registry_addr_del(const char *addr)
+{
+}
+
+/* Loads submitted and not yet freed (the loader frees them, even cancelled). */
+static TAILQ_HEAD(, ws_job) fuzz_jobs = TAILQ_HEAD_INITIALIZER(fuzz_jobs);
+
+/* A load that never completes: the connection stays loading. */
+struct ws_job *
+ws_loader_submit(const char *cookie, time_t now, u_int limit,
+    void (*done)(struct ws_job *), void *arg)
+{
+	struct ws_job	*j;
+
+	j = xcalloc(1, sizeof *j);
+	j->cookie = xstrdup(cookie);
+	j->now = now;
+	j->done = done;
+	j->arg = arg;
+	TAILQ_INSERT_TAIL(&fuzz_jobs, j, entry);
+	return j;
+}
+
+/* As the real one: the result is dropped, the job freed later. */
+void
+ws_loader_cancel(struct ws_job *j)
+{
+	j->done = NULL;
+	j->arg = NULL;
+}
+
+/* End of an iteration: every load was cancelled by its gone connection. */
+static void
+fuzz_jobs_free(void)
+{
+	struct ws_job	*j;
+
+	while ((j = TAILQ_FIRST(&fuzz_jobs)) != NULL) {
+		FUZZ_ASSERT(j->done == NULL);
+		TAILQ_REMOVE(&fuzz_jobs, j, entry);
+		free(j->cookie);
+		free(j);
+	}
 }
 
 /* The reference side: a wslay context that is never dropped. */
@@ -414,6 +478,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	ws_conn_free(c);
+	fuzz_jobs_free();
 	/* libevent finalizes a freed bufferevent from the loop. */
 	event_base_loop(ws_server->base, EVLOOP_NONBLOCK);
 	close(sv[1]);
