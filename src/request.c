@@ -926,25 +926,23 @@ req_reap(struct req *r, struct child *c)
 {
 	struct pollfd	 pfd;
 	long long	 now, grace;
-	int		 sig = 0, done = 0;
+	int		 sig = 0;
 
 	now = spawn_now_ms();
-	for (grace = now + REQUEST_EXIT_GRACE; now < grace;
+	for (grace = now + REQUEST_EXIT_GRACE; c->err != -1 && now < grace;
 	    now = spawn_now_ms()) {
-		if (c->err == -1 && (done = spawn_collect(c, req_name(r),
-		    &sig)))
-			break;
-		/* Exit follows the close of its pipes within moments. */
 		pfd.fd = c->err;
 		pfd.events = POLLIN;
-		if (poll(&pfd, c->err != -1, c->err != -1 ?
-		    (int)(grace - now) : 2) > 0 && c->err != -1)
+		if (poll(&pfd, 1, (int)(grace - now)) > 0)
 			req_stderr(r, c);
 	}
-	if (!done && c->err != -1)
+	/* Its exit follows the close of its pipes within moments. */
+	if (c->err == -1 && now < grace)
+		spawn_wait_exit(c, (int)(grace - now));
+	else if (c->err != -1)
 		log_debug("script %s: closed its output but still runs",
 		    req_name(r));
-	if (!done && !spawn_collect(c, req_name(r), &sig)) {
+	if (!spawn_collect(c, req_name(r), &sig)) {
 		if (r->sw->cgi)
 			c->pid = -1;
 		else

@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +288,40 @@ spawn_collect(struct child *c, const char *name, int *sig)
 	if (WIFSIGNALED(status))
 		*sig = WTERMSIG(status);
 	return 1;
+}
+
+/*
+ * Wait at most ms for the child to exit, without reaping it; see spawn.h.
+ * A pidfd wakes us the moment it exits; without one (kernels before 5.3)
+ * it is asked every 2 ms.
+ */
+int
+spawn_wait_exit(struct child *c, int ms)
+{
+	siginfo_t	 info;
+	long long	 end;
+	struct pollfd	 pfd;
+	int		 rc;
+
+	if (c->pid <= 0)
+		return 1;
+#ifdef SYS_pidfd_open
+	if ((pfd.fd = (int)syscall(SYS_pidfd_open, c->pid, 0)) != -1) {
+		pfd.events = POLLIN;
+		while ((rc = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
+			;
+		close(pfd.fd);
+		return rc > 0;
+	}
+#endif
+	for (end = spawn_now_ms() + ms;; poll(NULL, 0, 2)) {
+		memset(&info, 0, sizeof info);
+		if (waitid(P_PID, c->pid, &info, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 || info.si_pid == c->pid)
+			return 1;
+		if (spawn_now_ms() >= end)
+			return 0;
+	}
 }
 
 /* Children that closed stdout but still run, reaped in the background. */

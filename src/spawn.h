@@ -38,6 +38,8 @@ void	 spawn_kill(struct child *);
  * before), or 0 while it runs. Never waits.
  */
 int	 spawn_collect(struct child *, const char *, int *);
+/* Wait at most ms for the child to exit, leaving it to be reaped: 1 if it has. */
+int	 spawn_wait_exit(struct child *, int);
 /*
  * Let a background thread reap it, killing its group at deadline; an exit
  * by a signal is logged under name.
