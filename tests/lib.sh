@@ -241,6 +241,18 @@ pass() {
 	exit 0
 }
 
+# soft_fail WHAT: record a failed check and go on with the next one;
+# soft_done then fails the test with every check that failed.
+FAILED=
+soft_fail() {
+	echo "$TEST_NAME: FAIL: $*" >&2
+	FAILED="$FAILED
+  $*"
+}
+soft_done() {
+	[ -z "$FAILED" ] || fail "failed checks:$FAILED"
+}
+
 # Test step: prints what is being checked.
 step() { echo "$TEST_NAME: -- $*" >&2; }
 

@@ -32,16 +32,9 @@ server.stream-response-body := 2'
 lighttpd_start
 JAR=$T/jar
 : > "$JAR"
-FAILED=
 # Visits of the counter so far (the session must keep counting).
 VISITS=0
 
-# soft_fail WHAT: record a failed check and go on with the next one.
-soft_fail() {
-	echo "$TEST_NAME: FAIL: $*" >&2
-	FAILED="$FAILED
-  $*"
-}
 
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
@@ -225,5 +218,5 @@ if alive "$spid"; then
 	kill -KILL "-$spid" "$spid" 2>/dev/null
 fi
 
-[ -z "$FAILED" ] || fail "failed checks:$FAILED"
+soft_done
 pass

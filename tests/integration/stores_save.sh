@@ -25,16 +25,9 @@ stores_init
 docroot_setup
 sw_secret
 JAR=$T/jar
-FAILED=
 # Seconds a replaced id stays readable; the checks wait past it.
 GRACE=1
 
-# soft_fail WHAT: record a failed check and go on with the next one.
-soft_fail() {
-	echo "$TEST_NAME: FAIL: $*" >&2
-	FAILED="$FAILED
-  $*"
-}
 
 # big [QUERY]: a request of big.py (see the script) with the jar.
 big() { req "/cgi-bin/big.py${1:+?$1}"; }
@@ -318,5 +311,5 @@ pg_setup
 CUT=pg_cut HEAL=pg_heal with_store postgresql "$PG_URI"
 
 sw_stop
-[ -z "$FAILED" ] || fail "failed checks:$FAILED"
+soft_done
 pass
