@@ -145,8 +145,7 @@ tests_fuzz_fuzz_ws_frames_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_ws_frames_LDADD = $(FUZZ_LINKLIBS) $(LIBEVENT_LIBS) $(WSLAY_LIBS)
 
 # src/request.c: the fast script path resolver, against realpath(3).
-tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/fuzz.h \
-	src/spawn.c src/spawn.h
+tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_script_path_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_script_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_script_path_LDADD = $(FUZZ_LINKLIBS)
