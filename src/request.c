@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "request.h"
+#include "script.h"
 #include "session.h"
 #include "spawn.h"
 #include "store.h"
@@ -88,6 +89,13 @@ req_getenv(struct req *r, const char *name)
 	return NULL;
 }
 
+/* req_getenv for script_pick. */
+static const char *
+req_getenv_cb(void *ctx, const char *name)
+{
+	return req_getenv(ctx, name);
+}
+
 /* Send a short error response (only before any header was sent). */
 static void
 req_fail(struct req *r, int status, const char *reason)
@@ -121,127 +129,6 @@ req_name(struct req *r)
 	if ((s = req_getenv(r, "SCRIPT_NAME")) != NULL)
 		return s;
 	return "?";
-}
-
-/*
- * realpath(3) for the usual name: script_root (itself resolved at start)
- * and plain components below it. One lstat per component below the root,
- * instead of a readlink of every component from /. 1 with resolved and
- * *st (the file's) filled; 0 when realpath must decide (a symlink, ".",
- * "..", a missing file, another prefix).
- */
-static int
-req_resolve_fast(const char *root, const char *name, char *resolved,
-    struct stat *st)
-{
-	size_t	 rootlen = strlen(root), len = strlen(name);
-	char	*p, *e;
-	int	 rc;
-
-	if (rootlen < 2 || len >= PATH_MAX || strncmp(name, root, rootlen) != 0 ||
-	    name[rootlen] != '/')
-		return 0;
-	memcpy(resolved, name, len + 1);
-	for (p = resolved + rootlen + 1;; p = e + 1) {
-		if (*p == '\0' || *p == '/' || (p[0] == '.' && (p[1] == '\0' ||
-		    p[1] == '/' || (p[1] == '.' && (p[2] == '\0' ||
-		    p[2] == '/')))))
-			return 0;
-		if ((e = strchr(p, '/')) != NULL)
-			*e = '\0';
-		rc = lstat(resolved, st);
-		if (e != NULL)
-			*e = '/';
-		if (rc == -1 || S_ISLNK(st->st_mode))
-			return 0;
-		if (e == NULL)
-			return 1;
-		if (!S_ISDIR(st->st_mode))
-			return 0;
-	}
-}
-
-/*
- * The general case: realpath(3), confined to root, and the file's *st (a
- * st_mode of 0 when stat fails: not a regular file). 0 or an HTTP status.
- */
-static int
-req_resolve(const char *root, const char *name, char *resolved,
-    struct stat *st)
-{
-	size_t	 rootlen = strlen(root);
-	int	 saved;
-
-	if (realpath(name, resolved) == NULL) {
-		saved = errno;
-		log_warnx("script %s: %s", name, strerror(saved));
-		return saved == ENOENT || saved == ENOTDIR ? 404 : 403;
-	}
-	if (strncmp(resolved, root, rootlen) != 0 ||
-	    (resolved[rootlen] != '/' && root[rootlen - 1] != '/')) {
-		log_warnx("script %s: outside script_root", resolved);
-		return 403;
-	}
-	if (stat(resolved, st) == -1)
-		st->st_mode = 0;
-	return 0;
-}
-
-/*
- * Find the script: the fixed handler, or SCRIPT_FILENAME confined to
- * script_root. Returns 0, or the HTTP status to answer with.
- */
-static int
-req_pick_script(struct req *r)
-{
-	const char	*name, *p;
-	char		*joined = NULL, resolved[PATH_MAX];
-	struct stat	 st;
-	int		 status;
-
-	if (r->cfg->handler != NULL) {
-		r->script = xstrdup(r->cfg->handler);
-		return 0;
-	}
-	name = NULL;
-	/* Apache's Action runs us as CGI with the target in PATH_TRANSLATED. */
-	if (r->sw->cgi && req_getenv(r, "REDIRECT_STATUS") != NULL)
-		name = req_getenv(r, "PATH_TRANSLATED");
-	if (name == NULL)
-		name = req_getenv(r, "SCRIPT_FILENAME");
-	/* mod_proxy_fcgi may send "proxy:fcgi://host/path". */
-	if (name != NULL && strncmp(name, "proxy:", 6) == 0) {
-		if ((p = strstr(name, "://")) != NULL &&
-		    (p = strchr(p + 3, '/')) != NULL)
-			name = p;
-		else
-			name = NULL;
-	}
-	if (name == NULL && (p = req_getenv(r, "SCRIPT_NAME")) != NULL) {
-		xasprintf(&joined, "%s%s", r->sw->root, p);
-		name = joined;
-	}
-	if (name == NULL || *name == '\0') {
-		log_warnx("request without SCRIPT_FILENAME");
-		free(joined);
-		return 404;
-	}
-	if (!req_resolve_fast(r->sw->root, name, resolved, &st) &&
-	    (status = req_resolve(r->sw->root, name, resolved, &st)) != 0) {
-		free(joined);
-		return status;
-	}
-	free(joined);
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("script %s: not a regular file", resolved);
-		return 403;
-	}
-	if (access(resolved, X_OK) == -1) {
-		log_warnx("script %s: not executable", resolved);
-		return 403;
-	}
-	r->script = xstrdup(resolved);
-	return 0;
 }
 
 /* Make sure this worker has a store connection; -1 while the store is down. */
@@ -1123,7 +1010,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	if (r.cookie != NULL && r.ops->prefetch != NULL && w->conn != NULL &&
 	    r.cfg->lock != LOCK_EXCLUSIVE)
 		r.ops->prefetch(r.sw->store, w->conn, r.cookie, r.now);
-	if ((status = req_pick_script(&r)) != 0) {
+	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status, status == 404 ? "Not Found" :
 		    "Forbidden");
 		goto out;
