@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "request.h"
+#include "save.h"
 #include "script.h"
 #include "session.h"
 #include "spawn.h"
@@ -492,6 +493,28 @@ req_backoff(int tries)
 	nanosleep(&ts, NULL);
 }
 
+/* The session's SAVE_* facts as they are now (save.h). */
+static unsigned int
+req_save_facts(struct req *r)
+{
+	struct session	*s = r->s;
+	unsigned int	 f = 0;
+
+	f |= s->changed ? SAVE_CHANGED : 0;
+	f |= r->touch ? SAVE_TOUCH : 0;
+	f |= s->id_changed ? SAVE_ID_CHANGED : 0;
+	f |= s->destroyed ? SAVE_DESTROYED : 0;
+	f |= s->is_new ? SAVE_IS_NEW : 0;
+	f |= session_empty(s) ? SAVE_EMPTY : 0;
+	f |= s->version != 0 ? SAVE_STORED_BEFORE : 0;
+	f |= r->loaded ? SAVE_LOADED : 0;
+	f |= r->cookie != NULL ? SAVE_COOKIE_SENT : 0;
+	f |= r->cookie_bad ? SAVE_COOKIE_BAD : 0;
+	f |= r->ops->client_side ? SAVE_CLIENT_SIDE : 0;
+	f |= s->max_age > 0 ? SAVE_MAX_AGE : 0;
+	return f;
+}
+
 /* Save the session if needed and decide the cookie; 0 or a status. */
 static int
 req_save(struct req *r)
@@ -499,23 +522,20 @@ req_save(struct req *r)
 	struct session		*s = r->s;
 	enum store_result	 res;
 	char			*cause = NULL, *value = NULL;
-	int			 tries = 0, must;
+	int			 tries = 0;
 
 	/* A logout ends the client's session, whatever becomes of the new one. */
 	if (s->destroyed && req_destroy_old(r) == -1)
 		return 503;
 
-	must = s->changed || r->touch || s->id_changed;
-	if (session_empty(s) && s->version == 0 && !r->loaded)
-		must = 0;	/* lazy: nothing worth a cookie yet */
-	if (s->destroyed && session_empty(s))
-		must = 0;
-	if (!must) {
-		if ((s->destroyed || r->cookie_bad) && r->cookie != NULL)
-			req_setcookie(r, NULL);
-		else if (s->destroyed)
-			req_setcookie(r, NULL);
+	switch (save_decide(req_save_facts(r))) {
+	case SAVE_NOTHING:
 		return 0;
+	case SAVE_DELETE_COOKIE:
+		req_setcookie(r, NULL);
+		return 0;
+	case SAVE_STORE:
+		break;
 	}
 	if (req_conn(r) == -1)
 		return 503;
@@ -553,7 +573,8 @@ req_save(struct req *r)
 		log_warnx("%s: session not saved, previous one kept: %s",
 		    req_name(r), cause ? cause : "too big");
 		free(cause);
-		if (s->destroyed)
+		if (save_cookie_after(req_save_facts(r), 0) ==
+		    SAVE_COOKIE_DELETE)
 			req_setcookie(r, NULL);	/* that one is gone */
 		else
 			r->kept = 1;
@@ -575,8 +596,7 @@ req_save(struct req *r)
 		free(value);
 		return 503;
 	}
-	if (r->ops->client_side || s->is_new || s->id_changed ||
-	    s->max_age > 0 || r->cookie_bad || s->destroyed)
+	if (save_cookie_after(req_save_facts(r), 1) == SAVE_COOKIE_SET)
 		req_setcookie(r, value);
 	free(value);
 	return 0;
