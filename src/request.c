@@ -21,6 +21,7 @@
 #include "cookie.h"
 #include "crypto.h"
 #include "log.h"
+#include "pump.h"
 #include "request.h"
 #include "save.h"
 #include "script.h"
@@ -31,7 +32,6 @@
 #include "xmalloc.h"
 
 #define REQUEST_CHUNK		65536
-#define REQUEST_EXIT_GRACE	100	/* ms to wait for exit after the output ends */
 #define REQUEST_COALESCE	20	/* ms output may wait for more before a flush */
 #define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
@@ -718,53 +718,17 @@ req_headers(struct req *r, const char *block, size_t len)
 	return 0;
 }
 
-/* Forward what the script wrote to stderr to the web server's log. */
-static void
-req_stderr(struct req *r, struct child *c)
-{
-	char	 buf[4096];
-	ssize_t	 n;
-
-	for (;;) {
-		n = read(c->err, buf, sizeof buf);
-		if (n > 0) {
-			r->io->error(r->io->ctx, buf, n);
-			continue;
-		}
-		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(c->err);
-			c->err = -1;
-		}
-		return;
-	}
-}
-
-/* Handle script output; -1 when the request is over (error or client gone). */
+/*
+ * Response bytes from the pump: the headers until they are complete (then
+ * applied and sent), the body after. -1 when the request is over (error or
+ * client gone).
+ */
 static int
-req_stdout(struct req *r, struct child *c, struct buf *hdr)
+req_output(struct req *r, struct buf *hdr, const char *buf, size_t n)
 {
-	char	 buf[REQUEST_CHUNK];
-	ssize_t	 n, end;
+	ssize_t	 end;
 	int	 status;
 
-	n = read(c->out, buf, sizeof buf);
-	if (n == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return 0;
-		log_warn("script %s: read", req_name(r));
-		n = 0;
-	}
-	if (n == 0) {
-		close(c->out);
-		c->out = -1;
-		if (r->state == REQ_HEADERS) {
-			log_warnx("script %s: ended without complete response "
-			    "headers", req_name(r));
-			req_fail(r, 502, "Bad Gateway");
-			return -1;
-		}
-		return 0;
-	}
 	if (r->state == REQ_BODY) {
 		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
 		r->unflushed = 1;
@@ -802,11 +766,42 @@ req_stdout(struct req *r, struct child *c, struct buf *hdr)
 }
 
 /*
- * The deadline passed (the script's, or the request body's): kill the
- * script's group; a 504 when no header was sent yet, else a cut response.
+ * Read what the pump has of the response (*open 0 at its end); -1 when the
+ * request is over (error or client gone).
+ */
+static int
+req_read(struct req *r, const struct pump_ops *po, void *p, struct buf *hdr,
+    int *open)
+{
+	char	 buf[REQUEST_CHUNK];
+	ssize_t	 n;
+
+	n = po->read(p, buf, sizeof buf);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		log_warn("script %s: read", req_name(r));
+		n = 0;
+	}
+	if (n == 0) {
+		*open = 0;
+		if (r->state == REQ_HEADERS) {
+			log_warnx("script %s: ended without complete response "
+			    "headers", req_name(r));
+			req_fail(r, 502, "Bad Gateway");
+			return -1;
+		}
+		return 0;
+	}
+	return req_output(r, hdr, buf, n);
+}
+
+/*
+ * The deadline passed (the script's, or the request body's): stop the
+ * pump; a 504 when no header was sent yet, else a cut response.
  */
 static void
-req_timeout(struct req *r, struct child *c, int reading)
+req_timeout(struct req *r, const struct pump_ops *po, void *p, int reading)
 {
 	if (reading)
 		log_warnx("script %s: request body not received within the "
@@ -815,83 +810,152 @@ req_timeout(struct req *r, struct child *c, int reading)
 		log_warnx("script %s: %s %lds; killed", req_name(r),
 		    r->state == REQ_HEADERS ? "no response headers within" :
 		    "no output for", r->cfg->handler_timeout);
-	spawn_kill(c);
+	po->abort(p);
 	r->cut = r->headers_sent;
 	req_fail(r, 504, "Gateway Timeout");
 }
 
 /*
- * The response is complete. What the script still writes to stderr as it
- * ends is forwarded, and how it ended is collected, for a short grace: a
- * script killed by a signal after its headers (SIGPIPE aside: the client
- * left) cuts the response. One still running after the grace has closed its
- * stdout but runs on: the reaper collects it, killing it at the deadline
- * (as CGI it is left to init).
+ * The request body on its way to the pump: read from the web server a
+ * chunk at a time, each fed before the next is read.
  */
-static void
-req_reap(struct req *r, struct child *c)
-{
-	struct pollfd	 pfd;
-	long long	 now, grace;
-	int		 sig = 0;
+struct req_body {
+	char		 buf[REQUEST_CHUNK];
+	size_t		 len;		/* bytes in buf */
+	size_t		 off;		/* of which fed */
+	long long	 remaining;	/* CONTENT_LENGTH still to come, -1 unknown */
+	int		 done;		/* read to its end, or dropped */
+	int		 open;		/* the pump still takes body bytes */
+};
 
-	now = spawn_now_ms();
-	for (grace = now + REQUEST_EXIT_GRACE; c->err != -1 && now < grace;
-	    now = spawn_now_ms()) {
-		pfd.fd = c->err;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(grace - now)) > 0)
-			req_stderr(r, c);
+/* What CONTENT_LENGTH announces (-1: nothing valid), and whether that is all. */
+static void
+req_body_init(struct req *r, struct req_body *b)
+{
+	const char	*cl;
+	char		*end;
+
+	b->len = b->off = 0;
+	b->remaining = -1;
+	b->open = 1;
+	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
+		b->remaining = strtoll(cl, &end, 10);
+		if (*end != '\0' || b->remaining < 0)
+			b->remaining = -1;
 	}
-	/* Its exit follows the close of its pipes within moments. */
-	if (c->err == -1 && now < grace)
-		spawn_wait_exit(c, (int)(grace - now));
-	else if (c->err != -1)
-		log_debug("script %s: closed its output but still runs",
-		    req_name(r));
-	if (!spawn_collect(c, req_name(r), &sig)) {
-		if (r->sw->cgi)
-			c->pid = -1;
-		else
-			spawn_linger(c, r->deadline, req_name(r));
+	b->done = b->remaining == 0 || (b->remaining == -1 && r->sw->cgi);
+	r->input_done = b->remaining == 0;
+}
+
+/*
+ * Keep the pump fed: read the next chunk of the body once the last is fed,
+ * and end its input once the body has ended. -1 when the body did not come
+ * within the deadline (the request is then over).
+ */
+static int
+req_body_next(struct req *r, struct req_body *b, const struct pump_ops *po,
+    void *p)
+{
+	size_t	 want = sizeof b->buf;
+	ssize_t	 n;
+
+	if (b->open && b->off == b->len && !b->done) {
+		if (b->remaining >= 0 && (long long)want > b->remaining)
+			want = b->remaining;
+		n = r->io->read(r->io->ctx, b->buf, want, r->deadline);
+		if (n == -1 && errno == ETIMEDOUT) {
+			req_timeout(r, po, p, 1);
+			return -1;
+		}
+		if (n <= 0) {
+			b->done = 1;
+			r->input_done = n == 0;
+		} else {
+			b->len = n;
+			b->off = 0;
+			if (b->remaining >= 0 && (b->remaining -= n) == 0)
+				b->done = r->input_done = 1;
+		}
 	}
-	if (sig != 0 && sig != SIGPIPE && r->state == REQ_BODY) {
-		log_warnx("script %s: died after its headers; response cut",
-		    req_name(r));
-		r->cut = 1;
+	if (b->open && b->off == b->len && b->done) {
+		po->feed_end(p);
+		b->open = 0;
+	}
+	return 0;
+}
+
+/* Feed what the pump has room for; what it no longer takes is dropped. */
+static void
+req_body_feed(struct req_body *b, const struct pump_ops *po, void *p)
+{
+	ssize_t	 n;
+
+	n = po->feed(p, b->buf + b->off, b->len - b->off);
+	if (n > 0)
+		b->off += n;
+	else if (n == -1) {
+		b->open = 0;
+		b->done = 1;
+		b->off = b->len;
 	}
 }
 
 /*
- * Run the script: feed it the request body while reading its output, so
- * neither side blocks the other whatever the sizes.
+ * Wait for the pump until the deadline. Output waits a moment for more
+ * (most scripts are about to exit, and the end of the request goes out with
+ * it in one write), then is pushed before a longer sleep: a script that
+ * streams is seen as it goes. The PUMP_* bits ready; 0 to go round again;
+ * -1 when the request is over.
+ */
+static int
+req_wait(struct req *r, const struct pump_ops *po, void *p)
+{
+	long long	 now;
+	int		 n, timeout;
+
+	now = spawn_now_ms();
+	if (now >= r->deadline) {
+		req_timeout(r, po, p, 0);
+		return -1;
+	}
+	timeout = r->deadline - now > INT_MAX ? INT_MAX :
+	    (int)(r->deadline - now);
+	if (r->unflushed && timeout > REQUEST_COALESCE) {
+		if ((n = po->wait(p, REQUEST_COALESCE)) == 0) {
+			r->io->flush(r->io->ctx);
+			r->unflushed = 0;
+			return 0;
+		}
+	} else
+		n = po->wait(p, timeout);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("%s: poll", __func__);
+		po->abort(p);
+		r->cut = r->headers_sent;
+		req_fail(r, 502, "Bad Gateway");
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Run the script through the pump: feed it the request body while reading
+ * its output, so neither side blocks the other whatever the sizes.
  */
 static void
-req_run(struct req *r, char **argv, char **env, const char *dir)
+req_run(struct req *r, const struct pump_ops *po, struct pump_start *ps)
 {
-	struct child	 c;
-	struct pollfd	 pfd[3];
+	struct req_body	 b;
 	struct buf	 hdr;
-	char		 inbuf[REQUEST_CHUNK], *cause;
-	const char	*cl;
-	size_t		 inlen = 0, inoff = 0;
-	long long	 remaining = -1, now;
-	ssize_t		 n;
-	int		 body_done = 0, nfd, i, timeout;
+	char		*cause;
+	void		*p;
+	int		 ready, open = 1;
 
-	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
-		char	*end;
-
-		remaining = strtoll(cl, &end, 10);
-		if (*end != '\0' || remaining < 0)
-			remaining = -1;
-	}
-	if (remaining == 0 || (remaining == -1 && r->sw->cgi))
-		body_done = 1;
-	r->input_done = remaining == 0;
-
-	if (spawn_child(r->script, argv, env, dir, body_done ? SPAWN_NO_INPUT :
-	    0, &c, &cause) == -1) {
+	req_body_init(r, &b);
+	ps->no_input = b.done;
+	if ((p = po->start(ps, &cause)) == NULL) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
 		free(cause);
 		req_fail(r, errno == EACCES ? 403 : 502,
@@ -899,106 +963,29 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		return;
 	}
 	buf_init(&hdr);
-
-	while (c.out != -1) {
-		/* Keep the script's stdin fed from the request body. */
-		if (c.in != -1 && inoff == inlen && !body_done) {
-			size_t	 want = sizeof inbuf;
-
-			if (remaining >= 0 && (long long)want > remaining)
-				want = remaining;
-			n = r->io->read(r->io->ctx, inbuf, want, r->deadline);
-			if (n == -1 && errno == ETIMEDOUT) {
-				req_timeout(r, &c, 1);
-				goto done;
-			}
-			if (n <= 0) {
-				body_done = 1;
-				r->input_done = n == 0;
-			} else {
-				inlen = n;
-				inoff = 0;
-				if (remaining >= 0 && (remaining -= n) == 0)
-					body_done = r->input_done = 1;
-			}
-		}
-		if (c.in != -1 && inoff == inlen && body_done) {
-			close(c.in);
-			c.in = -1;
-		}
-
-		nfd = 0;
-		pfd[nfd].fd = c.out;
-		pfd[nfd++].events = POLLIN;
-		if (c.err != -1) {
-			pfd[nfd].fd = c.err;
-			pfd[nfd++].events = POLLIN;
-		}
-		if (c.in != -1) {
-			pfd[nfd].fd = c.in;
-			pfd[nfd++].events = POLLOUT;
-		}
-		now = spawn_now_ms();
-		if (now >= r->deadline) {
-			req_timeout(r, &c, 0);
+	while (open) {
+		if (req_body_next(r, &b, po, p) == -1 ||
+		    (ready = req_wait(r, po, p)) == -1)
 			goto done;
-		}
-		timeout = r->deadline - now > INT_MAX ? INT_MAX :
-		    (int)(r->deadline - now);
-		/*
-		 * Output waits a moment for more (most scripts are about to
-		 * exit, and the end of the request goes out with it in one
-		 * write), then is pushed before a longer sleep: a script that
-		 * streams is seen as it goes.
-		 */
-		if (r->unflushed && timeout > REQUEST_COALESCE) {
-			if ((n = poll(pfd, nfd, REQUEST_COALESCE)) == 0) {
-				r->io->flush(r->io->ctx);
-				r->unflushed = 0;
-				continue;
-			}
-		} else
-			n = poll(pfd, nfd, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: poll", __func__);
-			spawn_kill(&c);
+		if ((ready & PUMP_OUTPUT) &&
+		    req_read(r, po, p, &hdr, &open) == -1) {
+			/* A write to the client failed after headers. */
 			r->cut = r->headers_sent;
-			req_fail(r, 502, "Bad Gateway");
+			po->abort(p);
 			goto done;
 		}
-		for (i = 0; i < nfd; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (pfd[i].fd == c.in) {
-				n = write(c.in, inbuf + inoff, inlen - inoff);
-				if (n > 0)
-					inoff += n;
-				else if (n == -1 && errno != EAGAIN &&
-				    errno != EINTR) {
-					/* It stopped reading: drop the rest. */
-					close(c.in);
-					c.in = -1;
-					body_done = 1;
-					inoff = inlen;
-				}
-			} else if (pfd[i].fd == c.err)
-				req_stderr(r, &c);
-			else if (pfd[i].fd == c.out &&
-			    req_stdout(r, &c, &hdr) == -1) {
-				/* A write to the client failed after headers. */
-				r->cut = r->headers_sent;
-				spawn_kill(&c);
-				goto done;
-			}
-		}
+		if (ready & PUMP_DIAG)
+			po->diag(p);
+		if ((ready & PUMP_INPUT) && b.open)
+			req_body_feed(&b, po, p);
 	}
-	req_reap(r, &c);
+	if (po->end(p, r->deadline) && r->state == REQ_BODY) {
+		log_warnx("script %s: died after its headers; response cut",
+		    req_name(r));
+		r->cut = 1;
+	}
 done:
-	if (c.err != -1)
-		req_stderr(r, &c);
-	spawn_close(&c);
+	po->close(p);
 	buf_free(&hdr);
 }
 
@@ -1008,6 +995,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 {
 	struct req	 r;
 	struct cgi_env	 env;
+	struct pump_start ps;
 	char		*argv[2], *dir, *slash;
 	int		 status;
 
@@ -1047,7 +1035,15 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	dir = xstrdup(r.script);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
 		*slash = '\0';
-	req_run(&r, argv, req_env_session(&r, &env), dir);
+	memset(&ps, 0, sizeof ps);
+	ps.path = r.script;
+	ps.argv = argv;
+	ps.envp = req_env_session(&r, &env);
+	ps.dir = dir;
+	ps.name = req_name(&r);
+	ps.io = io;
+	ps.detach = r.sw->cgi;
+	req_run(&r, &pump_child_ops, &ps);
 	free(dir);
 	cgi_env_free(&env);
 
