@@ -1,28 +1,21 @@
 /* One request: pick the script, load the session, run it, apply and save. */
 #include "autoconf.h"
 
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "cgi.h"
 #include "cookie.h"
-#include "crypto.h"
 #include "log.h"
 #include "pump.h"
 #include "request.h"
+#include "rsession.h"
 #include "save.h"
 #include "script.h"
 #include "session.h"
@@ -33,7 +26,6 @@
 
 #define REQUEST_CHUNK		65536
 #define REQUEST_COALESCE	20	/* ms output may wait for more before a flush */
-#define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
 /* Where a request stands, in the order it moves through them. */
 enum req_state {
@@ -42,11 +34,10 @@ enum req_state {
 	REQ_FAILED		/* an error response was sent or the client left */
 };
 
+/* One request, from the web server's parameters to the end of the response. */
 struct req {
-	struct worker		*w;
 	struct sw		*sw;
 	const struct config	*cfg;
-	const struct store_ops	*ops;
 	const struct rio	*io;
 	char			**envp;
 	time_t			 now;
@@ -58,16 +49,8 @@ struct req {
 	long long		 deadline;
 
 	char			*script;	/* resolved script path */
-	char			*cookie;	/* our cookie as sent, or NULL */
 	char			*other_cookies;	/* HTTP_COOKIE without ours */
-	int			 cookie_bad;	/* sent but not accepted */
-	int			 locked;
-	int			 loaded;	/* session came from the store */
-	int			 touch;		/* refresh the stored expiry */
-	int			 kept;		/* save refused: the stored copy stands */
-	struct session		*s;
-	struct session_op	*ops_v;
-	size_t			 nops;
+	struct rsession		 rs;		/* its session */
 	enum req_state		 state;
 	char			*setcookie;	/* Set-Cookie value to send */
 	int			 input_done;	/* request body read to its end */
@@ -132,30 +115,7 @@ req_name(struct req *r)
 	return "?";
 }
 
-/* Make sure this worker has a store connection; -1 while the store is down. */
-static int
-req_conn(struct req *r)
-{
-	struct worker	*w = r->w;
-	char		*cause;
-	long long	 now = spawn_now_ms();
-
-	if (w->conn != NULL)
-		return 0;
-	if (now < w->conn_retry) {
-		log_debug("store %s: no connection yet; 503", r->ops->name);
-		return -1;
-	}
-	if ((w->conn = r->ops->conn_new(r->sw->store, &cause)) == NULL) {
-		log_warnx("store %s: %s", r->ops->name, cause);
-		free(cause);
-		w->conn_retry = now + 250;
-		return -1;
-	}
-	return 0;
-}
-
-/* Find our cookie among the request's (r->cookie, or r->cookie_bad). */
+/* Find our cookie among the request's (r->rs.cookie, or r->rs.cookie_bad). */
 static void
 req_cookie(struct req *r)
 {
@@ -164,7 +124,7 @@ req_cookie(struct req *r)
 
 	header = req_getenv(r, "HTTP_COOKIE");
 	if (header != NULL) {
-		found = cookie_find(header, r->cfg->cookie_name, &r->cookie,
+		found = cookie_find(header, r->cfg->cookie_name, &r->rs.cookie,
 		    &r->other_cookies);
 		switch (found) {
 		case COOKIE_FOUND:
@@ -173,130 +133,20 @@ req_cookie(struct req *r)
 		case COOKIE_DUPLICATE:
 			log_warnx("%s: session cookie sent more than once; "
 			    "using a fresh session", req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		case COOKIE_OVERSIZED:
 			log_warnx("%s: oversized session cookie ignored",
 			    req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		case COOKIE_INVALID:
 			log_warnx("%s: malformed session cookie ignored",
 			    req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		}
 	}
-}
-
-/*
- * 0 when a script can be started with the session: its largest environment
- * string within what execve takes; -1 and *cause otherwise. The limit is the
- * scripts' (their environment), not the store's.
- */
-static int
-req_session_fits(struct req *r, const struct session *s, char **cause)
-{
-	const char	*name;
-	size_t		 n;
-
-	n = session_env_max(s, r->cfg->mod_session_compat, &name);
-	if (n <= SPAWN_MAX_ENV_STRING)
-		return 0;
-	xasprintf(cause, "%s would be %zu bytes in a script's environment, "
-	    "over the %d execve takes", name, n, SPAWN_MAX_ENV_STRING);
-	return -1;
-}
-
-/*
- * A stored session no script can start with (stored by an older version, or
- * before mod_session_compat was turned on): end it, as if expired, rather
- * than fail every request of it.
- */
-static void
-req_end_unfit(struct req *r, struct session *s, const char *why)
-{
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	log_warnx("%s: stored session treated as ended: %s", req_name(r), why);
-	if (r->ops->client_side)
-		return;
-	res = r->ops->destroy(r->sw->store, r->w->conn, s->id, 0, r->now,
-	    &cause);
-	if (res != STORE_OK && res != STORE_NOTFOUND)
-		log_warnx("%s: ending the stored session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-	free(cause);
-}
-
-/* Load the session named by the cookie (or make a fresh one); 0 or a status. */
-static int
-req_load(struct req *r)
-{
-	struct session		*s = NULL;
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	if (r->cookie != NULL) {
-		if (req_conn(r) == -1)
-			return 503;
-		if (r->cfg->lock == LOCK_EXCLUSIVE && r->ops->lock != NULL) {
-			res = r->ops->lock(r->sw->store, r->w->conn, r->cookie,
-			    r->cfg->lock_timeout, &cause);
-			if (res == STORE_TIMEOUT) {
-				log_warnx("%s: session lock not acquired in "
-				    "%lds", req_name(r), r->cfg->lock_timeout);
-				free(cause);
-				return 503;
-			}
-			if (res == STORE_ERROR) {
-				log_warnx("%s: lock: %s", req_name(r), cause);
-				free(cause);
-				return 503;
-			}
-			free(cause);
-			cause = NULL;
-			if (res == STORE_OK)
-				r->locked = 1;
-		}
-		res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now,
-		    &s, &cause);
-		switch (res) {
-		case STORE_OK:
-			if (session_expired(s, r->cfg, r->now)) {
-				session_free(s);
-				s = NULL;
-				r->cookie_bad = 1;
-			} else if (req_session_fits(r, s, &cause) == -1) {
-				req_end_unfit(r, s, cause);
-				free(cause);
-				cause = NULL;
-				session_free(s);
-				s = NULL;
-				r->cookie_bad = 1;
-			} else
-				r->loaded = 1;
-			break;
-		case STORE_NOTFOUND:
-			r->cookie_bad = 1;
-			break;
-		default:
-			log_warnx("%s: loading session: %s", req_name(r),
-			    cause ? cause : store_result_str(res));
-			free(cause);
-			return 503;
-		}
-		free(cause);
-	}
-	if (s == NULL)
-		s = session_new(r->now);
-	else if (r->now - s->access >= r->cfg->touch_interval) {
-		r->touch = 1;
-		s->access = r->now;
-	}
-	r->s = s;
-	return 0;
 }
 
 /* Number as text into the environment. */
@@ -330,7 +180,7 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 	}
 	if (r->other_cookies != NULL)
 		cgi_env_set(env, "HTTP_COOKIE", r->other_cookies);
-	else if (r->cookie == NULL && !r->cookie_bad &&
+	else if (r->rs.cookie == NULL && !r->rs.cookie_bad &&
 	    req_getenv(r, "HTTP_COOKIE") != NULL) {
 		/* No cookie of ours: pass the header through untouched. */
 		cgi_env_set(env, "HTTP_COOKIE", req_getenv(r, "HTTP_COOKIE"));
@@ -354,7 +204,7 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 static char **
 req_env_session(struct req *r, struct cgi_env *env)
 {
-	struct session	*s = r->s;
+	struct session	*s = r->rs.s;
 	char		*json, *id;
 
 	json = session_data_json(s);
@@ -410,196 +260,29 @@ req_setcookie(struct req *r, const char *value)
 	a.now = r->now;
 	if (value == NULL)
 		a.max_age = 0;
-	else if (r->s->max_age > 0)
-		a.max_age = session_expires(r->s, r->cfg) - r->now;
+	else if (r->rs.s->max_age > 0)
+		a.max_age = session_expires(r->rs.s, r->cfg) - r->now;
 	else
 		a.max_age = -1;
 	free(r->setcookie);
 	r->setcookie = cookie_build(&a, value ? value : "");
 }
 
-/* Delete a replaced or logged-out id in the store; -1 on an outage. */
-static int
-req_destroy_old(struct req *r)
-{
-	struct session		*s = r->s;
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	if (s->old_id == NULL || !r->loaded || r->ops->client_side)
-		return 0;
-	if (req_conn(r) == -1)
-		return -1;
-	res = r->ops->destroy(r->sw->store, r->w->conn, s->old_id,
-	    s->destroyed ? 0 : r->cfg->regenerate_grace, r->now, &cause);
-	if (res != STORE_OK && res != STORE_NOTFOUND) {
-		log_warnx("%s: destroying old session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return -1;
-	}
-	free(cause);
-	return 0;
-}
-
-/*
- * Reload the latest copy and re-apply this request's operations (merge).
- * -1 when the store fails: never fall back to a fresh session that would
- * replace the client's real one.
- */
-static int
-req_reapply(struct req *r)
-{
-	struct session		*t = NULL;
-	enum store_result	 res;
-	char			*cause = NULL;
-	size_t			 i;
-
-	res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now, &t,
-	    &cause);
-	if (res == STORE_NOTFOUND)
-		t = session_new(r->now);	/* destroyed meanwhile */
-	else if (res != STORE_OK) {
-		log_warnx("%s: reloading session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return -1;
-	}
-	free(cause);
-	t->access = r->now;
-	for (i = 0; i < r->nops; i++)
-		session_apply(t, &r->ops_v[i], r->now);
-	t->changed = 1;
-	session_free(r->s);
-	r->s = t;
-	return 0;
-}
-
-/*
- * Wait a little before retrying a lost compare-and-swap, longer each time and
- * with jitter, so a crowd of writers to one session spreads out.
- */
-static void
-req_backoff(int tries)
-{
-	struct timespec	 ts;
-	unsigned int	 jitter;
-	long long	 us;
-
-	crypto_random(&jitter, sizeof jitter);
-	us = jitter % 1000 + 500LL * tries;
-	ts.tv_sec = 0;
-	ts.tv_nsec = us * 1000;
-	nanosleep(&ts, NULL);
-}
-
-/* The session's SAVE_* facts as they are now (save.h). */
-static unsigned int
-req_save_facts(struct req *r)
-{
-	struct session	*s = r->s;
-	unsigned int	 f = 0;
-
-	f |= s->changed ? SAVE_CHANGED : 0;
-	f |= r->touch ? SAVE_TOUCH : 0;
-	f |= s->id_changed ? SAVE_ID_CHANGED : 0;
-	f |= s->destroyed ? SAVE_DESTROYED : 0;
-	f |= s->is_new ? SAVE_IS_NEW : 0;
-	f |= session_empty(s) ? SAVE_EMPTY : 0;
-	f |= s->version != 0 ? SAVE_STORED_BEFORE : 0;
-	f |= r->loaded ? SAVE_LOADED : 0;
-	f |= r->cookie != NULL ? SAVE_COOKIE_SENT : 0;
-	f |= r->cookie_bad ? SAVE_COOKIE_BAD : 0;
-	f |= r->ops->client_side ? SAVE_CLIENT_SIDE : 0;
-	f |= s->max_age > 0 ? SAVE_MAX_AGE : 0;
-	return f;
-}
-
-/* Save the session if needed and decide the cookie; 0 or a status. */
+/* Save the session and prepare the cookie it needs; 0 or a status. */
 static int
 req_save(struct req *r)
 {
-	struct session		*s = r->s;
-	enum store_result	 res;
-	char			*cause = NULL, *value = NULL;
-	int			 tries = 0;
+	enum save_cookie	 cookie;
+	char			*value;
+	int			 status;
 
-	/* A logout ends the client's session, whatever becomes of the new one. */
-	if (s->destroyed && req_destroy_old(r) == -1)
-		return 503;
-
-	switch (save_decide(req_save_facts(r))) {
-	case SAVE_NOTHING:
-		return 0;
-	case SAVE_DELETE_COOKIE:
+	status = rsession_save(&r->rs, &cookie, &value);
+	if (status == 0 && cookie == SAVE_COOKIE_DELETE)
 		req_setcookie(r, NULL);
-		return 0;
-	case SAVE_STORE:
-		break;
-	}
-	if (req_conn(r) == -1)
-		return 503;
-
-	for (;;) {
-		s = r->s;
-		s->access = r->now;
-		/* Never store what the next script could not start with. */
-		if (req_session_fits(r, s, &cause) == -1) {
-			res = STORE_TOOBIG;
-			break;
-		}
-		res = r->ops->save(r->sw->store, r->w->conn, s,
-		    r->cfg->lock == LOCK_MERGE, r->now, &value, &cause);
-		if (res != STORE_CONFLICT)
-			break;
-		free(cause);
-		cause = NULL;
-		if (r->nops == 0)
-			return 0;	/* only a refresh: another request wrote */
-		if (++tries >= REQUEST_MAX_RETRIES) {
-			log_warnx("%s: session update lost %d races in a row",
-			    req_name(r), tries);
-			return 503;
-		}
-		req_backoff(tries);
-		if (req_reapply(r) == -1)
-			return 503;
-	}
-	switch (res) {
-	case STORE_OK:
-		break;
-	case STORE_TOOBIG:
-		/* Nothing was doomed: a login leaves the client its old id. */
-		log_warnx("%s: session not saved, previous one kept: %s",
-		    req_name(r), cause ? cause : "too big");
-		free(cause);
-		if (save_cookie_after(req_save_facts(r), 0) ==
-		    SAVE_COOKIE_DELETE)
-			req_setcookie(r, NULL);	/* that one is gone */
-		else
-			r->kept = 1;
-		return 0;
-	default:
-		log_warnx("%s: saving session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return 503;
-	}
-	free(cause);
-	/*
-	 * Login, regenerate: the old id goes only now that the new one is
-	 * stored, so a failed save leaves the client its session. When this
-	 * fails the client keeps the old id (not doomed) and the new copy,
-	 * whose id nobody holds, expires unused.
-	 */
-	if (!s->destroyed && req_destroy_old(r) == -1) {
-		free(value);
-		return 503;
-	}
-	if (save_cookie_after(req_save_facts(r), 1) == SAVE_COOKIE_SET)
+	else if (status == 0 && cookie == SAVE_COOKIE_SET)
 		req_setcookie(r, value);
 	free(value);
-	return 0;
+	return status;
 }
 
 /*
@@ -611,13 +294,14 @@ req_save(struct req *r)
 static void
 req_close_ws(struct req *r)
 {
-	const char	*id = r->s->old_ws_id;
+	const char	*id = r->rs.s->old_ws_id;
 	char		*cause;
 	long		 n;
 	int		 rc;
 
 	/* No stored session, or its refused change left it (and its ws_id). */
-	if (id == NULL || !r->loaded || r->kept || r->cfg->ws_control == NULL)
+	if (id == NULL || !r->rs.loaded || r->rs.kept ||
+	    r->cfg->ws_control == NULL)
 		return;
 	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
 	    &cause)) != 0) {
@@ -628,19 +312,6 @@ req_close_ws(struct req *r)
 	}
 	log_debug("%s: closed %ld websocket%s", req_name(r), n,
 	    n == 1 ? "" : "s");
-}
-
-/* Clear the recorded operations. */
-static void
-req_ops_free(struct req *r)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->nops; i++)
-		session_op_clear(&r->ops_v[i]);
-	free(r->ops_v);
-	r->ops_v = NULL;
-	r->nops = 0;
 }
 
 /*
@@ -679,13 +350,13 @@ req_headers(struct req *r, const char *block, size_t len)
 		}
 		if (rc == 1) {
 			consumed[i] = 1;
-			r->ops_v = xreallocarray(r->ops_v, r->nops + 1,
-			    sizeof *r->ops_v);
-			r->ops_v[r->nops++] = op;
+			r->rs.ops_v = xreallocarray(r->rs.ops_v, r->rs.nops + 1,
+			    sizeof *r->rs.ops_v);
+			r->rs.ops_v[r->rs.nops++] = op;
 		}
 	}
-	for (i = 0; i < r->nops; i++)
-		session_apply(r->s, &r->ops_v[i], r->now);
+	for (i = 0; i < r->rs.nops; i++)
+		session_apply(r->rs.s, &r->rs.ops_v[i], r->now);
 
 	if ((status = req_save(r)) != 0) {
 		free(consumed);
@@ -1000,31 +671,33 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	int		 status;
 
 	memset(&r, 0, sizeof r);
-	r.w = w;
 	r.sw = w->sw;
 	r.cfg = w->sw->cfg;
-	r.ops = w->sw->store->ops;
 	r.io = io;
 	r.envp = envp;
 	r.now = time(NULL);
 	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
 	r.state = REQ_HEADERS;
+	r.rs.w = w;
+	r.rs.sw = w->sw;
+	r.rs.cfg = r.cfg;
+	r.rs.ops = w->sw->store->ops;
+	r.rs.now = r.now;
 
 	/*
 	 * A store that can starts loading the session now and works on it
-	 * while the script is found (not under a lock, which comes first).
+	 * while the script is found.
 	 */
 	req_cookie(&r);
-	if (r.cookie != NULL && r.ops->prefetch != NULL && w->conn != NULL &&
-	    r.cfg->lock != LOCK_EXCLUSIVE)
-		r.ops->prefetch(r.sw->store, w->conn, r.cookie, r.now);
+	rsession_prefetch(&r.rs);
 	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status, status == 404 ? "Not Found" :
 		    "Forbidden");
 		goto out;
 	}
 	req_env_cgi(&r, &env);
-	if ((status = req_load(&r)) != 0) {
+	r.rs.name = r.script;
+	if ((status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status, "Service Unavailable");
 		cgi_env_free(&env);
 		goto out;
@@ -1048,15 +721,11 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	cgi_env_free(&env);
 
 out:
-	if (r.locked && r.ops->unlock != NULL)
-		r.ops->unlock(r.sw->store, w->conn);
+	rsession_end(&r.rs);
 	/* The caller ends the response, pushing what is left with its end. */
 	if (r.cut)
 		io->abort(io->ctx);
-	req_ops_free(&r);
-	session_free(r.s);
 	free(r.script);
-	free(r.cookie);
 	free(r.other_cookies);
 	free(r.setcookie);
 	return r.input_done;
