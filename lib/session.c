@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define SESSION_FORMAT		1		/* "v" in the serialized form */
@@ -76,15 +77,6 @@ session_json_check(json_t *j)
 	if (j == NULL)
 		fatalx("jansson: out of memory");
 	return j;
-}
-
-/* True for the bytes url_encode keeps as they are: [A-Za-z0-9.*_-]. */
-static int
-session_url_safe(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '*' || c == '_' ||
-	    c == '-';
 }
 
 /* Strict UTF-8 check: no overlongs, surrogates or code points past U+10FFFF. */
@@ -467,18 +459,6 @@ session_form_encode(const struct session *s)
 	return buf_steal(&b);
 }
 
-/* Length of url_encode(s), without the NUL. */
-static size_t
-session_url_encoded_len(const char *s)
-{
-	const unsigned char	*p;
-	size_t			 n = 0;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		n += session_url_safe(*p) || *p == ' ' ? 1 : 3;
-	return n;
-}
-
 /*
  * The longest environment string the session's data becomes for a script,
  * as execve counts it: "NAME=value" and its NUL. SESSION (the JSON), and
@@ -499,8 +479,8 @@ session_env_max(const struct session *s, int compat, const char **name)
 		json_object_foreach(s->data, key, v) {
 			if (!json_is_string(v))
 				continue;
-			form += (form == 0 ? 0 : 1) + session_url_encoded_len(key) +
-			    1 + session_url_encoded_len(json_string_value(v));
+			form += (form == 0 ? 0 : 1) + url_encoded_len(key) +
+			    1 + url_encoded_len(json_string_value(v));
 		}
 		form += sizeof "HTTP_SESSION=";
 	}
@@ -609,75 +589,6 @@ json_merge_patch(json_t *target, const json_t *patch)
 			fatalx("%s: json_object_set_new failed", __func__);
 	}
 	return target;
-}
-
-/* Decode one %XX hex digit; -1 when it is not one. */
-static int
-session_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decoding of application/x-www-form-urlencoded ('+' is a space);
- * NULL for a malformed escape or an encoded NUL byte. Caller frees.
- */
-char *
-url_decode(const char *s, size_t len)
-{
-	char	*out, *d;
-	size_t	 i;
-	int	 hi, lo;
-
-	out = d = xmalloc(len + 1);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			*d++ = ' ';
-		else if (s[i] != '%')
-			*d++ = s[i];
-		else {
-			if (len - i < 3 || (hi = session_hex(s[i + 1])) == -1 ||
-			    (lo = session_hex(s[i + 2])) == -1 ||
-			    (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			*d++ = (char)(hi << 4 | lo);
-			i += 2;
-		}
-	}
-	*d = '\0';
-	return out;
-}
-
-/* Encode like apr_escape_urlencoded: keep [A-Za-z0-9.*_-], space as '+'. */
-char *
-url_encode(const char *s)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	const unsigned char	*p;
-	char			*out, *d;
-
-	out = d = xreallocarray(NULL, strlen(s) + 1, 3);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (session_url_safe(*p))
-			*d++ = (char)*p;
-		else if (*p == ' ')
-			*d++ = '+';
-		else {
-			*d++ = '%';
-			*d++ = hex[*p >> 4];
-			*d++ = hex[*p & 15];
-		}
-	}
-	*d = '\0';
-	return out;
 }
 
 /* X-Session-Patch: a JSON object, not too deep, as a merge patch. */

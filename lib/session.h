@@ -124,11 +124,4 @@ int		 session_op_is_data(const struct session_op *);
 /* Apply one operation; identity ops need `now`. Sets the flags. */
 void		 session_apply(struct session *, const struct session_op *, time_t);
 
-/*
- * Percent-decoding of application/x-www-form-urlencoded; NULL on a bad escape
- * or %00. Encoding is Apache's (space as '+'). Caller frees.
- */
-char		*url_decode(const char *, size_t);
-char		*url_encode(const char *);
-
 #endif

@@ -627,45 +627,12 @@ test_expiry(void)
 	session_free(s);
 }
 
-/* Percent coding and Apache mod_session's form. */
+/* Apache mod_session's form. */
 static void
 test_form(void)
 {
-	static const struct {
-		const char	*in;
-		const char	*out;		/* NULL: refused */
-	} dec[] = {
-		{ "", "" },
-		{ "abc", "abc" },
-		{ "a+b", "a b" },
-		{ "a%20b", "a b" },
-		{ "%2B%2b%3d", "++=" },
-		{ "%C3%A9", "\xc3\xa9" },
-		{ "%", NULL },
-		{ "%4", NULL },
-		{ "%4g", NULL },
-		{ "%00", NULL },
-		{ "a%zzb", NULL },
-	};
 	struct session	*s;
 	char		*out;
-	size_t		 i;
-
-	for (i = 0; i < sizeof dec / sizeof dec[0]; i++) {
-		out = url_decode(dec[i].in, strlen(dec[i].in));
-		CHECK_STR(out, dec[i].out);
-		free(out);
-	}
-	out = url_decode("a%41bc", 4);
-	CHECK_STR(out, "aA");
-	free(out);
-
-	out = url_encode("a b&c=d/\xc3\xa9.-_*~+%");
-	CHECK_STR(out, "a+b%26c%3Dd%2F%C3%A9.-_*%7E%2B%25");
-	free(out);
-	out = url_encode("");
-	CHECK_STR(out, "");
-	free(out);
 
 	s = session_new(NOW);
 	out = session_form_encode(s);
