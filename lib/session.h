@@ -1,4 +1,7 @@
-/* The session model: JSON data, identity, timestamps and the handler's operations. */
+/*
+ * The session: its model (session.c) and the X-Session-* operations of a
+ * handler (session_op.c).
+ */
 #ifndef SW_SESSION_H
 #define SW_SESSION_H
 
@@ -10,7 +13,9 @@
 
 #define SESSION_ID_BYTES	18	/* 144 bits of CSPRNG -> 24 base64url chars */
 #define SESSION_NEVER		((time_t)253402300799LL) /* 9999-12-31: no limit */
+#define SESSION_MAX_AGE_MAX	(10L * 365 * 86400) /* longest max_age accepted */
 
+struct cgi_env;
 struct keyring;
 
 struct session {
@@ -32,6 +37,8 @@ struct session {
 	char		*old_ws_id;	/* ws_id to CLOSE */
 	uint64_t	 old_version;
 };
+
+/* session.c: the model. */
 
 /* A fresh empty session with a new random id. */
 struct session	*session_new(time_t);
@@ -81,11 +88,14 @@ void		 session_login(struct session *, const char *, time_t);
 void		 session_logout(struct session *, time_t);
 void		 session_rotate_ws(struct session *);
 
-/*
- * RFC 7396 JSON merge patch: consumes the target reference (may be NULL) and
- * returns the new target (may replace it); the patch is borrowed.
- */
-json_t		*json_merge_patch(json_t *, const json_t *);
+/* Die on a jansson allocation failure (NULL), else return its argument. */
+json_t		*session_json_check(json_t *);
+/* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
+int		 session_utf8_valid(const char *, size_t);
+/* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */
+int		 session_user_valid(const char *, size_t);
+
+/* session_op.c: the X-Session-* protocol. */
 
 /* What a handler asked for in one X-Session-* (or mod_session) header. */
 enum session_op_type {
@@ -123,5 +133,11 @@ void		 session_op_clear(struct session_op *);
 int		 session_op_is_data(const struct session_op *);
 /* Apply one operation; identity ops need `now`. Sets the flags. */
 void		 session_apply(struct session *, const struct session_op *, time_t);
+
+/*
+ * RFC 7396 JSON merge patch: consumes the target reference (may be NULL) and
+ * returns the new target (may replace it); the patch is borrowed.
+ */
+json_t		*session_op_merge_patch(json_t *, const json_t *);
 
 #endif

@@ -1,4 +1,4 @@
-/* Unit tests for lib/session.c: merge patch, header operations, identity, storage form. */
+/* Unit tests for lib/session.c and lib/session_op.c: merge patch, header operations, identity, storage form. */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -181,7 +181,7 @@ test_merge_patch(void)
 		target = load(merge_cases[i].target);
 		patch = load(merge_cases[i].patch);
 		want = load(merge_cases[i].result);
-		target = json_merge_patch(target, patch);
+		target = session_op_merge_patch(target, patch);
 		CHECK(json_equal(target, want));
 		got = dump(target);
 		CHECK_STR(got, merge_cases[i].result);
@@ -193,14 +193,14 @@ test_merge_patch(void)
 
 	/* A NULL target (missing member) takes the patch. */
 	patch = load("{\"a\":{\"b\":null,\"c\":1}}");
-	target = json_merge_patch(NULL, patch);
+	target = session_op_merge_patch(NULL, patch);
 	got = dump(target);
 	CHECK_STR(got, "{\"a\":{\"c\":1}}");
 	free(got);
 	json_decref(target);
 
 	/* The patch is borrowed and not shared with the result. */
-	target = json_merge_patch(json_object(), patch);
+	target = session_op_merge_patch(json_object(), patch);
 	json_object_set_new(json_object_get(target, "a"), "d", json_true());
 	got = dump(patch);
 	CHECK_STR(got, "{\"a\":{\"b\":null,\"c\":1}}");
