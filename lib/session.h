@@ -1,6 +1,7 @@
 /*
- * The session: its model (session.c) and the X-Session-* operations of a
- * handler (session_op.c).
+ * The session: its model (session.c), the X-Session-* operations of a
+ * handler (session_op.c) and its variables in a script's environment
+ * (session_env.c).
  */
 #ifndef SW_SESSION_H
 #define SW_SESSION_H
@@ -68,15 +69,6 @@ int		 session_expired(const struct session *, const struct config *, time_t);
 int		 session_empty(const struct session *);
 /* Compact JSON of the data for $SESSION; caller frees. */
 char		*session_data_json(const struct session *);
-/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
-char		*session_form_encode(const struct session *);
-/*
- * Bytes of the longest environment string the session's data becomes for a
- * script, "NAME=value" and its NUL as execve(2) counts them: SESSION, and
- * with the flag set (mod_session_compat) HTTP_SESSION. Its name in *name
- * (may be NULL).
- */
-size_t		 session_env_max(const struct session *, int, const char **);
 
 /*
  * Identity changes. Each keeps the old id in old_id (and old_version; version
@@ -139,5 +131,17 @@ void		 session_apply(struct session *, const struct session_op *, time_t);
  * returns the new target (may replace it); the patch is borrowed.
  */
 json_t		*session_op_merge_patch(json_t *, const json_t *);
+
+/* session_env.c: the session in a script's environment. */
+
+/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
+char		*session_form_encode(const struct session *);
+/*
+ * Bytes of the longest environment string the session's data becomes for a
+ * script, "NAME=value" and its NUL as execve(2) counts them: SESSION, and
+ * with the flag set (mod_session_compat) HTTP_SESSION. Its name in *name
+ * (may be NULL).
+ */
+size_t		 session_env_max(const struct session *, int, const char **);
 
 #endif
