@@ -134,6 +134,16 @@ json_t		*session_op_merge_patch(json_t *, const json_t *);
 
 /* session_env.c: the session in a script's environment. */
 
+#define SESSION_ENV_NEW		0x1	/* SESSION_NEW=1 (else 0) */
+#define SESSION_ENV_FORM	0x2	/* also HTTP_SESSION (mod_session_compat) */
+
+/*
+ * Set the session variables: SESSION, SESSION_ID (store_public_id),
+ * SESSION_NEW, SESSION_USER, SESSION_CREATED, SESSION_EXPIRES, SESSION_WS_ID
+ * and, with SESSION_ENV_FORM, HTTP_SESSION, in that order.
+ */
+void		 session_env(struct cgi_env *, const struct session *,
+		    const struct config *, const struct keyring *, int);
 /* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
 char		*session_form_encode(const struct session *);
 /*

@@ -7,12 +7,33 @@
 
 #include <jansson.h>
 
+#include "cgi.h"
 #include "config.h"
 #include "session.h"
+#include "store.h"
 #include "xmalloc.h"
 #include "../tests/test.h"
 
 #define NOW	1700000000
+
+/* A stored-looking session with fixed ids, the data as JSON, user may be NULL. */
+static struct session *
+test_session(const char *data, const char *user)
+{
+	struct session	*s;
+	json_t		*j;
+
+	j = json_loads(data, JSON_ALLOW_NUL, NULL);
+	CHECK(j != NULL);
+	if (j == NULL)
+		j = json_object();
+	s = session_from_store(xstrdup("idAAAAAAAAAAAAAAAAAAAAAA"),
+	    xstrdup("wsBBBBBBBBBBBBBB"), j);
+	s->user = user != NULL ? xstrdup(user) : NULL;
+	s->created = NOW - 100;
+	s->access = NOW;
+	return s;
+}
 
 /* Apache mod_session's form of the top-level strings. */
 static void
@@ -114,10 +135,79 @@ test_env_max(void)
 	session_free(s);
 }
 
+/* Every variable, in order, for sessionwrap's and sessionwrap-ws's flags. */
+static void
+test_env(void)
+{
+	static const struct {
+		const char	*data;
+		const char	*user;
+		int		 flags;
+		const char	*want[9];	/* all but SESSION_ID, in order */
+	} cases[] = {
+		{ "{}", NULL, SESSION_ENV_NEW, {
+		  "SESSION={}", "SESSION_NEW=1", "SESSION_USER=",
+		  "SESSION_CREATED=1699999900", "SESSION_EXPIRES=1700001800",
+		  "SESSION_WS_ID=wsBBBBBBBBBBBBBB" } },
+		{ "{\"a\":\"b c\",\"n\":1}", "bob", 0, {
+		  "SESSION={\"a\":\"b c\",\"n\":1}", "SESSION_NEW=0",
+		  "SESSION_USER=bob", "SESSION_CREATED=1699999900",
+		  "SESSION_EXPIRES=1700001800",
+		  "SESSION_WS_ID=wsBBBBBBBBBBBBBB" } },
+		{ "{\"a\":\"b c\",\"n\":1}", "bob", SESSION_ENV_FORM, {
+		  "SESSION={\"a\":\"b c\",\"n\":1}", "SESSION_NEW=0",
+		  "SESSION_USER=bob", "SESSION_CREATED=1699999900",
+		  "SESSION_EXPIRES=1700001800",
+		  "SESSION_WS_ID=wsBBBBBBBBBBBBBB", "HTTP_SESSION=a=b+c" } },
+		{ "{\"n\":[1]}", "\xc3\xa9ve", SESSION_ENV_NEW | SESSION_ENV_FORM, {
+		  "SESSION={\"n\":[1]}", "SESSION_NEW=1",
+		  "SESSION_USER=\xc3\xa9ve", "SESSION_CREATED=1699999900",
+		  "SESSION_EXPIRES=1700001800",
+		  "SESSION_WS_ID=wsBBBBBBBBBBBBBB", "HTTP_SESSION=" } },
+	};
+	struct config	 cfg;
+	struct cgi_env	 env;
+	struct session	*s;
+	char		**v, *id, *want;
+	size_t		 i, j, k, m, n;
+
+	config_init(&cfg);
+	cfg.idle_timeout = 1800;
+	cfg.absolute_timeout = 0;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = test_session(cases[i].data, cases[i].user);
+		cgi_env_init(&env);
+		session_env(&env, s, &cfg, NULL, cases[i].flags);
+		v = cgi_env_array(&env);
+		for (n = 0; cases[i].want[n] != NULL; n++)
+			;
+		for (m = 0; v[m] != NULL; m++)
+			;
+		CHECK(m == n + 1);
+		/* SESSION_ID second: the public id, never the secret one. */
+		id = store_public_id(NULL, s->id);
+		xasprintf(&want, "SESSION_ID=%s", id);
+		CHECK(m > 1 && strcmp(v[1], want) == 0);
+		CHECK(strstr(v[1], s->id) == NULL);
+		free(want);
+		free(id);
+		for (k = 0; k < n; k++) {
+			/* want[] skips SESSION_ID, v[1]. */
+			j = k == 0 ? 0 : k + 1;
+			if (j >= m)
+				break;
+			CHECK_STR(v[j], cases[i].want[k]);
+		}
+		cgi_env_free(&env);
+		session_free(s);
+	}
+}
+
 int
 main(void)
 {
 	test_form();
 	test_env_max();
+	test_env();
 	return test_done("session_env");
 }
