@@ -237,6 +237,14 @@ test_op_parse(void)
 		if (ret == 1)
 			session_op_clear(&op);
 	}
+}
+
+/* Parsed values, the mod_session form, the replace header's name. */
+static void
+test_op_values(void)
+{
+	struct session_op	 op;
+	char			*cause = NULL;
 
 	/* Parsed values. */
 	CHECK(session_op_parse("X-Session-Set", "k=a=b", NULL, &op, &cause) == 1);
@@ -277,6 +285,14 @@ test_op_parse(void)
 	CHECK(session_op_parse("X-Session-Foo", "1", NULL, &op, &cause) == -1);
 	CHECK_STR(cause, "unknown session header");
 	free(cause);
+}
+
+/* Too deep patches, and which operations only touch data. */
+static void
+test_op_deep(void)
+{
+	struct session_op	 op;
+	char			*cause;
 
 	/* Patches nested too deep are refused. */
 	{
@@ -436,10 +452,19 @@ test_identity(void)
 	free(id1);
 	free(ws1);
 	session_free(s);
+	free(id0);
+	free(ws0);
+}
+
+/* Logout then login in one response; a deep copy of the result. */
+static void
+test_identity_logout_first(void)
+{
+	struct session	*s;
+	char		*id0;
 
 	/* Logout first: the client's id is the old one. */
 	s = session_new(NOW);
-	free(id0);
 	id0 = xstrdup(s->id);
 	apply(s, "X-Session-Logout", "true");
 	apply(s, "X-Session-Login", "bob");
@@ -460,7 +485,6 @@ test_identity(void)
 	}
 	session_free(s);
 	free(id0);
-	free(ws0);
 }
 
 /* Round trip through the storage form, and refusal of hostile input. */
@@ -468,8 +492,7 @@ static void
 test_serialize(void)
 {
 	struct session	*s, *t;
-	char		*out, *out2, *cause, *deep;
-	size_t		 i, n;
+	char		*out, *out2, *cause;
 
 	s = session_new(NOW);
 	apply(s, "X-Session-Patch", "{\"a\":[1,{\"b\":null}],\"\xc3\xa9\":\"\xe2\x82\xac\"}");
@@ -510,6 +533,15 @@ test_serialize(void)
 	free(cause);
 	free(out);
 	session_free(s);
+}
+
+/* Refusal of hostile input, and a minimal valid one from another writer. */
+static void
+test_deserialize(void)
+{
+	struct session	*t;
+	char		*out, *cause, *deep;
+	size_t		 i, n;
 
 	for (i = 0; i < sizeof hostile_cases / sizeof hostile_cases[0]; i++) {
 		cause = NULL;
@@ -632,9 +664,13 @@ main(void)
 {
 	test_merge_patch();
 	test_op_parse();
+	test_op_values();
+	test_op_deep();
 	test_apply();
 	test_identity();
+	test_identity_logout_first();
 	test_serialize();
+	test_deserialize();
 	test_expiry();
 	return test_done("session");
 }
