@@ -16,6 +16,7 @@ url_safe(unsigned char c)
 	    c == '-';
 }
 
+/* Decode one %XX hex digit; -1 when it is not one. */
 static int
 url_hex(char c)
 {
