@@ -201,6 +201,7 @@ test_env(void)
 		cgi_env_free(&env);
 		session_free(s);
 	}
+	config_free(&cfg);
 }
 
 int
