@@ -1,4 +1,8 @@
-/* The session model: JSON data, identity, timestamps and the handler's operations. */
+/*
+ * The session: its model (session.c), the X-Session-* operations of a
+ * handler (session_op.c) and its variables in a script's environment
+ * (session_env.c).
+ */
 #ifndef SW_SESSION_H
 #define SW_SESSION_H
 
@@ -10,7 +14,9 @@
 
 #define SESSION_ID_BYTES	18	/* 144 bits of CSPRNG -> 24 base64url chars */
 #define SESSION_NEVER		((time_t)253402300799LL) /* 9999-12-31: no limit */
+#define SESSION_MAX_AGE_MAX	(10L * 365 * 86400) /* longest max_age accepted */
 
+struct cgi_env;
 struct keyring;
 
 struct session {
@@ -32,6 +38,8 @@ struct session {
 	char		*old_ws_id;	/* ws_id to CLOSE */
 	uint64_t	 old_version;
 };
+
+/* session.c: the model. */
 
 /* A fresh empty session with a new random id. */
 struct session	*session_new(time_t);
@@ -61,15 +69,6 @@ int		 session_expired(const struct session *, const struct config *, time_t);
 int		 session_empty(const struct session *);
 /* Compact JSON of the data for $SESSION; caller frees. */
 char		*session_data_json(const struct session *);
-/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
-char		*session_form_encode(const struct session *);
-/*
- * Bytes of the longest environment string the session's data becomes for a
- * script, "NAME=value" and its NUL as execve(2) counts them: SESSION, and
- * with the flag set (mod_session_compat) HTTP_SESSION. Its name in *name
- * (may be NULL).
- */
-size_t		 session_env_max(const struct session *, int, const char **);
 
 /*
  * Identity changes. Each keeps the old id in old_id (and old_version; version
@@ -81,11 +80,14 @@ void		 session_login(struct session *, const char *, time_t);
 void		 session_logout(struct session *, time_t);
 void		 session_rotate_ws(struct session *);
 
-/*
- * RFC 7396 JSON merge patch: consumes the target reference (may be NULL) and
- * returns the new target (may replace it); the patch is borrowed.
- */
-json_t		*json_merge_patch(json_t *, const json_t *);
+/* Die on a jansson allocation failure (NULL), else return its argument. */
+json_t		*session_json_check(json_t *);
+/* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
+int		 session_utf8_valid(const char *, size_t);
+/* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */
+int		 session_user_valid(const char *, size_t);
+
+/* session_op.c: the X-Session-* protocol. */
 
 /* What a handler asked for in one X-Session-* (or mod_session) header. */
 enum session_op_type {
@@ -125,10 +127,31 @@ int		 session_op_is_data(const struct session_op *);
 void		 session_apply(struct session *, const struct session_op *, time_t);
 
 /*
- * Percent-decoding of application/x-www-form-urlencoded; NULL on a bad escape
- * or %00. Encoding is Apache's (space as '+'). Caller frees.
+ * RFC 7396 JSON merge patch: consumes the target reference (may be NULL) and
+ * returns the new target (may replace it); the patch is borrowed.
  */
-char		*url_decode(const char *, size_t);
-char		*url_encode(const char *);
+json_t		*session_op_merge_patch(json_t *, const json_t *);
+
+/* session_env.c: the session in a script's environment. */
+
+#define SESSION_ENV_NEW		0x1	/* SESSION_NEW=1 (else 0) */
+#define SESSION_ENV_FORM	0x2	/* also HTTP_SESSION (mod_session_compat) */
+
+/*
+ * Set the session variables: SESSION, SESSION_ID (store_public_id),
+ * SESSION_NEW, SESSION_USER, SESSION_CREATED, SESSION_EXPIRES, SESSION_WS_ID
+ * and, with SESSION_ENV_FORM, HTTP_SESSION, in that order.
+ */
+void		 session_env(struct cgi_env *, const struct session *,
+		    const struct config *, const struct keyring *, int);
+/* Apache mod_session form (k=v&k2=v2) of top-level string values; caller frees. */
+char		*session_form_encode(const struct session *);
+/*
+ * Bytes of the longest environment string the session's data becomes for a
+ * script, "NAME=value" and its NUL as execve(2) counts them: SESSION, and
+ * with the flag set (mod_session_compat) HTTP_SESSION. Its name in *name
+ * (may be NULL).
+ */
+size_t		 session_env_max(const struct session *, int, const char **);
 
 #endif

@@ -18,6 +18,7 @@
 #include "session.h"
 #include "store.h"
 #include "store_memcached.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define MC_DEFAULT_PREFIX	"sw:"

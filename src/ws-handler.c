@@ -51,16 +51,6 @@ static u_int			 ws_handler_n;
 
 static void	 ws_handler_out_read(struct bufferevent *, void *);
 
-/* Set NAME to a number. */
-static void
-ws_handler_env_num(struct cgi_env *env, const char *name, long long v)
-{
-	char	 tmp[32];
-
-	snprintf(tmp, sizeof tmp, "%lld", v);
-	cgi_env_set(env, name, tmp);
-}
-
 /* HTTP_* for one request header; repeated headers are joined with ", ". */
 static void
 ws_handler_env_header(struct cgi_env *env, const char *name, const char *value)
@@ -157,17 +147,8 @@ ws_handler_env(struct cgi_env *env, const struct ws_request *req,
 		free(stripped);
 	}
 
-	v = session_data_json(s);
-	cgi_env_set(env, "SESSION", v);
-	free(v);
-	v = ws_server_public_id(s);
-	cgi_env_set(env, "SESSION_ID", v);
-	free(v);
-	cgi_env_set(env, "SESSION_NEW", "0");
-	cgi_env_set(env, "SESSION_USER", s->user != NULL ? s->user : "");
-	ws_handler_env_num(env, "SESSION_CREATED", s->created);
-	ws_handler_env_num(env, "SESSION_EXPIRES", session_expires(s, cfg));
-	cgi_env_set(env, "SESSION_WS_ID", s->ws_id);
+	/* Not new (a stored session) and never HTTP_SESSION. */
+	session_env(env, s, cfg, ws_server->keys, 0);
 }
 
 /* Free a handler that is both detached and reaped. */

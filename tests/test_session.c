@@ -1,4 +1,4 @@
-/* Unit tests for lib/session.c: merge patch, header operations, identity, storage form. */
+/* Unit tests for lib/session.c and lib/session_op.c: merge patch, header operations, identity, storage form. */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -181,7 +181,7 @@ test_merge_patch(void)
 		target = load(merge_cases[i].target);
 		patch = load(merge_cases[i].patch);
 		want = load(merge_cases[i].result);
-		target = json_merge_patch(target, patch);
+		target = session_op_merge_patch(target, patch);
 		CHECK(json_equal(target, want));
 		got = dump(target);
 		CHECK_STR(got, merge_cases[i].result);
@@ -193,14 +193,14 @@ test_merge_patch(void)
 
 	/* A NULL target (missing member) takes the patch. */
 	patch = load("{\"a\":{\"b\":null,\"c\":1}}");
-	target = json_merge_patch(NULL, patch);
+	target = session_op_merge_patch(NULL, patch);
 	got = dump(target);
 	CHECK_STR(got, "{\"a\":{\"c\":1}}");
 	free(got);
 	json_decref(target);
 
 	/* The patch is borrowed and not shared with the result. */
-	target = json_merge_patch(json_object(), patch);
+	target = session_op_merge_patch(json_object(), patch);
 	json_object_set_new(json_object_get(target, "a"), "d", json_true());
 	got = dump(patch);
 	CHECK_STR(got, "{\"a\":{\"b\":null,\"c\":1}}");
@@ -237,6 +237,14 @@ test_op_parse(void)
 		if (ret == 1)
 			session_op_clear(&op);
 	}
+}
+
+/* Parsed values, the mod_session form, the replace header's name. */
+static void
+test_op_values(void)
+{
+	struct session_op	 op;
+	char			*cause = NULL;
 
 	/* Parsed values. */
 	CHECK(session_op_parse("X-Session-Set", "k=a=b", NULL, &op, &cause) == 1);
@@ -277,6 +285,14 @@ test_op_parse(void)
 	CHECK(session_op_parse("X-Session-Foo", "1", NULL, &op, &cause) == -1);
 	CHECK_STR(cause, "unknown session header");
 	free(cause);
+}
+
+/* Too deep patches, and which operations only touch data. */
+static void
+test_op_deep(void)
+{
+	struct session_op	 op;
+	char			*cause;
 
 	/* Patches nested too deep are refused. */
 	{
@@ -436,10 +452,19 @@ test_identity(void)
 	free(id1);
 	free(ws1);
 	session_free(s);
+	free(id0);
+	free(ws0);
+}
+
+/* Logout then login in one response; a deep copy of the result. */
+static void
+test_identity_logout_first(void)
+{
+	struct session	*s;
+	char		*id0;
 
 	/* Logout first: the client's id is the old one. */
 	s = session_new(NOW);
-	free(id0);
 	id0 = xstrdup(s->id);
 	apply(s, "X-Session-Logout", "true");
 	apply(s, "X-Session-Login", "bob");
@@ -460,7 +485,6 @@ test_identity(void)
 	}
 	session_free(s);
 	free(id0);
-	free(ws0);
 }
 
 /* Round trip through the storage form, and refusal of hostile input. */
@@ -468,8 +492,7 @@ static void
 test_serialize(void)
 {
 	struct session	*s, *t;
-	char		*out, *out2, *cause, *deep;
-	size_t		 i, n;
+	char		*out, *out2, *cause;
 
 	s = session_new(NOW);
 	apply(s, "X-Session-Patch", "{\"a\":[1,{\"b\":null}],\"\xc3\xa9\":\"\xe2\x82\xac\"}");
@@ -510,6 +533,15 @@ test_serialize(void)
 	free(cause);
 	free(out);
 	session_free(s);
+}
+
+/* Refusal of hostile input, and a minimal valid one from another writer. */
+static void
+test_deserialize(void)
+{
+	struct session	*t;
+	char		*out, *cause, *deep;
+	size_t		 i, n;
 
 	for (i = 0; i < sizeof hostile_cases / sizeof hostile_cases[0]; i++) {
 		cause = NULL;
@@ -627,144 +659,18 @@ test_expiry(void)
 	session_free(s);
 }
 
-/* Percent coding and Apache mod_session's form. */
-static void
-test_form(void)
-{
-	static const struct {
-		const char	*in;
-		const char	*out;		/* NULL: refused */
-	} dec[] = {
-		{ "", "" },
-		{ "abc", "abc" },
-		{ "a+b", "a b" },
-		{ "a%20b", "a b" },
-		{ "%2B%2b%3d", "++=" },
-		{ "%C3%A9", "\xc3\xa9" },
-		{ "%", NULL },
-		{ "%4", NULL },
-		{ "%4g", NULL },
-		{ "%00", NULL },
-		{ "a%zzb", NULL },
-	};
-	struct session	*s;
-	char		*out;
-	size_t		 i;
-
-	for (i = 0; i < sizeof dec / sizeof dec[0]; i++) {
-		out = url_decode(dec[i].in, strlen(dec[i].in));
-		CHECK_STR(out, dec[i].out);
-		free(out);
-	}
-	out = url_decode("a%41bc", 4);
-	CHECK_STR(out, "aA");
-	free(out);
-
-	out = url_encode("a b&c=d/\xc3\xa9.-_*~+%");
-	CHECK_STR(out, "a+b%26c%3Dd%2F%C3%A9.-_*%7E%2B%25");
-	free(out);
-	out = url_encode("");
-	CHECK_STR(out, "");
-	free(out);
-
-	s = session_new(NOW);
-	out = session_form_encode(s);
-	CHECK_STR(out, "");
-	free(out);
-	apply(s, "X-Session-Patch", "{\"name\":\"J R\",\"n\":5,\"o\":{\"p\":\"q\"},"
-	    "\"a&b\":\"c=d\",\"e\":\"\"}");
-	out = session_form_encode(s);
-	CHECK_STR(out, "name=J+R&a%26b=c%3Dd&e=");
-	free(out);
-	session_free(s);
-}
-
-/* The environment strings a script gets: their size, as execve counts it. */
-static void
-test_env_max(void)
-{
-	static const struct {
-		const char	*data;		/* the session's data */
-		int		 compat;	/* mod_session_compat */
-		const char	*name;		/* the longest string */
-		size_t		 size;		/* its size, NUL included */
-	} cases[] = {
-		{ "{}", 0, "SESSION", 11 },
-		{ "{}", 1, "HTTP_SESSION", 14 },
-		{ "{\"a\":\"b\"}", 0, "SESSION", 18 },
-		{ "{\"a\":\"b\"}", 1, "SESSION", 18 },
-		{ "{\"a\":\"~~~~\"}", 0, "SESSION", 21 },
-		{ "{\"a\":\"~~~~\"}", 1, "HTTP_SESSION", 28 },
-		{ "{\"a b\":\"c d\",\"n\":12345,\"e\":\"\"}", 1,
-		  "SESSION", 39 },
-		{ "{\"o\":{\"p\":\"~~~~~~~~\"},\"x\":\"~\"}", 1, "SESSION",
-		  39 },
-		{ "{\"\u00e9\u00e9\":\"\u00e9\u00e9\u00e9\"}", 1,
-		  "HTTP_SESSION", 45 },
-		{ "{\"q\":\"\\\"\\u0001\"}", 0, "SESSION", 25 },
-		{ "{\"z\":\"a\\u0000b\"}", 1, "SESSION", 25 },
-		{ "{\"k1\":\"%%\",\"k2\":\"&=\"}", 1, "HTTP_SESSION", 33 },
-	};
-	struct session	*s;
-	json_t		*data;
-	const char	*name;
-	char		*json, *form;
-	size_t		 i, n, want;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		s = session_new(NOW);
-		data = json_loads(cases[i].data, JSON_ALLOW_NUL, NULL);
-		CHECK(data != NULL);
-		if (data == NULL) {
-			session_free(s);
-			continue;
-		}
-		json_decref(s->data);
-		s->data = data;
-		name = NULL;
-		n = session_env_max(s, cases[i].compat, &name);
-		CHECK_STR(name, cases[i].name);
-		if (n != cases[i].size)
-			fprintf(stderr, "case %zu: %zu bytes, expected %zu\n", i,
-			    n, cases[i].size);
-		CHECK(n == cases[i].size);
-		/* What the child really gets: "NAME=value" and the NUL. */
-		json = session_data_json(s);
-		form = session_form_encode(s);
-		want = strlen("SESSION=") + strlen(json) + 1;
-		if (cases[i].compat &&
-		    strlen("HTTP_SESSION=") + strlen(form) + 1 > want)
-			want = strlen("HTTP_SESSION=") + strlen(form) + 1;
-		CHECK(n == want);
-		CHECK(session_env_max(s, cases[i].compat, NULL) == n);
-		free(json);
-		free(form);
-		session_free(s);
-	}
-
-	/* Around Linux's 128 KiB: one value of 131055 bytes is exactly it. */
-	s = session_new(NOW);
-	form = xmalloc(131057);
-	memset(form, 'x', 131056);
-	form[131056] = '\0';
-	json_object_set_new(s->data, "a", json_string(form + 1));
-	CHECK(session_env_max(s, 1, NULL) == 131072);
-	json_object_set_new(s->data, "a", json_string(form));
-	CHECK(session_env_max(s, 0, NULL) == 131073);
-	free(form);
-	session_free(s);
-}
-
 int
 main(void)
 {
 	test_merge_patch();
 	test_op_parse();
+	test_op_values();
+	test_op_deep();
 	test_apply();
 	test_identity();
+	test_identity_logout_first();
 	test_serialize();
+	test_deserialize();
 	test_expiry();
-	test_form();
-	test_env_max();
 	return test_done("session");
 }

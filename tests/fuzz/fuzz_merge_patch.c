@@ -58,9 +58,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pcopy = json_deep_copy(p);
 	FUZZ_ASSERT(pcopy != NULL);
 
-	r1 = json_merge_patch(json_deep_copy(t), p);
+	r1 = session_op_merge_patch(json_deep_copy(t), p);
 	FUZZ_ASSERT(r1 != NULL);
-	r2 = json_merge_patch(json_deep_copy(r1), p);
+	r2 = session_op_merge_patch(json_deep_copy(r1), p);
 	FUZZ_ASSERT(r2 != NULL);
 	FUZZ_ASSERT(json_equal(r1, r2));
 	if (!json_is_object(p))
@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* A NULL target (no data yet) is an empty one. */
 	json_decref(r2);
-	r2 = json_merge_patch(NULL, p);
+	r2 = session_op_merge_patch(NULL, p);
 	FUZZ_ASSERT(r2 != NULL);
 	if (json_is_object(p))
 		fuzz_check_nulls(r2, p);

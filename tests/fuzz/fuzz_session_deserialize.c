@@ -10,6 +10,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "session.h"
+#include "url.h"
 
 static struct config	 fuzz_cfg;
 
