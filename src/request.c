@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +19,6 @@
 #include "script.h"
 #include "session.h"
 #include "spawn.h"
-#include "store.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -149,16 +147,6 @@ req_cookie(struct req *r)
 	}
 }
 
-/* Number as text into the environment. */
-static void
-req_env_num(struct cgi_env *env, const char *name, long long v)
-{
-	char	 num[32];
-
-	snprintf(num, sizeof num, "%lld", v);
-	cgi_env_set(env, name, num);
-}
-
 /*
  * The CGI/1.1 environment, before the session is known: the web server's
  * parameters through the allow-list (cgi_env_allowed), the cookie header
@@ -200,30 +188,15 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 	cgi_env_set(env, "SCRIPT_FILENAME", r->script);
 }
 
-/* Add the session variables; the array for the child. */
+/* Add the session variables (session_env); the array for the child. */
 static char **
 req_env_session(struct req *r, struct cgi_env *env)
 {
-	struct session	*s = r->rs.s;
-	char		*json, *id;
+	const struct session	*s = r->rs.s;
 
-	json = session_data_json(s);
-	cgi_env_set(env, "SESSION", json);
-	free(json);
-	id = store_public_id(r->sw->keys, s->id);
-	cgi_env_set(env, "SESSION_ID", id);
-	free(id);
-	cgi_env_set(env, "SESSION_NEW", s->is_new ? "1" : "0");
-	cgi_env_set(env, "SESSION_USER", s->user ? s->user : "");
-	req_env_num(env, "SESSION_CREATED", s->created);
-	req_env_num(env, "SESSION_EXPIRES", session_expires(s, r->cfg));
-	cgi_env_set(env, "SESSION_WS_ID", s->ws_id);
-	if (r->cfg->mod_session_compat) {
-		char	*form = session_form_encode(s);
-
-		cgi_env_set(env, "HTTP_SESSION", form);
-		free(form);
-	}
+	session_env(env, s, r->cfg, r->sw->keys,
+	    (s->is_new ? SESSION_ENV_NEW : 0) |
+	    (r->cfg->mod_session_compat ? SESSION_ENV_FORM : 0));
 	return cgi_env_array(env);
 }
 
