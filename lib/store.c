@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "store.h"
+#include "store_admin.h"
 #include "xmalloc.h"
 
 /* Signed cookie ids: "id.mac", mac = base64url of 16 bytes of HMAC. */
@@ -26,11 +27,6 @@ static const struct store_ops *const store_table[] = {
 #endif
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
-
-#if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
-/* The cache tier (store_cache.c): chosen by `cache =`, never by name. */
-extern const struct store_ops store_cache_ops;
-#endif
 
 static pthread_once_t	 store_names_once = PTHREAD_ONCE_INIT;
 static char		 store_names_buf[256];
@@ -112,6 +108,13 @@ store_close(struct store *st)
 	if (st->ops->close != NULL)
 		st->ops->close(st->priv);
 	free(st);
+}
+
+/* The admin operations of the store's backend; NULL when it has none. */
+const struct store_admin_ops *
+store_admin(const struct store *st)
+{
+	return st->ops->admin;
 }
 
 /* A short text for a result, for logs. */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "store_memcached.h"
 #include "store_pg.h"
 #include "xmalloc.h"
@@ -402,6 +403,8 @@ done:
 /* The two backends, for the calls that go straight through. */
 #define PG_OPS	(&store_pg_ops)
 #define MC_OPS	(&store_memcached_ops)
+#define PG_ADMIN	(store_pg_ops.admin)
+#define MC_ADMIN	(store_memcached_ops.admin)
 
 /* Open both stores: PostgreSQL from cfg->store, memcached from cfg->cache. */
 static void *
@@ -643,7 +646,7 @@ cache_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 {
 	struct cache_conn *cc = conn;
 
-	return PG_OPS->gc(&cc->cs->pg, cc->pg, now, n, cause);
+	return PG_ADMIN->gc(&cc->cs->pg, cc->pg, now, n, cause);
 }
 
 /* Sleep for a number of milliseconds. */
@@ -756,7 +759,7 @@ cache_show(struct store *st, void *conn, const char *what,
 {
 	struct cache_conn *cc = conn;
 
-	return PG_OPS->show(&cc->cs->pg, cc->pg, what, out, cause);
+	return PG_ADMIN->show(&cc->cs->pg, cc->pg, what, out, cause);
 }
 
 /* Create PostgreSQL's table (sessionwrap-ctl init-db). */
@@ -765,7 +768,7 @@ cache_init(struct store *st, void *conn, char **cause)
 {
 	struct cache_conn *cc = conn;
 
-	return PG_OPS->init(&cc->cs->pg, cc->pg, cause);
+	return PG_ADMIN->init(&cc->cs->pg, cc->pg, cause);
 }
 
 /*
@@ -782,14 +785,14 @@ cache_stats(struct store *st, void *conn, time_t now, char **out,
 	char		*pg = NULL, *mc = NULL, *why = NULL, *line, *p, *text;
 
 	*out = NULL;
-	rv = PG_OPS->stats(&cs->pg, cc->pg, now, &pg, cause);
+	rv = PG_ADMIN->stats(&cs->pg, cc->pg, now, &pg, cause);
 	if (rv != STORE_OK) {
 		*out = pg;
 		return rv;
 	}
 	xasprintf(&text, "%scache_ttl %ld\n", pg, cs->ttl);
 	free(pg);
-	if (MC_OPS->stats(&cs->mc, cc->mc, now, &mc, &why) != STORE_OK) {
+	if (MC_ADMIN->stats(&cs->mc, cc->mc, now, &mc, &why) != STORE_OK) {
 		xasprintf(&line, "%scache unavailable: %s\n", text, why);
 		free(text);
 		text = line;
@@ -807,6 +810,20 @@ cache_stats(struct store *st, void *conn, time_t now, char **out,
 	return STORE_OK;
 }
 
+/* What only sessionwrap-ctl calls (store_admin.h). */
+static const struct store_admin_ops cache_admin_ops = {
+	/* gc */
+	.gc = cache_gc,
+	/* revoke --user */
+	.revoke_user = cache_revoke_user,
+	/* show */
+	.show = cache_show,
+	/* init-db */
+	.init = cache_init,
+	/* stats */
+	.stats = cache_stats,
+};
+
 const struct store_ops store_cache_ops = {
 	.name = CACHE_NAME,
 	.match = NULL,		/* chosen by `cache =`, not by a store value */
@@ -820,9 +837,5 @@ const struct store_ops store_cache_ops = {
 	.destroy = cache_destroy,
 	.lock = cache_lock,
 	.unlock = cache_unlock,
-	.gc = cache_gc,
-	.revoke_user = cache_revoke_user,
-	.show = cache_show,
-	.init = cache_init,
-	.stats = cache_stats,
+	.admin = &cache_admin_ops,
 };

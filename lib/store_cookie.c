@@ -177,10 +177,9 @@ const struct store_ops store_cookie_ops = {
 	.lock = NULL,
 	/* Nothing locked, nothing to release. */
 	.unlock = NULL,
-	/* Nothing stored server-side to purge. */
-	.gc = NULL,
-	/* Cannot revoke: sessions end by timeout or a new secret_file key. */
-	.revoke_user = NULL,
-	/* Cannot look up a session by id: only the client holds it. */
-	.show = NULL
+	/*
+	 * No admin operations: nothing stored server-side to purge, revoke
+	 * (sessions end by timeout or a new secret_file key) or look up.
+	 */
+	.admin = NULL,
 };

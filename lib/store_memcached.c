@@ -17,6 +17,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "store_memcached.h"
 #include "xmalloc.h"
 
@@ -1588,6 +1589,18 @@ mc_stats(struct store *st, void *conn, time_t now, char **out, char **cause)
 	return STORE_OK;
 }
 
+/* What only sessionwrap-ctl calls (store_admin.h). */
+static const struct store_admin_ops mc_admin_ops = {
+	/* gc */
+	.gc = mc_gc,
+	/* revoke --user */
+	.revoke_user = mc_revoke_user,
+	/* show */
+	.show = mc_show,
+	/* stats */
+	.stats = mc_stats,
+};
+
 const struct store_ops store_memcached_ops = {
 	.name = "memcached",
 	.match = mc_match,
@@ -1601,8 +1614,5 @@ const struct store_ops store_memcached_ops = {
 	.destroy = mc_destroy,
 	.lock = mc_lock,
 	.unlock = mc_unlock,
-	.gc = mc_gc,
-	.revoke_user = mc_revoke_user,
-	.show = mc_show,
-	.stats = mc_stats,
+	.admin = &mc_admin_ops,
 };

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "store_pg.h"
 #include "xmalloc.h"
 
@@ -1252,6 +1253,20 @@ pg_stats(struct store *st, void *conn, time_t now, char **out, char **cause)
 	return STORE_OK;
 }
 
+/* What only sessionwrap-ctl calls (store_admin.h). */
+static const struct store_admin_ops pg_admin_ops = {
+	/* gc */
+	.gc = pg_gc,
+	/* revoke --user */
+	.revoke_user = pg_revoke_user,
+	/* show */
+	.show = pg_show,
+	/* init-db */
+	.init = pg_init,
+	/* stats */
+	.stats = pg_stats,
+};
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.match = pg_match,
@@ -1266,9 +1281,5 @@ const struct store_ops store_pg_ops = {
 	.destroy = pg_destroy,
 	.lock = pg_lock,
 	.unlock = pg_unlock,
-	.gc = pg_gc,
-	.revoke_user = pg_revoke_user,
-	.show = pg_show,
-	.init = pg_init,
-	.stats = pg_stats,
+	.admin = &pg_admin_ops,
 };
