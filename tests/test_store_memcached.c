@@ -49,16 +49,16 @@ test_prefix(void)
 {
 	char	 long_prefix[200];
 
-	CHECK(mc_prefix_ok("sw:"));
-	CHECK(mc_prefix_ok(""));
-	CHECK(mc_prefix_ok("site-a/sessions:"));
-	CHECK(!mc_prefix_ok("has space"));
-	CHECK(!mc_prefix_ok("tab\there"));
-	CHECK(!mc_prefix_ok("nl\n"));
-	CHECK(!mc_prefix_ok("\x7f"));
+	CHECK(mc_config_prefix_ok("sw:"));
+	CHECK(mc_config_prefix_ok(""));
+	CHECK(mc_config_prefix_ok("site-a/sessions:"));
+	CHECK(!mc_config_prefix_ok("has space"));
+	CHECK(!mc_config_prefix_ok("tab\there"));
+	CHECK(!mc_config_prefix_ok("nl\n"));
+	CHECK(!mc_config_prefix_ok("\x7f"));
 	memset(long_prefix, 'p', sizeof long_prefix - 1);
 	long_prefix[sizeof long_prefix - 1] = '\0';
-	CHECK(!mc_prefix_ok(long_prefix));
+	CHECK(!mc_config_prefix_ok(long_prefix));
 }
 
 /* Store values: servers, options and prefix precedence. */
@@ -120,7 +120,7 @@ test_open(struct keyring *keys)
 			CHECK_STR(ms->prefix, cases[i].prefix);
 			CHECK(ms->nservers == cases[i].nservers);
 		}
-		mc_close(ms);
+		mc_config_free(ms);
 		free(cause);
 	}
 	cfg.key_prefix = NULL;
@@ -173,7 +173,7 @@ test_value(void)
 	v = mc_value(s, 0);
 	CHECK(v != NULL && strstr(v, s->id) == NULL);
 	CHECK(v != NULL && strstr(v, "until") == NULL);
-	t = mc_parse(v, strlen(v), xstrdup("the-id"), 2000, &until, &cause);
+	t = mc_value_parse(v, strlen(v), xstrdup("the-id"), 2000, &until, &cause);
 	CHECK(t != NULL);
 	if (t != NULL) {
 		CHECK_STR(t->id, "the-id");
@@ -192,7 +192,7 @@ test_value(void)
 	free(s->user);
 	s->user = NULL;
 	v = mc_value(s, 1234);
-	t = mc_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
+	t = mc_value_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
 	CHECK(t != NULL && t->user == NULL);
 	CHECK(until == 1234);
 	session_free(t);
@@ -201,7 +201,7 @@ test_value(void)
 
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		cause = NULL;
-		t = mc_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0, &until,
+		t = mc_value_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0, &until,
 		    &cause);
 		CHECK(t == NULL && cause != NULL);
 		free(cause);
