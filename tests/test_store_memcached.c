@@ -173,7 +173,8 @@ test_value(void)
 	v = mc_value(s, 0);
 	CHECK(v != NULL && strstr(v, s->id) == NULL);
 	CHECK(v != NULL && strstr(v, "until") == NULL);
-	t = mc_value_parse(v, strlen(v), xstrdup("the-id"), 2000, &until, &cause);
+	t = mc_value_parse(v, strlen(v), xstrdup("the-id"), 2000, &until,
+	    &cause);
 	CHECK(t != NULL);
 	if (t != NULL) {
 		CHECK_STR(t->id, "the-id");
@@ -201,9 +202,97 @@ test_value(void)
 
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		cause = NULL;
-		t = mc_value_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0, &until,
-		    &cause);
+		t = mc_value_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0,
+		    &until, &cause);
 		CHECK(t == NULL && cause != NULL);
+		free(cause);
+	}
+}
+
+/*
+ * Items as the store writes them today (and wrote them before the shared
+ * session rules applied to it) still load; what breaks those rules (the
+ * cookie's: ws id, user, times, data) does not.
+ */
+static void
+test_value_stored(void)
+{
+	static const struct {
+		const char	*value;
+		int		 ok;
+		const char	*user;		/* expected, when ok */
+		const char	*ws_id;		/* expected; NULL: a fresh one */
+		long		 max_age;
+		time_t		 until;
+		uint64_t	 ver;
+	} cases[] = {
+		/* The store's form, logged in and anonymous. */
+		{ "{\"v\":1,\"data\":{\"cart\":[1,2]},\"user\":\"alice\","
+		  "\"ws_id\":\"q2bDpYw4-XRa_Hk1\",\"created\":1700000000,"
+		  "\"access\":1700000500,\"max_age\":0}", 1, "alice",
+		  "q2bDpYw4-XRa_Hk1", 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"AAAAAAAAAAAAAAAA\","
+		  "\"created\":1700000000,\"access\":1700000000,"
+		  "\"max_age\":1209600}", 1, NULL, "AAAAAAAAAAAAAAAA", 1209600,
+		  0, 0 },
+		/* Replaced by a login, readable until its grace ends. */
+		{ "{\"v\":1,\"data\":{\"a\":\"b\"},\"user\":\"bob\","
+		  "\"ws_id\":\"wsid0123456789ab\",\"created\":1,\"access\":2,"
+		  "\"max_age\":60,\"until\":1700000010}", 1, "bob",
+		  "wsid0123456789ab", 60, 1700000010, 0 },
+		/* The cache tier's copy, with PostgreSQL's version. */
+		{ "{\"v\":1,\"data\":{},\"user\":\"carol\","
+		  "\"ws_id\":\"cccccccccccccccc\",\"created\":5,\"access\":6,"
+		  "\"max_age\":0,\"until\":1700000100,\"ver\":42}", 1,
+		  "carol", "cccccccccccccccc", 0, 1700000100, 42 },
+		/* Without a ws_id (items older than it): a fresh one. */
+		{ "{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		  "\"max_age\":0}", 1, NULL, NULL, 0, 0, 0 },
+		/* The rules of every store. */
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"not a ws id\","
+		  "\"created\":1,\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"a\\nb\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"\\u00ff\\ud800\","
+		  "\"created\":1,\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		/* Longer than any X-Session-Max-Age is allowed to ask for. */
+		{ "{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		  "\"max_age\":315360001}", 0, NULL, NULL, 0, 0, 0 },
+	};
+	struct session	*t;
+	char		*cause;
+	time_t		 until;
+	uint64_t	 ver;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cause = NULL;
+		until = ver = 0;
+		t = mc_value_parse_ver(cases[i].value, strlen(cases[i].value),
+		    xstrdup("the-id"), 1700000000, &until, &ver, &cause);
+		if ((t != NULL) != cases[i].ok)
+			fprintf(stderr, "case %zu: %s\n", i,
+			    cause != NULL ? cause : "accepted");
+		CHECK((t != NULL) == cases[i].ok);
+		CHECK(t != NULL || cause != NULL);
+		if (t != NULL) {
+			CHECK_STR(t->id, "the-id");
+			CHECK((t->user == NULL) == (cases[i].user == NULL));
+			if (cases[i].user != NULL)
+				CHECK_STR(t->user, cases[i].user);
+			CHECK(t->ws_id != NULL);
+			if (cases[i].ws_id != NULL)
+				CHECK_STR(t->ws_id, cases[i].ws_id);
+			CHECK(t->max_age == cases[i].max_age);
+			CHECK(until == cases[i].until);
+			CHECK(ver == cases[i].ver);
+			CHECK(json_is_object(t->data));
+		}
+		session_free(t);
 		free(cause);
 	}
 }
@@ -282,6 +371,7 @@ main(void)
 	test_prefix();
 	test_open(keys);
 	test_value();
+	test_value_stored();
 	test_index_parse();
 	keyring_free(keys);
 	return test_done("store_memcached");
