@@ -228,8 +228,6 @@ store_memcached_open(struct store *st, const char *uri, long *cache_ttl,
 	pthread_mutex_init(&ms->lock, NULL);
 	if ((ms->proto = memcached_create(NULL)) == NULL)
 		fatalx("%s: memcached_create failed", __func__);
-	if (st->cfg->key_prefix != NULL)
-		ms->prefix = xstrdup(st->cfg->key_prefix);
 
 	if (cache_ttl != NULL)
 		*cache_ttl = STORE_CACHE_TTL;
@@ -255,8 +253,7 @@ store_memcached_open(struct store *st, const char *uri, long *cache_ttl,
 		goto fail;
 	}
 	if (ms->prefix == NULL)
-		ms->prefix = xstrdup(cache_ttl != NULL ? MC_CACHE_PREFIX :
-		    MC_DEFAULT_PREFIX);
+		ms->prefix = xstrdup(MC_DEFAULT_PREFIX);
 	if (!mc_config_prefix_ok(ms->prefix)) {
 		*cause = xstrdup("memcached key prefix must be printable, "
 		    "without spaces, at most 128 characters");

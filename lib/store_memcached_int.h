@@ -20,7 +20,6 @@
 #include "store.h"
 
 #define MC_DEFAULT_PREFIX	"sw:"
-#define MC_CACHE_PREFIX		"swc:"	/* default prefix of the cache tier */
 #define MC_DEFAULT_TIMEOUT	300	/* ms: connect, poll, send, receive */
 #define MC_RETRY_TIMEOUT	1	/* s before a failed server is tried again */
 #define MC_FAILURE_LIMIT	1	/* failures before it leaves the ketama ring */

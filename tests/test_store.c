@@ -1590,7 +1590,7 @@ main(int argc, char **argv)
 		p += strncmp(p, "memcached://", 12) == 0 ? 12 : 0;
 		snprintf(cache_server, sizeof cache_server, "%.*s",
 		    (int)strcspn(p, ",?"), p);
-		snprintf(cache_prefix, sizeof cache_prefix, "swc:");
+		snprintf(cache_prefix, sizeof cache_prefix, "sw:");
 		if ((q = strstr(p, "prefix=")) != NULL)
 			snprintf(cache_prefix, sizeof cache_prefix, "%.*s",
 			    (int)strcspn(q + 7, "&"), q + 7);

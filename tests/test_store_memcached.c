@@ -61,51 +61,49 @@ test_prefix(void)
 	CHECK(!mc_config_prefix_ok(long_prefix));
 }
 
-/* Store values: servers, options and prefix precedence. */
+/* Store values: servers, options and the key prefix. */
 static void
 test_open(struct keyring *keys)
 {
 	static const struct {
 		const char	*uri;
-		const char	*key_prefix;	/* from the config */
 		int		 ok;
 		const char	*prefix;	/* expected */
 		int		 nservers;
 	} cases[] = {
-		{ "memcached://127.0.0.1:11211", NULL, 1, "sw:", 1 },
-		{ "memcached://a:1,b:2,c", NULL, 1, "sw:", 3 },
-		{ "memcached:a:1", NULL, 1, "sw:", 1 },
-		{ "memcached://[::1]:11211", NULL, 1, "sw:", 1 },
-		{ "memcached:///run/memcached.sock", NULL, 1, "sw:", 1 },
-		{ "memcached://h:1?prefix=app%3A", NULL, 1, "app:", 1 },
-		{ "memcached://h:1", "cfg:", 1, "cfg:", 1 },
-		{ "memcached://h:1?prefix=uri:", "cfg:", 1, "uri:", 1 },
-		{ "memcached://h:1?timeout=50", NULL, 1, "sw:", 1 },
-		{ "memcached://", NULL, 0, NULL, 0 },
-		{ "memcached://,", NULL, 0, NULL, 0 },
-		{ "memcached://h:0", NULL, 0, NULL, 0 },
-		{ "memcached://h:65536", NULL, 0, NULL, 0 },
-		{ "memcached://h:", NULL, 0, NULL, 0 },
-		{ "memcached://:11211", NULL, 0, NULL, 0 },
-		{ "memcached://[::1", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?timeout=5", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?timeout=x", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?prefix", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?nope=1", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?prefix=a%20b", NULL, 0, NULL, 0 },
+		{ "memcached://127.0.0.1:11211", 1, "sw:", 1 },
+		{ "memcached://a:1,b:2,c", 1, "sw:", 3 },
+		{ "memcached:a:1", 1, "sw:", 1 },
+		{ "memcached://[::1]:11211", 1, "sw:", 1 },
+		{ "memcached:///run/memcached.sock", 1, "sw:", 1 },
+		{ "memcached://h:1?prefix=app%3A", 1, "app:", 1 },
+		{ "memcached://h:1?prefix=uri:", 1, "uri:", 1 },
+		{ "memcached://h:1?prefix=a:&prefix=b:", 1, "b:", 1 },
+		{ "memcached://h:1?timeout=50", 1, "sw:", 1 },
+		{ "memcached://", 0, NULL, 0 },
+		{ "memcached://,", 0, NULL, 0 },
+		{ "memcached://h:0", 0, NULL, 0 },
+		{ "memcached://h:65536", 0, NULL, 0 },
+		{ "memcached://h:", 0, NULL, 0 },
+		{ "memcached://:11211", 0, NULL, 0 },
+		{ "memcached://[::1", 0, NULL, 0 },
+		{ "memcached://h:1?timeout=5", 0, NULL, 0 },
+		{ "memcached://h:1?timeout=x", 0, NULL, 0 },
+		{ "memcached://h:1?prefix", 0, NULL, 0 },
+		{ "memcached://h:1?nope=1", 0, NULL, 0 },
+		{ "memcached://h:1?prefix=a%20b", 0, NULL, 0 },
 	};
 	struct config	 cfg;
 	struct store	 st;
 	struct mc_store	*ms;
-	char		*cause, *store0, *prefix0;
+	char		*cause, *store0;
+	long		 ttl;
 	size_t		 i;
 
 	config_init(&cfg);
 	store0 = cfg.store;
-	prefix0 = cfg.key_prefix;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cfg.store = (char *)cases[i].uri;
-		cfg.key_prefix = (char *)cases[i].key_prefix;
 		memset(&st, 0, sizeof st);
 		st.cfg = &cfg;
 		st.keys = keys;
@@ -122,8 +120,29 @@ test_open(struct keyring *keys)
 		}
 		mc_config_free(ms);
 		free(cause);
+
+		/* The same value as a cache: the same prefix. */
+		cause = NULL;
+		ms = store_memcached_open(&st, cases[i].uri, &ttl, &cause);
+		CHECK((ms != NULL) == cases[i].ok);
+		if (ms != NULL) {
+			CHECK_STR(ms->prefix, cases[i].prefix);
+			CHECK(ttl == STORE_CACHE_TTL);
+		}
+		mc_config_free(ms);
+		free(cause);
 	}
-	cfg.key_prefix = NULL;
+
+	/* The prefix was a key of its own: refused, saying what to write. */
+	cause = NULL;
+	CHECK(config_set(&cfg, "key_prefix", "app:", &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "key_prefix") != NULL &&
+	    strstr(cause, "memcached://HOST:PORT?prefix=VALUE") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK(config_set(&cfg, "key-prefix", "app:", &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "?prefix=") != NULL);
+	free(cause);
 
 	/* Keys are required. */
 	cfg.store = (char *)"memcached://h:1";
@@ -134,7 +153,6 @@ test_open(struct keyring *keys)
 	CHECK(cause != NULL && strstr(cause, "secret_file") != NULL);
 	free(cause);
 	cfg.store = store0;
-	cfg.key_prefix = prefix0;
 	config_free(&cfg);
 }
 
