@@ -218,6 +218,21 @@ store_rekeyed(struct session *s, int keyidx)
 	}
 }
 
+/* A session a server store read back, checked by the rules of every store. */
+struct session *
+store_checked(struct session *s, char **cause)
+{
+	char	*why;
+
+	if (session_check(s, &why) == 0)
+		return s;
+	session_free(s);
+	xasprintf(cause, "stored session is not in the expected form (%s)",
+	    why);
+	free(why);
+	return NULL;
+}
+
 /* Keyed hash of a session id for use as the store key (64 hex chars). */
 char *
 store_key(const struct keyring *keys, const char *id)

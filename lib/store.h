@@ -128,6 +128,11 @@ int		 store_verify_id_key(const struct keyring *, const char *,
  * signed with the current key.
  */
 void		 store_rekeyed(struct session *, int);
+/*
+ * A session a server store read back, checked by the rules every store's
+ * sessions follow (session_check): s, or NULL (s freed) and *cause.
+ */
+struct session	*store_checked(struct session *, char **);
 /* Keyed hash of a session id for use as the store key (hex). */
 char		*store_key(const struct keyring *, const char *);
 /*

@@ -76,7 +76,6 @@ mc_value_parse_ver(const char *value, size_t len, char *id, time_t now,
 	json_t		*o, *data = NULL;
 	json_error_t	 jerr;
 	const char	*user = NULL, *ws_id = NULL;
-	char		*why;
 	json_int_t	 v = 0, created = 0, access = 0, max_age = 0, u = 0;
 	json_int_t	 pgv = 0;
 
@@ -106,13 +105,8 @@ mc_value_parse_ver(const char *value, size_t len, char *id, time_t now,
 	s->changed = 0;
 	json_decref(o);
 	/* What it holds, by the rules every store's sessions follow. */
-	if (session_check(s, &why) != 0) {
-		session_free(s);
-		xasprintf(cause, "stored session is not in the expected form "
-		    "(%s)", why);
-		free(why);
+	if ((s = store_checked(s, cause)) == NULL)
 		return NULL;
-	}
 	*until = (time_t)u;
 	if (ver != NULL)
 		*ver = (uint64_t)pgv;

@@ -98,7 +98,6 @@ pg_session_from_row(const PGresult *res, char *id, time_t now, char **cause)
 	struct session	*s;
 	json_t		*data;
 	json_error_t	 jerr;
-	char		*why;
 
 	data = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
 	if (data == NULL || !json_is_object(data)) {
@@ -118,14 +117,7 @@ pg_session_from_row(const PGresult *res, char *id, time_t now, char **cause)
 	s->is_new = 0;
 	s->changed = 0;
 	/* What the row holds, by the rules every store's sessions follow. */
-	if (session_check(s, &why) != 0) {
-		session_free(s);
-		xasprintf(cause, "stored session is not in the expected form "
-		    "(%s)", why);
-		free(why);
-		return NULL;
-	}
-	return s;
+	return store_checked(s, cause);
 }
 
 /*
