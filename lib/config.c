@@ -80,8 +80,6 @@ static const struct config_key config_keys[] = {
 	  "seconds to wait for an exclusive lock" },
 	{ "regenerate_grace", CONFIG_NUMBER, C(regenerate_grace), 0, 3600, "10",
 	  "seconds a replaced id stays readable (server stores)" },
-	{ "key_prefix", CONFIG_STRING, C(key_prefix), 0, 0, "sw:",
-	  "memcached key prefix" },
 	{ "script_root", CONFIG_STRING, C(script_root), 0, 0, NULL,
 	  "scripts must resolve inside this directory" },
 	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
@@ -318,15 +316,48 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
+/*
+ * What to write instead of a key that moved into a store value (a backend's
+ * own setting), or NULL. "-" is read as "_", as for keys.
+ */
+static const char *
+config_moved(const char *name)
+{
+	static const struct {
+		const char	*name;
+		const char	*instead;
+	} moved[] = {
+		{ "key_prefix", "it is an option of the memcached store now: "
+		    "store = memcached://HOST:PORT?prefix=VALUE (or cache = "
+		    "memcached://...?prefix=VALUE)" },
+	};
+	size_t	 i, j;
+
+	for (i = 0; i < sizeof moved / sizeof moved[0]; i++) {
+		for (j = 0; moved[i].name[j] != '\0'; j++) {
+			if (moved[i].name[j] != (name[j] == '-' ? '_' : name[j]))
+				break;
+		}
+		if (moved[i].name[j] == '\0' && name[j] == '\0')
+			return moved[i].instead;
+	}
+	return NULL;
+}
+
 /* Set one key from text. */
 int
 config_set(struct config *cfg, const char *key, const char *value, char **cause)
 {
 	const struct config_key	*k;
+	const char		*instead;
 	char			*why;
 
 	if ((k = config_find(key)) == NULL) {
-		xasprintf(cause, "unknown key \"%s\"", key);
+		if ((instead = config_moved(key)) != NULL)
+			xasprintf(cause, "key \"%s\" is no longer accepted: %s",
+			    key, instead);
+		else
+			xasprintf(cause, "unknown key \"%s\"", key);
 		return -1;
 	}
 	if (config_assign(cfg, k, value, &why) == -1) {

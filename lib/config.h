@@ -33,7 +33,6 @@ struct config {
 	enum lock_mode lock;
 	long	 lock_timeout;
 	long	 regenerate_grace;	/* seconds the old id stays readable */
-	char	*key_prefix;		/* memcached key prefix */
 	char	*script_root;
 	char	*handler;
 	char	*pass_env;		/* more variables for scripts (cgi_env_allowed) */
