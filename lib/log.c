@@ -40,13 +40,6 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-/* The current level. */
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 /* Level by name ("error", "warning", "info", "debug"); -1 when unknown. */
 int
 log_level_parse(const char *s)

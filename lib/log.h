@@ -16,7 +16,6 @@ enum log_level {
 void	log_init(const char *progname, int use_syslog);
 void	log_set_level(enum log_level);
 int	log_level_parse(const char *);
-enum log_level log_get_level(void);
 
 /* Messages are prefixed by the caller with __func__ where it helps. */
 void	log_warn(const char *, ...) SW_PRINTF(1, 2);	/* appends strerror(errno) */
