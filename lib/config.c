@@ -618,60 +618,6 @@ config_check(const struct config *cfg, char **cause)
 	return 0;
 }
 
-/* Print every key with its value and help (for --help and check-config). */
-void
-config_dump(const struct config *cfg, FILE *f)
-{
-	size_t	 i;
-
-	for (i = 0; i < NKEYS; i++) {
-		const struct config_key	*k = &config_keys[i];
-		const char		*field = (const char *)cfg + k->offset;
-		int			 v;
-
-		fprintf(f, "%s = ", k->name);
-		switch (k->type) {
-		case CONFIG_STRING:
-			fprintf(f, "%s", *(char *const *)field ?
-			    *(char *const *)field : "");
-			break;
-		case CONFIG_NUMBER:
-			fprintf(f, "%ld", *(const long *)field);
-			break;
-		case CONFIG_MODE:
-			fprintf(f, "%04lo", *(const long *)field);
-			break;
-		case CONFIG_INT:
-			fprintf(f, "%d", *(const int *)field);
-			break;
-		case CONFIG_BOOL:
-			fprintf(f, "%s", *(const int *)field ? "on" : "off");
-			break;
-		case CONFIG_SECURE:
-			v = *(const int *)field;
-			fprintf(f, "%s", v < 0 ? "auto" : v ? "on" : "off");
-			break;
-		case CONFIG_SAMESITE:
-			v = *(const enum samesite *)field;
-			fprintf(f, "%s", v == SAMESITE_LAX ? "Lax" :
-			    v == SAMESITE_STRICT ? "Strict" : "None");
-			break;
-		case CONFIG_LOCK:
-			v = *(const enum lock_mode *)field;
-			fprintf(f, "%s", v == LOCK_MERGE ? "merge" :
-			    v == LOCK_EXCLUSIVE ? "exclusive" : "none");
-			break;
-		case CONFIG_LOGLEVEL:
-			v = *(const int *)field;
-			fprintf(f, "%s", v == LOG_LVL_ERR ? "error" :
-			    v == LOG_LVL_WARN ? "warning" :
-			    v == LOG_LVL_INFO ? "info" : "debug");
-			break;
-		}
-		fputc('\n', f);
-	}
-}
-
 /* The key list with one-line help, for --help. */
 const char *
 config_usage_keys(void)

@@ -95,8 +95,6 @@ int	 config_main(struct config *, int, char **, const char *,
 void	 config_main_noargs(struct config *, const char *);
 /* Check values that depend on each other; -1 and *cause. */
 int	 config_check(const struct config *, char **);
-/* Print every key with its current value (secrets are never values). */
-void	 config_dump(const struct config *, FILE *);
 const char *config_usage_keys(void);
 
 #endif
