@@ -43,7 +43,6 @@ export PATH
 # Overall time limit of one test, in seconds (SW_TEST_TIMEOUT overrides).
 : "${SW_TEST_TIMEOUT:=300}"
 
-_sw_pids=""
 _sw_done=0
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
@@ -63,19 +62,24 @@ sw_cleanup() {
 	rc=$?
 	[ "$_sw_done" = 1 ] && return
 	_sw_done=1
-	trap - EXIT INT TERM HUP
+	# Ignore (not default) signals from here: an enclosing run signals a
+	# nested one (the demo under a test) by group and by pid, and the
+	# second TERM must not cut this cleanup short.
+	trap - EXIT
+	trap '' INT TERM HUP
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		sw_dump_logs
 	fi
 	# Servers run in their own process group (setsid): end the whole group,
 	# so forked workers (fcgiwrap -c, bin-path children) go too. A pid now
 	# held by a process started after ours is another test's: pids wrap
-	# within seconds under load (see sw_track).
+	# within seconds under load (see sw_track). $T/pids also holds what
+	# nested runs tracked; the last started is waited for first.
 	_live=
-	for e in $_sw_pids; do
+	for e in $(sed '1!G;h;$!d' "$T/pids" 2>/dev/null); do
 		p=${e%%:*}
 		_st=$(sw_start_time "$p")
-		if [ -n "$_st" ] && [ "$_st" != "${e#*:}" ]; then
+		if [ -z "$_st" ] || [ "$_st" != "${e#*:}" ]; then
 			continue
 		fi
 		_live="$_live $p"
@@ -97,8 +101,10 @@ sw_cleanup() {
 	done
 	if [ -n "$_sw_watchdog" ]; then
 		kill -TERM "$_sw_watchdog" 2>/dev/null
+		wait "$_sw_watchdog" 2>/dev/null
 	fi
 	sw_check_reports || rc=1
+	sw_sweep || rc=1
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ -n "$SW_KEEP_TMP" ]; then
 			echo "$TEST_NAME: kept $T" >&2
@@ -109,8 +115,76 @@ sw_cleanup() {
 	exit "$rc"
 }
 
-# Remember a pid to stop at exit.
-sw_track() { _sw_pids="$_sw_pids $1:$(sw_start_time "$1")"; }
+# sw_sweep: after cleanup, any process still of this test (SW_TREE in its
+# environment names $T, or its command line or working directory does)
+# escaped sw_track: give it 3 s to go, then end it and fail (return 1).
+sw_sweep() {
+	[ -n "$T" ] && [ -d "$T" ] || return 0
+	command -v python3 >/dev/null 2>&1 || return 0
+	SW_SWEEP_DIR=$T SW_SWEEP_SHELL=$$ python3 - "$TEST_NAME" <<'EOF'
+import os, signal, sys, time
+
+d = os.environ["SW_SWEEP_DIR"]
+skip = {os.getpid(), os.getppid(), int(os.environ["SW_SWEEP_SHELL"])}
+
+def ours(pid):
+    """True when process pid belongs to the test whose temp dir is d."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            for e in f.read().split(b"\0"):
+                if e.startswith(b"SW_TREE=") and d.encode() in e[8:].split():
+                    return True
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if d.encode() in f.read():
+                return True
+        cwd = os.readlink("/proc/%d/cwd" % pid)
+        return cwd == d or cwd.startswith(d + "/")
+    except OSError:
+        return False
+
+def left():
+    """This test's processes that still run: pid -> command line."""
+    out = {}
+    for n in os.listdir("/proc"):
+        if not n.isdigit() or int(n) in skip or not ours(int(n)):
+            continue
+        try:
+            with open("/proc/%s/cmdline" % n, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cmd:
+            out[int(n)] = cmd.strip()
+    return out
+
+procs = left()
+for _ in range(30):
+    if not procs:
+        sys.exit(0)
+    time.sleep(0.1)
+    procs = left()
+for pid, cmd in sorted(procs.items()):
+    sys.stderr.write("%s: FAIL: process left behind: %d %s\n"
+                     % (sys.argv[1], pid, cmd))
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    for pid in procs:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    time.sleep(1)
+sys.exit(1)
+EOF
+}
+
+# Remember a pid to stop at exit: in $T/pids, and in the pid file of each
+# enclosing run (SW_PID_FILES), which so stops it too if we cannot.
+sw_track() {
+	_e="$1:$(sw_start_time "$1")"
+	for _f in $SW_PID_FILES; do
+		echo "$_e" >> "$_f" 2>/dev/null
+	done
+}
 
 # sw_start_time PID: when the process started (clock ticks after boot), or
 # nothing when there is none. With its pid it names one process: cleanup
@@ -205,6 +279,13 @@ sw_setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/sw-$TEST_NAME.XXXXXX") || exit 99
 	chmod 755 "$T"
 	export T
+	: > "$T/pids"
+	# What this run starts carries its temp dir (after those of enclosing
+	# runs) in SW_TREE, for sw_sweep; a nested run (the demo under a test)
+	# tracks its pids into our pid file too.
+	SW_TREE="${SW_TREE:+$SW_TREE }$T"
+	SW_PID_FILES="$T/pids${SW_PID_FILES:+ $SW_PID_FILES}"
+	export SW_TREE SW_PID_FILES
 	trap sw_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 	sw_checkers_setup
