@@ -197,6 +197,12 @@ sw_start_time() {
 _sw_grace=30
 # Prefix for sw_start/ws_start (valgrind, or nothing).
 SW_WRAP=
+# Prefix for every server a run starts: it gets SIGTERM when the shell that
+# started it dies, however that dies (SIGKILL too, where no trap runs).
+SW_PDEATH=
+if command -v setpriv >/dev/null 2>&1 && setpriv --pdeathsig TERM true 2>/dev/null; then
+	SW_PDEATH="setpriv --pdeathsig TERM"
+fi
 
 # sw_checkers_setup: sanitizer report files and SW_VALGRIND (see the top).
 sw_checkers_setup() {
@@ -291,9 +297,14 @@ sw_setup() {
 	sw_checkers_setup
 	if [ "${SW_TEST_TIMEOUT:-0}" -gt 0 ]; then
 		# The watchdog ends the whole test: TERM runs the trap, which kills servers.
-		# One process, so cleanup can stop it with a single kill.
+		# One process, so cleanup can stop it with a single kill; it
+		# goes by itself when the test died without cleanup.
 		python3 -c 'import os, signal, sys, time
-time.sleep(int(sys.argv[1]))
+end = time.monotonic() + int(sys.argv[1])
+while time.monotonic() < end:
+    if os.getppid() != int(sys.argv[2]):
+        sys.exit(0)
+    time.sleep(0.5)
 sys.stderr.write("%s: TIMEOUT after %ss\n" % (sys.argv[3], sys.argv[1]))
 os.kill(int(sys.argv[2]), signal.SIGTERM)' "$SW_TEST_TIMEOUT" "$$" "$TEST_NAME" </dev/null >/dev/null &
 		_sw_watchdog=$!
@@ -459,7 +470,7 @@ sw_start() {
 	rm -f "$SW_SOCK"
 	# Scripts inherit sessionwrap's PATH: let them find sessionwrap-ctl.
 	# shellcheck disable=SC2086
-	PATH="$top_builddir/src:$PATH" setsid $SW_WRAP "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
+	PATH="$top_builddir/src:$PATH" setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
 	    >>"$T/sessionwrap.log" 2>&1 </dev/null &
 	SW_PID=$!
 	sw_track "$SW_PID"
@@ -540,7 +551,7 @@ lighttpd_start() {
 	[ -z "$LIGHTTPD_EXTRA" ] || printf '%s\n' "$LIGHTTPD_EXTRA" >> "$T/lighttpd.conf"
 	lighttpd -tt -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 ||
 	    fail "lighttpd rejects $T/lighttpd.conf: $(tail -n 3 "$T/lighttpd.log")"
-	setsid lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &
+	setsid $SW_PDEATH lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &
 	LIGHTTPD_PID=$!
 	sw_track "$LIGHTTPD_PID"
 	wait_for_port "$PORT" 10 "$LIGHTTPD_PID"
@@ -762,7 +773,7 @@ apache_start() {
 	apache2 -t -f "$T/httpd.conf" >>"$T/apache.log" 2>&1 ||
 	    fail "apache2 rejects $T/httpd.conf: $(tail -n 3 "$T/apache.log")"
 	# Own session: on shutdown Apache signals its whole process group.
-	setsid apache2 -f "$T/httpd.conf" -DFOREGROUND >>"$T/apache.log" 2>&1 </dev/null &
+	setsid $SW_PDEATH apache2 -f "$T/httpd.conf" -DFOREGROUND >>"$T/apache.log" 2>&1 </dev/null &
 	APACHE_PID=$!
 	sw_track "$APACHE_PID"
 	wait_for_port "$PORT" 10 "$APACHE_PID"
@@ -819,7 +830,7 @@ nginx_start() {
 	} > "$T/nginx.conf"
 	nginx -t -q -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" >>"$T/nginx.log" 2>&1 ||
 	    fail "nginx rejects $T/nginx.conf: $(tail -n 3 "$T/nginx.log")"
-	setsid nginx -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" -g 'daemon off;' \
+	setsid $SW_PDEATH nginx -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" -g 'daemon off;' \
 	    >>"$T/nginx.log" 2>&1 </dev/null &
 	NGINX_PID=$!
 	sw_track "$NGINX_PID"
@@ -836,7 +847,7 @@ ws_start() {
 	WS_SOCK=${WS_SOCK:-$T/ws.sock}
 	rm -f "$WS_SOCK"
 	# shellcheck disable=SC2086
-	setsid $SW_WRAP "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
+	setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
 	    >>"$T/sessionwrap-ws.log" 2>&1 </dev/null &
 	WS_PID=$!
 	sw_track "$WS_PID"
