@@ -16,7 +16,8 @@
 # in VALGRIND_TESTS with sessionwrap and sessionwrap-ws under valgrind
 # (SW_VALGRIND=1; listed as valgrind:...), and every libFuzzer target for
 # FUZZ_SECONDS (default 20) in a clang build (make fuzz-smoke; listed as
-# fuzz:...). ASAN_BUILD_DIR (default BUILD_DIR-asan), FUZZ_BUILD_DIR
+# fuzz:...). Last, a process of the run still running is a failure
+# (listed as leftovers). ASAN_BUILD_DIR (default BUILD_DIR-asan), FUZZ_BUILD_DIR
 # (BUILD_DIR-fuzz); SANITIZE=0, VALGRIND=0 or FUZZ=0 leave a run out.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -199,6 +200,42 @@ run_fuzz() {
 	return $_fr
 }
 
+# leftovers: fail (return 1) when a process started by this run still runs:
+# every test and bench must end all it started. Each carries SW_CHECK_RUN
+# in its environment; what is found is listed, then ended.
+leftovers() {
+	python3 - <<'EOF'
+import os, signal, sys, time
+
+mark = ("SW_CHECK_RUN=" + os.environ["SW_CHECK_RUN"]).encode()
+left = {}
+for n in os.listdir("/proc"):
+    if not n.isdigit() or int(n) in (os.getpid(), os.getppid()):
+        continue
+    try:
+        with open("/proc/%s/environ" % n, "rb") as f:
+            if mark not in f.read().split(b"\0"):
+                continue
+        with open("/proc/%s/cmdline" % n, "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        continue
+    if cmd:
+        left[int(n)] = cmd.strip()
+for pid, cmd in sorted(left.items()):
+    print("== left running: %d %s" % (pid, cmd))
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    for pid in left:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    if left:
+        time.sleep(1)
+sys.exit(1 if left else 0)
+EOF
+}
+
 # fail_build WHAT: a step before the tests failed.
 fail_build() {
 	say "FAILED: $*"
@@ -208,6 +245,9 @@ fail_build() {
 
 [ "${SKIP_DEPS:-0}" = 1 ] || install_deps
 t_start=$(date +%s)
+# Marks every process of this run, for leftovers.
+SW_CHECK_RUN=$$.$t_start
+export SW_CHECK_RUN
 
 say "autoreconf"
 autoreconf -fi || fail_build "autoreconf -fi"
@@ -259,6 +299,14 @@ if [ "${FUZZ:-1}" = 1 ]; then
 	times="$times, fuzz smoke $(( $(date +%s) - t_phase )) s"
 fi
 say "times: $times"
+
+if leftovers; then
+	record "$BUILD_DIR" leftovers PASS
+else
+	say "FAILED: processes left running by the tests (ended now)"
+	record "$BUILD_DIR" leftovers FAIL
+	rc=1
+fi
 
 say "test-suite summary"
 list_results "$BUILD_DIR" ""
