@@ -506,6 +506,24 @@ config_opt_exact(char **argv, int at, int c, int longindex)
 	return 0;
 }
 
+/* Start getopt_long over at argv[1], quiet: the callers say what is wrong. */
+static void
+config_opt_rewind(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+/* The next option (getopt_long); *at gets the index it was read from. */
+static int
+config_opt_next(int argc, char **argv, int *at, int *longindex)
+{
+	*at = optind == 0 ? 1 : optind;
+	*longindex = -1;
+	return getopt_long(argc, argv, CONFIG_SHORTOPTS, config_longopts(),
+	    longindex);
+}
+
 /*
  * True when getopt_long stopped at a lone "-" at argv[at]: an argument to
  * getopt_long, an (unknown) option to the command line as it always was.
@@ -528,13 +546,9 @@ config_args(int argc, char **argv, const char **file, int *help,
 
 	*help = *version = 0;
 	*file = NULL;
-	optind = 0;
-	opterr = 0;
+	config_opt_rewind();
 	for (;;) {
-		at = optind == 0 ? 1 : optind;
-		longindex = -1;
-		c = getopt_long(argc, argv, CONFIG_SHORTOPTS,
-		    config_longopts(), &longindex);
+		c = config_opt_next(argc, argv, &at, &longindex);
 		if (c == -1 && config_opt_dash(argc, argv, at)) {
 			optind = at + 1;
 			continue;
@@ -614,13 +628,9 @@ config_from_args(struct config *cfg, int argc, char **argv, int *help,
 		return -1;
 
 	/* Second pass: --key=value and --key value. */
-	optind = 0;
-	opterr = 0;
+	config_opt_rewind();
 	for (;;) {
-		at = optind == 0 ? 1 : optind;
-		longindex = -1;
-		c = getopt_long(argc, argv, CONFIG_SHORTOPTS,
-		    config_longopts(), &longindex);
+		c = config_opt_next(argc, argv, &at, &longindex);
 		if (c == -1 && config_opt_dash(argc, argv, at)) {
 			xasprintf(cause, "unknown option -");
 			return -1;

@@ -204,36 +204,7 @@ run_fuzz() {
 # every test and bench must end all it started. Each carries SW_CHECK_RUN
 # in its environment; what is found is listed, then ended.
 leftovers() {
-	python3 - <<'EOF'
-import os, signal, sys, time
-
-mark = ("SW_CHECK_RUN=" + os.environ["SW_CHECK_RUN"]).encode()
-left = {}
-for n in os.listdir("/proc"):
-    if not n.isdigit() or int(n) in (os.getpid(), os.getppid()):
-        continue
-    try:
-        with open("/proc/%s/environ" % n, "rb") as f:
-            if mark not in f.read().split(b"\0"):
-                continue
-        with open("/proc/%s/cmdline" % n, "rb") as f:
-            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        continue
-    if cmd:
-        left[int(n)] = cmd.strip()
-for pid, cmd in sorted(left.items()):
-    print("== left running: %d %s" % (pid, cmd))
-for sig in (signal.SIGTERM, signal.SIGKILL):
-    for pid in left:
-        try:
-            os.kill(pid, sig)
-        except OSError:
-            pass
-    if left:
-        time.sleep(1)
-sys.exit(1 if left else 0)
-EOF
+	python3 "$top/tests/leftovers.py" check.sh --mark "SW_CHECK_RUN=$SW_CHECK_RUN"
 }
 
 # fail_build WHAT: a step before the tests failed.

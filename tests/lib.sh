@@ -121,60 +121,8 @@ sw_cleanup() {
 sw_sweep() {
 	[ -n "$T" ] && [ -d "$T" ] || return 0
 	command -v python3 >/dev/null 2>&1 || return 0
-	SW_SWEEP_DIR=$T SW_SWEEP_SHELL=$$ python3 - "$TEST_NAME" <<'EOF'
-import os, signal, sys, time
-
-d = os.environ["SW_SWEEP_DIR"]
-skip = {os.getpid(), os.getppid(), int(os.environ["SW_SWEEP_SHELL"])}
-
-def ours(pid):
-    """True when process pid belongs to the test whose temp dir is d."""
-    try:
-        with open("/proc/%d/environ" % pid, "rb") as f:
-            for e in f.read().split(b"\0"):
-                if e.startswith(b"SW_TREE=") and d.encode() in e[8:].split():
-                    return True
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            if d.encode() in f.read():
-                return True
-        cwd = os.readlink("/proc/%d/cwd" % pid)
-        return cwd == d or cwd.startswith(d + "/")
-    except OSError:
-        return False
-
-def left():
-    """This test's processes that still run: pid -> command line."""
-    out = {}
-    for n in os.listdir("/proc"):
-        if not n.isdigit() or int(n) in skip or not ours(int(n)):
-            continue
-        try:
-            with open("/proc/%s/cmdline" % n, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if cmd:
-            out[int(n)] = cmd.strip()
-    return out
-
-procs = left()
-for _ in range(30):
-    if not procs:
-        sys.exit(0)
-    time.sleep(0.1)
-    procs = left()
-for pid, cmd in sorted(procs.items()):
-    sys.stderr.write("%s: FAIL: process left behind: %d %s\n"
-                     % (sys.argv[1], pid, cmd))
-for sig in (signal.SIGTERM, signal.SIGKILL):
-    for pid in procs:
-        try:
-            os.kill(pid, sig)
-        except OSError:
-            pass
-    time.sleep(1)
-sys.exit(1)
-EOF
+	python3 "$top_srcdir/tests/leftovers.py" "$TEST_NAME" --mark "SW_TREE=$T" \
+	    --dir "$T" --grace 3
 }
 
 # Remember a pid to stop at exit: in $T/pids, and in the pid file of each
