@@ -476,32 +476,23 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 }
 
 /*
- * The command of a command line whose first pass is config_from_args's
- * (options, -c FILE, --key value); NULL for --help, --version or none.
+ * The command of a command line, after the options config_from_args reads
+ * (config_args); NULL for --help, --version, a bad -c or none.
  */
 static const struct ctl_cmd *
 ctl_find(int argc, char **argv, int *first)
 {
-	const char	*arg;
+	const char	*file;
+	char		*cause;
 	size_t		 i;
-	int		 n;
+	int		 n, help, version;
 
-	for (n = 1; n < argc; n++) {
-		arg = argv[n];
-		if (strcmp(arg, "--") == 0) {
-			n++;
-			break;
-		}
-		if (arg[0] != '-')
-			break;
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
-		    strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
-			return NULL;
-		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
-		    (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL))
-			n++;
+	if ((n = config_args(argc, argv, &file, &help, &version,
+	    &cause)) == -1) {
+		free(cause);
+		return NULL;
 	}
-	if (n >= argc)
+	if (help || version || n >= argc)
 		return NULL;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[n], ctl_cmds[i].name) == 0) {
