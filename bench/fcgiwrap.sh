@@ -136,7 +136,7 @@ sw_secret
 : > "$T/results"
 
 # fcgiwrap, forking its workers.
-setsid fcgiwrap -c "$workers" -s "unix:$T/fcgiwrap.sock" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
+setsid $SW_PDEATH fcgiwrap -c "$workers" -s "unix:$T/fcgiwrap.sock" >>"$T/fcgiwrap.log" 2>&1 </dev/null &
 FCGIWRAP_PID=$!
 sw_track "$FCGIWRAP_PID"
 wait_for_socket "$T/fcgiwrap.sock" 10 "$FCGIWRAP_PID"

@@ -87,7 +87,8 @@ done
 start_ws() {
 	_n=$1
 	shift
-	"$SESSIONWRAP_WS" -c "$T/sw.conf" --listen "unix:$T/$_n.sock" \
+	# $SW_PDEATH: it goes when this script dies, even by SIGKILL.
+	$SW_PDEATH "$SESSIONWRAP_WS" -c "$T/sw.conf" --listen "unix:$T/$_n.sock" \
 	    --control "$T/$_n.ctl" --ws_max_connections="$((connections + echo_n + 100))" \
 	    --ws_max_per_session="$connections" "$@" >>"$T/$_n.log" 2>&1 </dev/null &
 	WS_PID=$!
@@ -128,7 +129,7 @@ if [ "$echo_n" -gt 0 ]; then
 	stop_pid "$WS_PID"
 	if command -v websocketd >/dev/null 2>&1; then
 		port=$(free_port)
-		websocketd --address=127.0.0.1 --port="$port" --loglevel=error /bin/cat \
+		$SW_PDEATH websocketd --address=127.0.0.1 --port="$port" --loglevel=error /bin/cat \
 		    >>"$T/websocketd.log" 2>&1 </dev/null &
 		wd=$!
 		sw_track "$wd"

@@ -149,7 +149,7 @@ echo
 say "logs follow; Ctrl-C stops everything"
 logs="$T/sessionwrap.log $T/lighttpd.log"
 [ ! -f "$T/sessionwrap-ws.log" ] || logs="$logs $T/sessionwrap-ws.log"
-tail -n +1 -f $logs &
+$SW_PDEATH tail -n +1 -f $logs &
 sw_track $!
 while kill -0 "$LIGHTTPD_PID" 2>/dev/null && kill -0 "$SW_PID" 2>/dev/null &&
     { [ -z "$WS_PID" ] || kill -0 "$WS_PID" 2>/dev/null; }; do

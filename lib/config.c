@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -80,8 +81,6 @@ static const struct config_key config_keys[] = {
 	  "seconds to wait for an exclusive lock" },
 	{ "regenerate_grace", CONFIG_NUMBER, C(regenerate_grace), 0, 3600, "10",
 	  "seconds a replaced id stays readable (server stores)" },
-	{ "key_prefix", CONFIG_STRING, C(key_prefix), 0, 0, "sw:",
-	  "memcached key prefix" },
 	{ "script_root", CONFIG_STRING, C(script_root), 0, 0, NULL,
 	  "scripts must resolve inside this directory" },
 	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
@@ -318,15 +317,48 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
+/*
+ * What to write instead of a key that moved into a store value (a backend's
+ * own setting), or NULL. "-" is read as "_", as for keys.
+ */
+static const char *
+config_moved(const char *name)
+{
+	static const struct {
+		const char	*name;
+		const char	*instead;
+	} moved[] = {
+		{ "key_prefix", "it is an option of the memcached store now: "
+		    "store = memcached://HOST:PORT?prefix=VALUE (or cache = "
+		    "memcached://...?prefix=VALUE)" },
+	};
+	size_t	 i, j;
+
+	for (i = 0; i < sizeof moved / sizeof moved[0]; i++) {
+		for (j = 0; moved[i].name[j] != '\0'; j++) {
+			if (moved[i].name[j] != (name[j] == '-' ? '_' : name[j]))
+				break;
+		}
+		if (moved[i].name[j] == '\0' && name[j] == '\0')
+			return moved[i].instead;
+	}
+	return NULL;
+}
+
 /* Set one key from text. */
 int
 config_set(struct config *cfg, const char *key, const char *value, char **cause)
 {
 	const struct config_key	*k;
+	const char		*instead;
 	char			*why;
 
 	if ((k = config_find(key)) == NULL) {
-		xasprintf(cause, "unknown key \"%s\"", key);
+		if ((instead = config_moved(key)) != NULL)
+			xasprintf(cause, "key \"%s\" is no longer accepted: %s",
+			    key, instead);
+		else
+			xasprintf(cause, "unknown key \"%s\"", key);
 		return -1;
 	}
 	if (config_assign(cfg, k, value, &why) == -1) {
@@ -432,90 +464,220 @@ config_load_file(struct config *cfg, const char *file, char **cause)
 	return 0;
 }
 
+/* getopt_long values of the options that are not keys. */
+enum {
+	CONFIG_OPT_CONFIG = 'c',
+	CONFIG_OPT_HELP = 'h',
+	CONFIG_OPT_VERSION = 'V',
+	CONFIG_OPT_KEY = 256		/* any key: --key=value, --key value */
+};
+
+/* Short options; '+' stops at the first argument, ':' reports a missing one. */
+#define CONFIG_SHORTOPTS	"+:c:hV"
+
+/*
+ * The long options: --config, --help, --version, the aliases and every key,
+ * as spelt in the table and with '-' for '_'. Built once.
+ */
+static const struct option *
+config_longopts(void)
+{
+	static struct option	 opts[4 + 2 * NKEYS + 1];
+	static char		 dashed[NKEYS][32];
+	size_t			 i, n = 0;
+	char			*p;
+
+	if (opts[0].name != NULL)
+		return opts;
+	opts[n++] = (struct option){ "config", required_argument, NULL,
+	    CONFIG_OPT_CONFIG };
+	opts[n++] = (struct option){ "help", no_argument, NULL,
+	    CONFIG_OPT_HELP };
+	opts[n++] = (struct option){ "version", no_argument, NULL,
+	    CONFIG_OPT_VERSION };
+	opts[n++] = (struct option){ "control", required_argument, NULL,
+	    CONFIG_OPT_KEY };
+	for (i = 0; i < NKEYS; i++) {
+		opts[n++] = (struct option){ config_keys[i].name,
+		    required_argument, NULL, CONFIG_OPT_KEY };
+		if (strchr(config_keys[i].name, '_') == NULL)
+			continue;
+		snprintf(dashed[i], sizeof dashed[i], "%s",
+		    config_keys[i].name);
+		for (p = dashed[i]; (p = strchr(p, '_')) != NULL; p++)
+			*p = '-';
+		opts[n++] = (struct option){ dashed[i], required_argument, NULL,
+		    CONFIG_OPT_KEY };
+	}
+	return opts;
+}
+
+/*
+ * True when the option getopt_long took from argv[at] is the very one
+ * written there: getopt_long would take "--idle" for --idle_timeout and
+ * "-hV" for -h, which the command line has never accepted.
+ */
+static int
+config_opt_exact(char **argv, int at, int c, int longindex)
+{
+	const char	*arg = argv[at];
+	size_t		 len;
+
+	if (c == CONFIG_OPT_CONFIG || c == CONFIG_OPT_HELP ||
+	    c == CONFIG_OPT_VERSION || c == CONFIG_OPT_KEY) {
+		if (arg[0] == '-' && arg[1] != '-')
+			return c != CONFIG_OPT_KEY && arg[1] == c &&
+			    arg[2] == '\0';
+		if (longindex < 0)
+			return 0;
+		len = strcspn(arg + 2, "=");
+		return strncmp(arg + 2, config_longopts()[longindex].name,
+		    len) == 0 && config_longopts()[longindex].name[len] == '\0';
+	}
+	return 0;
+}
+
+/* Start getopt_long over at argv[1], quiet: the callers say what is wrong. */
+static void
+config_opt_rewind(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+/* The next option (getopt_long); *at gets the index it was read from. */
+static int
+config_opt_next(int argc, char **argv, int *at, int *longindex)
+{
+	*at = optind == 0 ? 1 : optind;
+	*longindex = -1;
+	return getopt_long(argc, argv, CONFIG_SHORTOPTS, config_longopts(),
+	    longindex);
+}
+
+/*
+ * True when getopt_long stopped at a lone "-" at argv[at]: an argument to
+ * getopt_long, an (unknown) option to the command line as it always was.
+ */
+static int
+config_opt_dash(int argc, char **argv, int at)
+{
+	return optind == at && at < argc && strcmp(argv[at], "-") == 0;
+}
+
+/*
+ * The first pass over argv: -c FILE, --help and --version, and the index of
+ * the first argument that is not an option (see config.h).
+ */
+int
+config_args(int argc, char **argv, const char **file, int *help,
+    int *version, char **cause)
+{
+	int	 c, at, longindex;
+
+	*help = *version = 0;
+	*file = NULL;
+	config_opt_rewind();
+	for (;;) {
+		c = config_opt_next(argc, argv, &at, &longindex);
+		if (c == -1 && config_opt_dash(argc, argv, at)) {
+			optind = at + 1;
+			continue;
+		}
+		if (c == -1)
+			break;
+		if (c == ':' && optopt == CONFIG_OPT_CONFIG &&
+		    (strcmp(argv[at], "-c") == 0 ||
+		    strcmp(argv[at], "--config") == 0)) {
+			xasprintf(cause, "%s needs a file", argv[at]);
+			return -1;
+		}
+		if (c != ':' && config_opt_exact(argv, at, c, longindex)) {
+			if (c == CONFIG_OPT_HELP) {
+				*help = 1;
+				return optind;
+			}
+			if (c == CONFIG_OPT_VERSION) {
+				*version = 1;
+				return optind;
+			}
+			if (c == CONFIG_OPT_CONFIG)
+				*file = optarg;
+			continue;
+		}
+		/* Anything else is a key: --key value takes the next one. */
+		if (argv[at][0] == '-' && argv[at][1] == '-' &&
+		    strchr(argv[at], '=') == NULL && optind == at + 1 &&
+		    optind < argc)
+			optind++;
+	}
+	return optind;
+}
+
+/* Set one key from --key=value or --key value at argv[*at]; -1 and *cause. */
+static int
+config_arg_key(struct config *cfg, int argc, char **argv, int *next,
+    int at, char **cause)
+{
+	const char	*value;
+	char		*copy, *eq, *why;
+	int		 rc = 0;
+
+	copy = xstrdup(argv[at] + 2);
+	if ((eq = strchr(copy, '=')) != NULL) {
+		*eq = '\0';
+		value = eq + 1;
+	} else if (at + 1 < argc) {
+		value = argv[at + 1];
+		*next = at + 2;
+	} else {
+		xasprintf(cause, "--%s needs a value", copy);
+		free(copy);
+		return -1;
+	}
+	if (config_set(cfg, config_alias(copy), value, &why) == -1) {
+		xasprintf(cause, "command line: %s", why);
+		free(why);
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
 /* Parse argv; the file is read first so the command line wins. */
 int
 config_from_args(struct config *cfg, int argc, char **argv, int *help,
     int *version, char **cause)
 {
-	const char	*file = NULL;
-	char		*arg, *eq, *why;
-	int		 i, first;
+	const char	*file;
+	int		 first, c, at, longindex;
 
-	*help = *version = 0;
-	/* First pass: find -c and the end of options. */
-	for (i = 1; i < argc; i++) {
-		arg = argv[i];
-		if (strcmp(arg, "--") == 0)
-			break;
-		if (arg[0] != '-')
-			break;
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			*help = 1;
-			return i + 1;
-		}
-		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-			*version = 1;
-			return i + 1;
-		}
-		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
-			if (i + 1 >= argc) {
-				xasprintf(cause, "%s needs a file", arg);
-				return -1;
-			}
-			file = argv[++i];
-			continue;
-		}
-		if (strncmp(arg, "--config=", 9) == 0) {
-			file = arg + 9;
-			continue;
-		}
-		if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL)
-			i++;	/* --key value */
-	}
-	first = i;
-	if (first < argc && strcmp(argv[first], "--") == 0)
-		first++;
-
+	if ((first = config_args(argc, argv, &file, help, version,
+	    cause)) == -1 || *help || *version)
+		return first;
 	if (config_load_file(cfg, file, cause) == -1)
 		return -1;
 
 	/* Second pass: --key=value and --key value. */
-	for (i = 1; i < argc; i++) {
-		const char	*key, *value;
-		char		*copy;
-
-		arg = argv[i];
-		if (strcmp(arg, "--") == 0 || arg[0] != '-')
+	config_opt_rewind();
+	for (;;) {
+		c = config_opt_next(argc, argv, &at, &longindex);
+		if (c == -1 && config_opt_dash(argc, argv, at)) {
+			xasprintf(cause, "unknown option -");
+			return -1;
+		}
+		if (c == -1)
 			break;
-		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
-			i++;
+		if (c == CONFIG_OPT_CONFIG &&
+		    config_opt_exact(argv, at, c, longindex))
 			continue;
-		}
-		if (strncmp(arg, "--config=", 9) == 0)
-			continue;
-		if (strncmp(arg, "--", 2) != 0) {
-			xasprintf(cause, "unknown option %s", arg);
+		if (argv[at][0] != '-' || argv[at][1] != '-') {
+			xasprintf(cause, "unknown option %s", argv[at]);
 			return -1;
 		}
-		copy = xstrdup(arg + 2);
-		if ((eq = strchr(copy, '=')) != NULL) {
-			*eq = '\0';
-			value = eq + 1;
-		} else if (i + 1 < argc) {
-			value = argv[++i];
-		} else {
-			xasprintf(cause, "--%s needs a value", copy);
-			free(copy);
+		optind = at + 1;
+		if (config_arg_key(cfg, argc, argv, &optind, at, cause) == -1)
 			return -1;
-		}
-		key = config_alias(copy);
-		if (config_set(cfg, key, value, &why) == -1) {
-			xasprintf(cause, "command line: %s", why);
-			free(why);
-			free(copy);
-			return -1;
-		}
-		free(copy);
 	}
 	return first;
 }
@@ -616,60 +778,6 @@ config_check(const struct config *cfg, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-/* Print every key with its value and help (for --help and check-config). */
-void
-config_dump(const struct config *cfg, FILE *f)
-{
-	size_t	 i;
-
-	for (i = 0; i < NKEYS; i++) {
-		const struct config_key	*k = &config_keys[i];
-		const char		*field = (const char *)cfg + k->offset;
-		int			 v;
-
-		fprintf(f, "%s = ", k->name);
-		switch (k->type) {
-		case CONFIG_STRING:
-			fprintf(f, "%s", *(char *const *)field ?
-			    *(char *const *)field : "");
-			break;
-		case CONFIG_NUMBER:
-			fprintf(f, "%ld", *(const long *)field);
-			break;
-		case CONFIG_MODE:
-			fprintf(f, "%04lo", *(const long *)field);
-			break;
-		case CONFIG_INT:
-			fprintf(f, "%d", *(const int *)field);
-			break;
-		case CONFIG_BOOL:
-			fprintf(f, "%s", *(const int *)field ? "on" : "off");
-			break;
-		case CONFIG_SECURE:
-			v = *(const int *)field;
-			fprintf(f, "%s", v < 0 ? "auto" : v ? "on" : "off");
-			break;
-		case CONFIG_SAMESITE:
-			v = *(const enum samesite *)field;
-			fprintf(f, "%s", v == SAMESITE_LAX ? "Lax" :
-			    v == SAMESITE_STRICT ? "Strict" : "None");
-			break;
-		case CONFIG_LOCK:
-			v = *(const enum lock_mode *)field;
-			fprintf(f, "%s", v == LOCK_MERGE ? "merge" :
-			    v == LOCK_EXCLUSIVE ? "exclusive" : "none");
-			break;
-		case CONFIG_LOGLEVEL:
-			v = *(const int *)field;
-			fprintf(f, "%s", v == LOG_LVL_ERR ? "error" :
-			    v == LOG_LVL_WARN ? "warning" :
-			    v == LOG_LVL_INFO ? "info" : "debug");
-			break;
-		}
-		fputc('\n', f);
-	}
 }
 
 /* The key list with one-line help, for --help. */

@@ -33,7 +33,6 @@ struct config {
 	enum lock_mode lock;
 	long	 lock_timeout;
 	long	 regenerate_grace;	/* seconds the old id stays readable */
-	char	*key_prefix;		/* memcached key prefix */
 	char	*script_root;
 	char	*handler;
 	char	*pass_env;		/* more variables for scripts (cgi_env_allowed) */
@@ -80,6 +79,12 @@ int	 config_load(struct config *, const char *, char **);
  */
 int	 config_from_args(struct config *, int, char **, int *, int *, char **);
 /*
+ * The first pass of config_from_args, reading no file: *file gets the -c
+ * FILE (or NULL), *help / *version are set when asked for. Returns the index
+ * of the first non-option argument, or -1 and *cause for -c without a file.
+ */
+int	 config_args(int, char **, const char **, int *, int *, char **);
+/*
  * The start of every program: logging to stderr, defaults, the file and the
  * command line, --help (usage to stdout) and --version, then log level and
  * syslog from the configuration. Exits on help, version (0) and errors (2).
@@ -95,8 +100,6 @@ int	 config_main(struct config *, int, char **, const char *,
 void	 config_main_noargs(struct config *, const char *);
 /* Check values that depend on each other; -1 and *cause. */
 int	 config_check(const struct config *, char **);
-/* Print every key with its current value (secrets are never values). */
-void	 config_dump(const struct config *, FILE *);
 const char *config_usage_keys(void);
 
 #endif

@@ -40,13 +40,6 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-/* The current level. */
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 /* Level by name ("error", "warning", "info", "debug"); -1 when unknown. */
 int
 log_level_parse(const char *s)
@@ -68,7 +61,7 @@ log_level_parse(const char *s)
  * Write one line. Built in one buffer and written with one write(2) so lines
  * of concurrent threads do not interleave in the web server's log.
  */
-void
+static void
 log_vmsg(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char	 msg[2048], line[2300];

@@ -2,8 +2,6 @@
 #ifndef SW_LOG_H
 #define SW_LOG_H
 
-#include <stdarg.h>
-
 enum log_level {
 	LOG_LVL_ERR = 0,
 	LOG_LVL_WARN,
@@ -16,15 +14,12 @@ enum log_level {
 void	log_init(const char *progname, int use_syslog);
 void	log_set_level(enum log_level);
 int	log_level_parse(const char *);
-enum log_level log_get_level(void);
 
 /* Messages are prefixed by the caller with __func__ where it helps. */
 void	log_warn(const char *, ...) SW_PRINTF(1, 2);	/* appends strerror(errno) */
 void	log_warnx(const char *, ...) SW_PRINTF(1, 2);
 void	log_info(const char *, ...) SW_PRINTF(1, 2);
 void	log_debug(const char *, ...) SW_PRINTF(1, 2);
-void	log_vmsg(enum log_level, int, const char *, va_list)
-	    __attribute__((format(printf, 3, 0)));
 
 /* Start-up failures and broken invariants only. */
 void	fatal(const char *, ...) SW_PRINTF(1, 2) __attribute__((noreturn));

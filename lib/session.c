@@ -307,6 +307,40 @@ fail:
 	return NULL;
 }
 
+/* Check a session a server store read back; 0, or -1 and *cause. */
+int
+session_check(const struct session *s, char **cause)
+{
+	const char	*errstr;
+
+	errstr = "bad or missing id";
+	if (s->id == NULL || !session_id_valid(s->id, strlen(s->id)))
+		goto fail;
+	errstr = "bad or missing ws id";
+	if (s->ws_id == NULL || !session_id_valid(s->ws_id, strlen(s->ws_id)))
+		goto fail;
+	errstr = "bad or missing user";
+	if (s->user != NULL && !session_user_valid(s->user, strlen(s->user)))
+		goto fail;
+	errstr = "bad or missing creation time";
+	if (s->created < 0 || (long long)s->created > SESSION_TIME_MAX)
+		goto fail;
+	errstr = "bad or missing access time";
+	if (s->access < 0 || (long long)s->access > SESSION_TIME_MAX)
+		goto fail;
+	errstr = "bad or missing max age";
+	if (s->max_age < 0 || s->max_age > SESSION_MAX_AGE_MAX)
+		goto fail;
+	errstr = "bad or missing data";
+	if (!json_is_object(s->data))
+		goto fail;
+	return 0;
+
+fail:
+	xasprintf(cause, "session: %s", errstr);
+	return -1;
+}
+
 /* Effective idle timeout: the session's own max age, else the site's. */
 long
 session_idle_timeout(const struct session *s, const struct config *cfg)

@@ -56,6 +56,12 @@ struct session	*session_dup(const struct session *);
 char		*session_serialize(const struct session *);
 /* Parse what session_serialize wrote; NULL and *cause on bad input. */
 struct session	*session_deserialize(const char *, size_t, char **);
+/*
+ * Check a session a server store read back (a memcached value, a PostgreSQL
+ * row) by the rules session_deserialize applies to a cookie: id, ws id,
+ * user, times, data. 0, or -1 and *cause.
+ */
+int		 session_check(const struct session *, char **);
 
 /*
  * Effective idle timeout and expiry of a session: min(access + idle, created +

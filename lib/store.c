@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "store.h"
+#include "store_admin.h"
 #include "xmalloc.h"
 
 /* Signed cookie ids: "id.mac", mac = base64url of 16 bytes of HMAC. */
@@ -26,11 +27,6 @@ static const struct store_ops *const store_table[] = {
 #endif
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
-
-#if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
-/* The cache tier (store_cache.c): chosen by `cache =`, never by name. */
-extern const struct store_ops store_cache_ops;
-#endif
 
 static pthread_once_t	 store_names_once = PTHREAD_ONCE_INIT;
 static char		 store_names_buf[256];
@@ -112,6 +108,13 @@ store_close(struct store *st)
 	if (st->ops->close != NULL)
 		st->ops->close(st->priv);
 	free(st);
+}
+
+/* The admin operations of the store's backend; NULL when it has none. */
+const struct store_admin_ops *
+store_admin(const struct store *st)
+{
+	return st->ops->admin;
 }
 
 /* A short text for a result, for logs. */
@@ -213,6 +216,21 @@ store_rekeyed(struct session *s, int keyidx)
 		s->id_changed = 1;
 		s->changed = 1;
 	}
+}
+
+/* A session a server store read back, checked by the rules of every store. */
+struct session *
+store_checked(struct session *s, char **cause)
+{
+	char	*why;
+
+	if (session_check(s, &why) == 0)
+		return s;
+	session_free(s);
+	xasprintf(cause, "stored session is not in the expected form (%s)",
+	    why);
+	free(why);
+	return NULL;
 }
 
 /* Keyed hash of a session id for use as the store key (64 hex chars). */

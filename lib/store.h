@@ -1,7 +1,9 @@
 /*
  * Session stores. Each backend is a const struct store_ops in a file of its
  * own (store_cookie.c, store_pg.c, store_memcached.c), found by name in the
- * table in store.c, whose entries exist only where configure found the library.
+ * table in store.c, whose entries exist only where configure found the
+ * library; the cache tier (store_cache.c) stands in front of PostgreSQL
+ * when `cache =` is set. What only sessionwrap-ctl needs is in store_admin.h.
  */
 #ifndef SW_STORE_H
 #define SW_STORE_H
@@ -22,76 +24,81 @@ enum store_result {
 };
 
 struct store;
+/* Admin-only operations (store_admin.h): only sessionwrap-ctl calls them. */
+struct store_admin_ops;
 
+/*
+ * A backend: what sessionwrap and sessionwrap-ws call on the data path.
+ * Every `struct store *` argument is the store open() was called for; every
+ * `void *` after it is what conn_new returned for the calling thread.
+ * Strings and sessions passed in stay the caller's; *cause, when set, is
+ * the caller's to free.
+ */
 struct store_ops {
+	/* For logs and messages; never freed. */
 	const char	*name;
-	/* Does this backend take a `store =` value? Called at start-up. */
+	/*
+	 * Called at start-up with the `store =` value: non-zero when this
+	 * backend takes it. NULL for a tier chosen otherwise (cache =).
+	 */
 	int		 (*match)(const char *);
 	/* Non-zero when the session lives in the cookie (no server state). */
 	int		 client_side;
 	/*
 	 * Called once per process at start-up: parse the URI, check what the
-	 * backend needs (keys). Returns backend state, or NULL and *cause.
+	 * backend needs (keys). Returns backend state (st->priv, the
+	 * backend's until close), or NULL and *cause.
 	 */
 	void		*(*open)(struct store *, char **);
-	/* Called once at exit with what open returned. */
+	/* Called once at exit with what open returned; frees it. */
 	void		 (*close)(void *);
 	/*
-	 * Called once per worker thread: its own connection. NULL and *cause
-	 * when it cannot be made now; the caller retries later (503 meanwhile).
+	 * Called once per worker thread: its own connection (the backend's
+	 * until conn_free). NULL and *cause when it cannot be made now; the
+	 * caller retries later (503 meanwhile).
 	 */
 	void		*(*conn_new)(struct store *, char **);
+	/* Called when the thread is done with what conn_new returned. */
 	void		 (*conn_free)(void *);
 	/*
-	 * Load the session a cookie value names. STORE_OK fills *out (caller
-	 * frees); STORE_NOTFOUND for unknown/forged/expired; STORE_ERROR on an
-	 * outage. Never returns an expired session.
+	 * Called per request with the cookie value: load the session it
+	 * names. STORE_OK fills *out (caller frees); STORE_NOTFOUND for
+	 * unknown/forged/expired; STORE_ERROR on an outage. Never returns an
+	 * expired session.
 	 */
 	enum store_result (*load)(struct store *, void *, const char *,
 			    time_t, struct session **, char **);
 	/*
-	 * Optional: start loading the session a cookie names, to be finished
-	 * by the next load of the same cookie and time; never fails (load
-	 * then does the work).
+	 * Optional, called before the script runs: start loading the session
+	 * a cookie names, to be finished by the next load of the same cookie
+	 * and time; never fails (load then does the work).
 	 */
 	void		 (*prefetch)(struct store *, void *, const char *,
 			    time_t);
 	/*
-	 * Save the session. With `cas` set, fail with STORE_CONFLICT when the
-	 * stored version is no longer s->version. On STORE_OK, s->version is the
-	 * new version and *cookie the value the client must hold (caller frees).
+	 * Called per request that must save: with `cas` set, fail with
+	 * STORE_CONFLICT when the stored version is no longer s->version. On
+	 * STORE_OK, s->version is the new version and *cookie the value the
+	 * client must hold (caller frees).
 	 */
 	enum store_result (*save)(struct store *, void *, struct session *,
 			    int, time_t, char **, char **);
-	/* Delete a session by id, or keep it readable for `grace` seconds. */
+	/*
+	 * Called on logout and after an id change: delete a session by id,
+	 * or keep it readable for `grace` seconds.
+	 */
 	enum store_result (*destroy)(struct store *, void *, const char *,
 			    long, time_t, char **);
-	/* Optional: exclusive lock of the session a cookie names, and release. */
+	/*
+	 * Optional, with lock = exclusive, before load: lock the session a
+	 * cookie names for at most `timeout` seconds (STORE_TIMEOUT).
+	 */
 	enum store_result (*lock)(struct store *, void *, const char *,
 			    long, char **);
+	/* Optional: after save, release what lock took on this connection. */
 	void		 (*unlock)(struct store *, void *);
-	/* Optional (ctl): purge expired sessions, count in *n. */
-	enum store_result (*gc)(struct store *, void *, time_t, long *, char **);
-	/*
-	 * Optional (ctl): delete every session of a user, count in *n; the
-	 * ws_id of each in *ws_ids (NULL-terminated or NULL; the caller frees
-	 * each and the array, after a failure too) so that their websockets
-	 * can be closed. A failure after sessions were deleted (the cache tier
-	 * could not invalidate its copies) keeps *n and *ws_ids of those.
-	 */
-	enum store_result (*revoke_user)(struct store *, void *, const char *,
-			    long *, char ***, char **);
-	/* Optional (ctl): load by the public SESSION_ID or secret id. */
-	enum store_result (*show)(struct store *, void *, const char *,
-			    struct session **, char **);
-	/* Optional (ctl init-db): create the schema now. */
-	enum store_result (*init)(struct store *, void *, char **);
-	/*
-	 * Optional (ctl stats): "name value" lines about the store at `now`
-	 * in *out (caller frees).
-	 */
-	enum store_result (*stats)(struct store *, void *, time_t, char **,
-			    char **);
+	/* Optional: the admin operations (store_admin.h); NULL when none. */
+	const struct store_admin_ops *admin;
 };
 
 struct store {
@@ -121,6 +128,11 @@ int		 store_verify_id_key(const struct keyring *, const char *,
  * signed with the current key.
  */
 void		 store_rekeyed(struct session *, int);
+/*
+ * A session a server store read back, checked by the rules every store's
+ * sessions follow (session_check): s, or NULL (s freed) and *cause.
+ */
+struct session	*store_checked(struct session *, char **);
 /* Keyed hash of a session id for use as the store key (hex). */
 char		*store_key(const struct keyring *, const char *);
 /*
@@ -140,6 +152,10 @@ extern const struct store_ops store_pg_ops;
 #endif
 #ifdef HAVE_MEMCACHED
 extern const struct store_ops store_memcached_ops;
+#endif
+#if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
+/* The cache tier (store_cache.c): chosen by `cache =`, never by name. */
+extern const struct store_ops store_cache_ops;
 #endif
 
 #endif

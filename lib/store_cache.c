@@ -25,60 +25,14 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "store_memcached.h"
 #include "store_pg.h"
+#include "store_cache_int.h"
 #include "xmalloc.h"
 
-#define CACHE_NAME		"postgresql+memcached"
-#define CACHE_FILL_MAX_MS	2000	/* a PostgreSQL read older is not copied */
-#define CACHE_LOG_INTERVAL	60	/* s between two "cache unavailable" lines */
-#define CACHE_PUT_TRIES		4	/* rounds against concurrent writers */
-#define CACHE_PENDING_MAX	64	/* tombstones kept per worker for later */
-#define CACHE_TOMBSTONE		"-"	/* never a session: ask PostgreSQL */
-#define CACHE_REVOKE_MS		5000	/* revoke retries tombstones this long */
-
-/* Process-wide state: the two stores and how memcached has been doing. */
-struct cache_store {
-	struct store	 pg;		/* the truth */
-	struct store	 mc;		/* the copies */
-	long		 ttl;		/* s a copy or a tombstone lives */
-	pthread_mutex_t	 lock;		/* the members below */
-	long long	 distrust_until; /* monotonic s: read no copies before */
-	long long	 warned;	/* monotonic s of the last warning */
-	int		 warned_once;
-	int		 down;		/* warned, not yet seen working again */
-	unsigned long	 failures;	/* since the last warning */
-};
-
-/* A tombstone memcached did not take, to retry while it matters. */
-struct cache_pending {
-	char		*key;
-	long long	 until;		/* monotonic s: any copy it covers is gone */
-};
-
-/* Per-thread state: a connection to each store and what this request did. */
-struct cache_conn {
-	struct cache_store *cs;
-	void		*pg;
-	void		*mc;
-	int		 locked;	/* holds PostgreSQL's session lock */
-	char		*hit_key;	/* the copy last read... */
-	uint64_t	 hit_cas;	/* ...and its memcached CAS value */
-	char		*stale_key;	/* lost a CAS race: read it from PostgreSQL */
-	struct cache_pending pending[CACHE_PENDING_MAX];
-	size_t		 npending;
-};
-
-/* Which outcome of reading a copy. */
-enum cache_read {
-	CACHE_HIT,		/* a live copy: served */
-	CACHE_ABSENT,		/* none: ask PostgreSQL, then add a copy */
-	CACHE_MISS,		/* unusable or not read: PostgreSQL, then copy */
-	CACHE_SKIP		/* tombstone or failure: ask PostgreSQL, no copy */
-};
-
 /* Monotonic clock in milliseconds. */
-static long long
+long long
 cache_now_ms(void)
 {
 	struct timespec	 ts;
@@ -91,7 +45,7 @@ cache_now_ms(void)
  * memcached failed: read no copies for a while and say so, at most once per
  * CACHE_LOG_INTERVAL for the whole process.
  */
-static void
+void
 cache_failed(struct cache_conn *cc, const char *cause)
 {
 	struct cache_store *cs = cc->cs;
@@ -121,7 +75,7 @@ cache_failed(struct cache_conn *cc, const char *cause)
 }
 
 /* memcached answered: say so once after a warning. */
-static void
+void
 cache_answered(struct cache_conn *cc)
 {
 	struct cache_store *cs = cc->cs;
@@ -161,7 +115,7 @@ cache_key(struct cache_store *cs, const char *id)
 }
 
 /* Remember a tombstone to write when memcached answers again. */
-static void
+void
 cache_pending_add(struct cache_conn *cc, const char *key)
 {
 	struct cache_pending *p;
@@ -199,7 +153,7 @@ cache_pending_drop(struct cache_conn *cc, size_t i)
 }
 
 /* Write a tombstone; 0, or -1 and *cause. */
-static int
+int
 cache_tombstone_put(struct cache_conn *cc, const char *key, char **cause)
 {
 	struct cache_store *cs = cc->cs;
@@ -215,7 +169,7 @@ cache_tombstone_put(struct cache_conn *cc, const char *key, char **cause)
  * Write the tombstones memcached missed while they still matter, stopping
  * at the first failure (it is still away).
  */
-static void
+void
 cache_pending_flush(struct cache_conn *cc)
 {
 	long long	 now;
@@ -399,9 +353,6 @@ done:
 	free(cause);
 }
 
-/* The two backends, for the calls that go straight through. */
-#define PG_OPS	(&store_pg_ops)
-#define MC_OPS	(&store_memcached_ops)
 
 /* Open both stores: PostgreSQL from cfg->store, memcached from cfg->cache. */
 static void *
@@ -637,192 +588,31 @@ cache_unlock(struct store *st, void *conn)
 	cc->locked = 0;
 }
 
-/* Purge expired rows; their copies ended with them (no later than `until`). */
-static enum store_result
-cache_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
-{
-	struct cache_conn *cc = conn;
-
-	return PG_OPS->gc(&cc->cs->pg, cc->pg, now, n, cause);
-}
-
-/* Sleep for a number of milliseconds. */
-static void
-cache_sleep_ms(long ms)
-{
-	struct timespec	 ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
-
-/*
- * Tombstone the copies of n revoked sessions (store keys), retrying what
- * memcached refuses for CACHE_REVOKE_MS: a revoke runs once, from
- * sessionwrap-ctl, and nobody would write a tombstone it dropped. Returns
- * how many are still not written (the last failure in *why).
- */
-static long
-cache_tombstone_all(struct cache_conn *cc, char **keys, long n, char **why)
-{
-	struct cache_store *cs = cc->cs;
-	char		*done, *key, *cause;
-	long long	 deadline = cache_now_ms() + CACHE_REVOKE_MS;
-	long		 i, left = n, delay = 50;
-
-	done = xcalloc(n + 1, 1);
-	for (;;) {
-		for (i = 0; i < n; i++) {
-			if (done[i])
-				continue;
-			key = store_memcached_key(&cs->mc, keys[i]);
-			cause = NULL;
-			if (cache_tombstone_put(cc, key, &cause) == 0) {
-				done[i] = 1;
-				left--;
-			} else {
-				free(*why);
-				*why = cause;
-			}
-			free(key);
-		}
-		if (left == 0 || cache_now_ms() >= deadline)
-			break;
-		cache_sleep_ms(delay);
-		if (delay < 500)
-			delay *= 2;
-	}
-	if (left != 0) {
-		cache_failed(cc, *why);
-		/* A worker process keeps trying while the copies matter. */
-		for (i = 0; i < n; i++) {
-			if (!done[i]) {
-				key = store_memcached_key(&cs->mc, keys[i]);
-				cache_pending_add(cc, key);
-				free(key);
-			}
-		}
-	} else if (n > 0)
-		cache_answered(cc);
-	free(done);
-	return left;
-}
-
-/*
- * Delete a user's sessions in PostgreSQL, then tombstone their copies.
- * When memcached takes not every tombstone, the copies stay readable up to
- * the cache ttl: that is a failure (STORE_ERROR, with *n and *ws_ids of
- * what PostgreSQL deleted), not a success.
- */
-static enum store_result
-cache_revoke_user(struct store *st, void *conn, const char *user, long *n,
-    char ***ws_ids, char **cause)
-{
-	struct cache_conn *cc = conn;
-	struct cache_store *cs = cc->cs;
-	enum store_result rv;
-	char		**keys, *why = NULL;
-	long		 i, left;
-
-	cache_pending_flush(cc);
-	rv = store_pg_revoke_user(&cs->pg, cc->pg, user, &keys, ws_ids, n,
-	    cause);
-	if (rv != STORE_OK)
-		return rv;
-	left = cache_tombstone_all(cc, keys, *n, &why);
-	for (i = 0; i < *n; i++)
-		free(keys[i]);
-	free(keys);
-	if (left != 0) {
-		xasprintf(cause, "%ld session%s deleted in PostgreSQL, but the "
-		    "cache took no tombstone for %ld of them within %d s (%s): "
-		    "their cached copies stay readable for up to %ld s; make "
-		    "sure memcached answers, then flush it or wait that long",
-		    *n, *n == 1 ? "" : "s", left, CACHE_REVOKE_MS / 1000,
-		    why != NULL ? why : "memcached failed", cs->ttl);
-		free(why);
-		return STORE_ERROR;
-	}
-	free(why);
-	return STORE_OK;
-}
-
-/* Show what PostgreSQL holds (sessionwrap-ctl show). */
-static enum store_result
-cache_show(struct store *st, void *conn, const char *what,
-    struct session **out, char **cause)
-{
-	struct cache_conn *cc = conn;
-
-	return PG_OPS->show(&cc->cs->pg, cc->pg, what, out, cause);
-}
-
-/* Create PostgreSQL's table (sessionwrap-ctl init-db). */
-static enum store_result
-cache_init(struct store *st, void *conn, char **cause)
-{
-	struct cache_conn *cc = conn;
-
-	return PG_OPS->init(&cc->cs->pg, cc->pg, cause);
-}
-
-/*
- * PostgreSQL's numbers, then memcached's prefixed "cache "; memcached being
- * away is a line, not a failure.
- */
-static enum store_result
-cache_stats(struct store *st, void *conn, time_t now, char **out,
-    char **cause)
-{
-	struct cache_conn *cc = conn;
-	struct cache_store *cs = cc->cs;
-	enum store_result rv;
-	char		*pg = NULL, *mc = NULL, *why = NULL, *line, *p, *text;
-
-	*out = NULL;
-	rv = PG_OPS->stats(&cs->pg, cc->pg, now, &pg, cause);
-	if (rv != STORE_OK) {
-		*out = pg;
-		return rv;
-	}
-	xasprintf(&text, "%scache_ttl %ld\n", pg, cs->ttl);
-	free(pg);
-	if (MC_OPS->stats(&cs->mc, cc->mc, now, &mc, &why) != STORE_OK) {
-		xasprintf(&line, "%scache unavailable: %s\n", text, why);
-		free(text);
-		text = line;
-	}
-	for (p = mc; p != NULL && *p != '\0'; p += strcspn(p, "\n") +
-	    (p[strcspn(p, "\n")] != '\0')) {
-		xasprintf(&line, "%scache %.*s\n", text, (int)strcspn(p, "\n"),
-		    p);
-		free(text);
-		text = line;
-	}
-	free(mc);
-	free(why);
-	*out = text;
-	return STORE_OK;
-}
-
 const struct store_ops store_cache_ops = {
+	/* In logs, messages and sessionwrap-ctl check-config. */
 	.name = CACHE_NAME,
-	.match = NULL,		/* chosen by `cache =`, not by a store value */
+	/* Chosen by `cache =`, not by a store value (store_open). */
+	.match = NULL,
+	/* Sessions live in PostgreSQL, copies in memcached. */
 	.client_side = 0,
+	/* At start-up: opens both stores. */
 	.open = cache_open,
+	/* At exit: closes both. */
 	.close = cache_close,
+	/* Per worker thread: one to each; none until PostgreSQL answers. */
 	.conn_new = cache_conn_new,
+	/* When a worker thread exits: both, after the kept tombstones. */
 	.conn_free = cache_conn_free,
+	/* Per request: a live copy, else PostgreSQL (then a copy). */
 	.load = cache_load,
+	/* Per changed session: PostgreSQL, then the copy (or a tombstone). */
 	.save = cache_save,
+	/* On logout or id change: PostgreSQL, and a tombstone for the copy. */
 	.destroy = cache_destroy,
+	/* lock = exclusive: PostgreSQL's lock. */
 	.lock = cache_lock,
+	/* After save: PostgreSQL's unlock. */
 	.unlock = cache_unlock,
-	.gc = cache_gc,
-	.revoke_user = cache_revoke_user,
-	.show = cache_show,
-	.init = cache_init,
-	.stats = cache_stats,
+	/* sessionwrap-ctl's operations (store_cache_admin.c). */
+	.admin = &cache_admin_ops,
 };

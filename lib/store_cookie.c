@@ -78,6 +78,11 @@ store_cookie_load(struct store *st, void *conn, const char *cookie,
 	s = session_deserialize((const char *)pt, len, &cause1);
 	crypto_wipe(pt, len);
 	free(pt);
+	/* The rules every store's sessions follow (deserialize applies them). */
+	if (s != NULL && session_check(s, &cause1) != 0) {
+		session_free(s);
+		s = NULL;
+	}
 	if (s == NULL) {
 		/* Not the cause: a JSON error may quote session data. */
 		log_debug("%s: sealed session does not parse", __func__);
@@ -177,10 +182,9 @@ const struct store_ops store_cookie_ops = {
 	.lock = NULL,
 	/* Nothing locked, nothing to release. */
 	.unlock = NULL,
-	/* Nothing stored server-side to purge. */
-	.gc = NULL,
-	/* Cannot revoke: sessions end by timeout or a new secret_file key. */
-	.revoke_user = NULL,
-	/* Cannot look up a session by id: only the client holds it. */
-	.show = NULL
+	/*
+	 * No admin operations: nothing stored server-side to purge, revoke
+	 * (sessions end by timeout or a new secret_file key) or look up.
+	 */
+	.admin = NULL,
 };

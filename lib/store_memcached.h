@@ -27,8 +27,8 @@ enum store_mc_put {
  * Open a memcached store on `uri` (memcached://...). With cache_ttl NULL it
  * is the store itself; else a cache: the ttl= option (seconds) lands in
  * *cache_ttl, servers that fail are not ejected (their keys never move to a
- * server that would keep a second, soon stale copy) and the default key
- * prefix is "swc:". NULL and *cause on a bad value.
+ * server that would keep a second, soon stale copy). The key prefix is the
+ * prefix= option, "sw:" without one. NULL and *cause on a bad value.
  */
 void		*store_memcached_open(struct store *, const char *, long *,
 		    char **);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -246,6 +247,15 @@ ctl_store_close(struct ctl_store *cs)
 	keyring_free(cs->keys);
 }
 
+/* The store's admin operations; none (every member NULL) when it has none. */
+static const struct store_admin_ops *
+ctl_admin(const struct ctl_store *cs)
+{
+	static const struct store_admin_ops none;
+
+	return store_admin(cs->store) != NULL ? store_admin(cs->store) : &none;
+}
+
 /* Report a store failure; the exit status. */
 static int
 ctl_store_fail(const char *what, enum store_result res, char *cause)
@@ -267,10 +277,10 @@ ctl_init_db(struct config *cfg, int argc, char **argv)
 
 	if (ctl_store_open(cfg, &cs) == -1)
 		return 1;
-	if (cs.store->ops->init == NULL)
+	if (ctl_admin(&cs)->init == NULL)
 		printf("store %s needs no initialisation\n",
 		    cs.store->ops->name);
-	else if ((res = cs.store->ops->init(cs.store, cs.conn, &cause)) !=
+	else if ((res = ctl_admin(&cs)->init(cs.store, cs.conn, &cause)) !=
 	    STORE_OK)
 		rc = ctl_store_fail("init-db", res, cause);
 	else
@@ -291,10 +301,10 @@ ctl_gc(struct config *cfg, int argc, char **argv)
 
 	if (ctl_store_open(cfg, &cs) == -1)
 		return 1;
-	if (cs.store->ops->gc == NULL)
+	if (ctl_admin(&cs)->gc == NULL)
 		printf("store %s expires sessions itself\n",
 		    cs.store->ops->name);
-	else if ((res = cs.store->ops->gc(cs.store, cs.conn, time(NULL), &n,
+	else if ((res = ctl_admin(&cs)->gc(cs.store, cs.conn, time(NULL), &n,
 	    &cause)) != STORE_OK)
 		rc = ctl_store_fail("gc", res, cause);
 	else
@@ -320,10 +330,10 @@ ctl_show(struct config *cfg, int argc, char **argv)
 	}
 	if (ctl_store_open(cfg, &cs) == -1)
 		return 1;
-	if (cs.store->ops->show == NULL)
+	if (ctl_admin(&cs)->show == NULL)
 		rc = ctl_store_fail("show", STORE_ERROR,
 		    xstrdup("not supported by this store"));
-	else if ((res = cs.store->ops->show(cs.store, cs.conn, argv[0], &s,
+	else if ((res = ctl_admin(&cs)->show(cs.store, cs.conn, argv[0], &s,
 	    &cause)) == STORE_NOTFOUND) {
 		fprintf(stderr, "sessionwrap-ctl: no such live session\n");
 		free(cause);
@@ -365,11 +375,11 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	}
 	if (ctl_store_open(cfg, &cs) == -1)
 		return 1;
-	if (cs.store->ops->revoke_user == NULL)
+	if (ctl_admin(&cs)->revoke_user == NULL)
 		rc = ctl_store_fail("revoke", STORE_ERROR,
 		    xstrdup("not supported by this store"));
 	else {
-		res = cs.store->ops->revoke_user(cs.store, cs.conn, argv[1],
+		res = ctl_admin(&cs)->revoke_user(cs.store, cs.conn, argv[1],
 		    &n, &ws_ids, &cause);
 		/* Deleted even when a later step failed: say how many. */
 		if (res == STORE_OK || n > 0)
@@ -414,8 +424,8 @@ ctl_stats(struct config *cfg, int argc, char **argv)
 	if (ctl_store_open(cfg, &cs) == -1)
 		return 1;
 	printf("store %s\n", cs.store->ops->name);
-	if (cs.store->ops->stats != NULL)
-		res = cs.store->ops->stats(cs.store, cs.conn, time(NULL), &out,
+	if (ctl_admin(&cs)->stats != NULL)
+		res = ctl_admin(&cs)->stats(cs.store, cs.conn, time(NULL), &out,
 		    &cause);
 	if (out != NULL)
 		fputs(out, stdout);
@@ -466,32 +476,23 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 }
 
 /*
- * The command of a command line whose first pass is config_from_args's
- * (options, -c FILE, --key value); NULL for --help, --version or none.
+ * The command of a command line, after the options config_from_args reads
+ * (config_args); NULL for --help, --version, a bad -c or none.
  */
 static const struct ctl_cmd *
 ctl_find(int argc, char **argv, int *first)
 {
-	const char	*arg;
+	const char	*file;
+	char		*cause;
 	size_t		 i;
-	int		 n;
+	int		 n, help, version;
 
-	for (n = 1; n < argc; n++) {
-		arg = argv[n];
-		if (strcmp(arg, "--") == 0) {
-			n++;
-			break;
-		}
-		if (arg[0] != '-')
-			break;
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
-		    strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
-			return NULL;
-		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
-		    (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL))
-			n++;
+	if ((n = config_args(argc, argv, &file, &help, &version,
+	    &cause)) == -1) {
+		free(cause);
+		return NULL;
 	}
-	if (n >= argc)
+	if (help || version || n >= argc)
 		return NULL;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[n], ctl_cmds[i].name) == 0) {

@@ -19,7 +19,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "buf.h"
+#include <jansson.h>
+
 #include "config.h"
 #include "cookie.h"
 #include "crypto.h"
@@ -508,30 +509,34 @@ ws_server_public_id(const struct session *s)
 	return store_public_id(ws_server->keys, s->id);
 }
 
-/* The STATS reply: one line of JSON. */
+/* The STATS reply: one line of JSON, in this order of keys. */
 char *
 ws_server_stats_json(void)
 {
 	struct ws_stats	*st = &ws_server->stats;
-	struct buf	 b;
+	json_t		*o;
+	char		*text;
 
-	buf_init(&b);
-	buf_printf(&b, "{\"pid\":%ld,\"uptime\":%lld,\"connections\":%u,"
-	    "\"open\":%u,\"sessions\":%u,\"handlers\":%u,"
-	    "\"closed_remembered\":%u,\"accepted\":%llu,\"upgraded\":%llu,"
-	    "\"refused\":%llu,\"closed_by_command\":%llu,"
-	    "\"messages_in\":%llu,\"messages_out\":%llu,"
-	    "\"max_connections\":%ld,\"max_per_session\":%ld,"
-	    "\"loads_pending\":%u}",
-	    (long)getpid(), (long long)(time(NULL) - ws_server->started),
-	    ws_server->nconns, ws_server->nopen, ws_registry_sessions(),
-	    ws_handler_count(), ws_registry_remembered(),
-	    (unsigned long long)st->accepted, (unsigned long long)st->upgraded,
-	    (unsigned long long)st->refused,
-	    (unsigned long long)st->closed_by_command,
-	    (unsigned long long)st->messages_in,
-	    (unsigned long long)st->messages_out,
-	    ws_server->cfg->ws_max_connections,
-	    ws_server->cfg->ws_max_per_session, ws_loader_pending());
-	return buf_steal(&b);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I}",
+	    "pid", (json_int_t)getpid(),
+	    "uptime", (json_int_t)(time(NULL) - ws_server->started),
+	    "connections", (json_int_t)ws_server->nconns,
+	    "open", (json_int_t)ws_server->nopen,
+	    "sessions", (json_int_t)ws_registry_sessions(),
+	    "handlers", (json_int_t)ws_handler_count(),
+	    "closed_remembered", (json_int_t)ws_registry_remembered(),
+	    "accepted", (json_int_t)st->accepted,
+	    "upgraded", (json_int_t)st->upgraded,
+	    "refused", (json_int_t)st->refused,
+	    "closed_by_command", (json_int_t)st->closed_by_command,
+	    "messages_in", (json_int_t)st->messages_in,
+	    "messages_out", (json_int_t)st->messages_out,
+	    "max_connections", (json_int_t)ws_server->cfg->ws_max_connections,
+	    "max_per_session", (json_int_t)ws_server->cfg->ws_max_per_session,
+	    "loads_pending", (json_int_t)ws_loader_pending());
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("%s: jansson: out of memory", __func__);
+	json_decref(o);
+	return text;
 }

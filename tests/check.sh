@@ -16,7 +16,8 @@
 # in VALGRIND_TESTS with sessionwrap and sessionwrap-ws under valgrind
 # (SW_VALGRIND=1; listed as valgrind:...), and every libFuzzer target for
 # FUZZ_SECONDS (default 20) in a clang build (make fuzz-smoke; listed as
-# fuzz:...). ASAN_BUILD_DIR (default BUILD_DIR-asan), FUZZ_BUILD_DIR
+# fuzz:...). Last, a process of the run still running is a failure
+# (listed as leftovers). ASAN_BUILD_DIR (default BUILD_DIR-asan), FUZZ_BUILD_DIR
 # (BUILD_DIR-fuzz); SANITIZE=0, VALGRIND=0 or FUZZ=0 leave a run out.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -199,6 +200,13 @@ run_fuzz() {
 	return $_fr
 }
 
+# leftovers: fail (return 1) when a process started by this run still runs:
+# every test and bench must end all it started. Each carries SW_CHECK_RUN
+# in its environment; what is found is listed, then ended.
+leftovers() {
+	python3 "$top/tests/leftovers.py" check.sh --mark "SW_CHECK_RUN=$SW_CHECK_RUN"
+}
+
 # fail_build WHAT: a step before the tests failed.
 fail_build() {
 	say "FAILED: $*"
@@ -208,6 +216,9 @@ fail_build() {
 
 [ "${SKIP_DEPS:-0}" = 1 ] || install_deps
 t_start=$(date +%s)
+# Marks every process of this run, for leftovers.
+SW_CHECK_RUN=$$.$t_start
+export SW_CHECK_RUN
 
 say "autoreconf"
 autoreconf -fi || fail_build "autoreconf -fi"
@@ -259,6 +270,14 @@ if [ "${FUZZ:-1}" = 1 ]; then
 	times="$times, fuzz smoke $(( $(date +%s) - t_phase )) s"
 fi
 say "times: $times"
+
+if leftovers; then
+	record "$BUILD_DIR" leftovers PASS
+else
+	say "FAILED: processes left running by the tests (ended now)"
+	record "$BUILD_DIR" leftovers FAIL
+	rc=1
+fi
 
 say "test-suite summary"
 list_results "$BUILD_DIR" ""

@@ -43,7 +43,6 @@ export PATH
 # Overall time limit of one test, in seconds (SW_TEST_TIMEOUT overrides).
 : "${SW_TEST_TIMEOUT:=300}"
 
-_sw_pids=""
 _sw_done=0
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
@@ -63,19 +62,24 @@ sw_cleanup() {
 	rc=$?
 	[ "$_sw_done" = 1 ] && return
 	_sw_done=1
-	trap - EXIT INT TERM HUP
+	# Ignore (not default) signals from here: an enclosing run signals a
+	# nested one (the demo under a test) by group and by pid, and the
+	# second TERM must not cut this cleanup short.
+	trap - EXIT
+	trap '' INT TERM HUP
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		sw_dump_logs
 	fi
 	# Servers run in their own process group (setsid): end the whole group,
 	# so forked workers (fcgiwrap -c, bin-path children) go too. A pid now
 	# held by a process started after ours is another test's: pids wrap
-	# within seconds under load (see sw_track).
+	# within seconds under load (see sw_track). $T/pids also holds what
+	# nested runs tracked; the last started is waited for first.
 	_live=
-	for e in $_sw_pids; do
+	for e in $(sed '1!G;h;$!d' "$T/pids" 2>/dev/null); do
 		p=${e%%:*}
 		_st=$(sw_start_time "$p")
-		if [ -n "$_st" ] && [ "$_st" != "${e#*:}" ]; then
+		if [ -z "$_st" ] || [ "$_st" != "${e#*:}" ]; then
 			continue
 		fi
 		_live="$_live $p"
@@ -97,8 +101,10 @@ sw_cleanup() {
 	done
 	if [ -n "$_sw_watchdog" ]; then
 		kill -TERM "$_sw_watchdog" 2>/dev/null
+		wait "$_sw_watchdog" 2>/dev/null
 	fi
 	sw_check_reports || rc=1
+	sw_sweep || rc=1
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ -n "$SW_KEEP_TMP" ]; then
 			echo "$TEST_NAME: kept $T" >&2
@@ -109,8 +115,24 @@ sw_cleanup() {
 	exit "$rc"
 }
 
-# Remember a pid to stop at exit.
-sw_track() { _sw_pids="$_sw_pids $1:$(sw_start_time "$1")"; }
+# sw_sweep: after cleanup, any process still of this test (SW_TREE in its
+# environment names $T, or its command line or working directory does)
+# escaped sw_track: give it 3 s to go, then end it and fail (return 1).
+sw_sweep() {
+	[ -n "$T" ] && [ -d "$T" ] || return 0
+	command -v python3 >/dev/null 2>&1 || return 0
+	python3 "$top_srcdir/tests/leftovers.py" "$TEST_NAME" --mark "SW_TREE=$T" \
+	    --dir "$T" --grace 3
+}
+
+# Remember a pid to stop at exit: in $T/pids, and in the pid file of each
+# enclosing run (SW_PID_FILES), which so stops it too if we cannot.
+sw_track() {
+	_e="$1:$(sw_start_time "$1")"
+	for _f in $SW_PID_FILES; do
+		echo "$_e" >> "$_f" 2>/dev/null
+	done
+}
 
 # sw_start_time PID: when the process started (clock ticks after boot), or
 # nothing when there is none. With its pid it names one process: cleanup
@@ -123,96 +145,42 @@ sw_start_time() {
 _sw_grace=30
 # Prefix for sw_start/ws_start (valgrind, or nothing).
 SW_WRAP=
+# Prefix for every server a run starts: it gets SIGTERM when the shell that
+# started it dies, however that dies (SIGKILL too, where no trap runs).
+SW_PDEATH=
+if command -v setpriv >/dev/null 2>&1 && setpriv --pdeathsig TERM true 2>/dev/null; then
+	SW_PDEATH="setpriv --pdeathsig TERM"
+fi
 
-# sw_checkers_setup: sanitizer report files and SW_VALGRIND (see the top).
-sw_checkers_setup() {
-	_sw_san=
-	if [ -f "$top_builddir/Makefile" ] &&
-	    grep -q '^SAN_CFLAGS = .*-fsanitize' "$top_builddir/Makefile"; then
-		_sw_san=1
-		mkdir -p "$T/san"
-		chmod 777 "$T/san"
-		# Defaults first, the caller's options next, our log path last.
-		ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}:log_path=$T/san/asan"
-		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}:log_path=$T/san/ubsan"
-		export ASAN_OPTIONS UBSAN_OPTIONS
-	fi
-	if [ "${SW_VALGRIND:-0}" = 1 ]; then
-		[ -z "$_sw_san" ] || fail "SW_VALGRIND=1 needs a build without --enable-asan"
-		need_cmd valgrind
-		mkdir -p "$T/vg"
-		chmod 777 "$T/vg"
-		_sw_grace=600
-		# Error exit 99; only definite leaks count as errors. Scripts the
-		# servers spawn run natively (no --trace-children).
-		SW_WRAP="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=yes --child-silent-after-fork=yes --num-callers=30 --log-file=$T/vg/%p.vg"
-	fi
-}
-
-# sw_vg_check LOG...: fail unless each valgrind log ends with zero errors (a
-# definite leak is an error) after a complete run. Prints what it found.
-sw_vg_check() {
-	_bad=0
-	for _l in "$@"; do
-		[ -f "$_l" ] || continue
-		_sum=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$_l" | tail -n 1)
-		_def=$(sed -n 's/^==[0-9]*==  *definitely lost: \([0-9,]*\) bytes.*/\1/p' "$_l" | tail -n 1)
-		_cmd=$(sed -n 's/^==[0-9]*== Command: //p' "$_l" | head -n 1 | cut -c1-100)
-		if [ -z "$_sum" ]; then
-			echo "$TEST_NAME: valgrind: $(basename "$_l"): no ERROR SUMMARY (killed before exit?): $_cmd" >&2
-			_bad=1
-		elif [ "$_sum" != 0 ] || { [ -n "$_def" ] && [ "$_def" != 0 ]; }; then
-			echo "$TEST_NAME: valgrind: $(basename "$_l"): $_sum errors, ${_def:-0} bytes definitely lost: $_cmd" >&2
-			cat "$_l" >&2
-			_bad=1
-		else
-			echo "$TEST_NAME: valgrind: $(basename "$_l"): 0 errors, 0 bytes definitely lost: $_cmd" >&2
-		fi
-	done
-	return $_bad
-}
-
-# sw_check_reports: after every server stopped, fail (return 1) on a
-# sanitizer report or a bad valgrind log.
-sw_check_reports() {
-	_r=0
-	if [ -n "$_sw_san" ]; then
-		for _f in "$T"/san/*; do
-			[ -s "$_f" ] || continue
-			echo "$TEST_NAME: FAIL: sanitizer report $(basename "$_f"):" >&2
-			cat "$_f" >&2
-			_r=1
-		done
-		# Programs started with another environment (CGI under Apache,
-		# bin-path under lighttpd) report to their server's error log.
-		for _f in "$T"/*.log; do
-			[ -f "$_f" ] || continue
-			if grep -Eq '^==[0-9]+==ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$_f"; then
-				echo "$TEST_NAME: FAIL: sanitizer report in $(basename "$_f"):" >&2
-				grep -E -A 30 '^==[0-9]+==ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$_f" >&2
-				_r=1
-			fi
-		done
-	fi
-	if [ "${SW_VALGRIND:-0}" = 1 ] && [ -d "$T/vg" ]; then
-		sw_vg_check "$T"/vg/*.vg || _r=1
-	fi
-	return $_r
-}
+# Sanitizer and valgrind checkers: sw_checkers_setup, sw_vg_check,
+# sw_check_reports.
+. "$top_srcdir/tests/checkers.sh"
 
 # Temp dir, trap, watchdog. Call first.
 sw_setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/sw-$TEST_NAME.XXXXXX") || exit 99
 	chmod 755 "$T"
 	export T
+	: > "$T/pids"
+	# What this run starts carries its temp dir (after those of enclosing
+	# runs) in SW_TREE, for sw_sweep; a nested run (the demo under a test)
+	# tracks its pids into our pid file too.
+	SW_TREE="${SW_TREE:+$SW_TREE }$T"
+	SW_PID_FILES="$T/pids${SW_PID_FILES:+ $SW_PID_FILES}"
+	export SW_TREE SW_PID_FILES
 	trap sw_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 	sw_checkers_setup
 	if [ "${SW_TEST_TIMEOUT:-0}" -gt 0 ]; then
 		# The watchdog ends the whole test: TERM runs the trap, which kills servers.
-		# One process, so cleanup can stop it with a single kill.
+		# One process, so cleanup can stop it with a single kill; it
+		# goes by itself when the test died without cleanup.
 		python3 -c 'import os, signal, sys, time
-time.sleep(int(sys.argv[1]))
+end = time.monotonic() + int(sys.argv[1])
+while time.monotonic() < end:
+    if os.getppid() != int(sys.argv[2]):
+        sys.exit(0)
+    time.sleep(0.5)
 sys.stderr.write("%s: TIMEOUT after %ss\n" % (sys.argv[3], sys.argv[1]))
 os.kill(int(sys.argv[2]), signal.SIGTERM)' "$SW_TEST_TIMEOUT" "$$" "$TEST_NAME" </dev/null >/dev/null &
 		_sw_watchdog=$!
@@ -378,7 +346,7 @@ sw_start() {
 	rm -f "$SW_SOCK"
 	# Scripts inherit sessionwrap's PATH: let them find sessionwrap-ctl.
 	# shellcheck disable=SC2086
-	PATH="$top_builddir/src:$PATH" setsid $SW_WRAP "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
+	PATH="$top_builddir/src:$PATH" setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$SW_SOCK" "$@" \
 	    >>"$T/sessionwrap.log" 2>&1 </dev/null &
 	SW_PID=$!
 	sw_track "$SW_PID"
@@ -459,7 +427,7 @@ lighttpd_start() {
 	[ -z "$LIGHTTPD_EXTRA" ] || printf '%s\n' "$LIGHTTPD_EXTRA" >> "$T/lighttpd.conf"
 	lighttpd -tt -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 ||
 	    fail "lighttpd rejects $T/lighttpd.conf: $(tail -n 3 "$T/lighttpd.log")"
-	setsid lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &
+	setsid $SW_PDEATH lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 </dev/null &
 	LIGHTTPD_PID=$!
 	sw_track "$LIGHTTPD_PID"
 	wait_for_port "$PORT" 10 "$LIGHTTPD_PID"
@@ -681,7 +649,7 @@ apache_start() {
 	apache2 -t -f "$T/httpd.conf" >>"$T/apache.log" 2>&1 ||
 	    fail "apache2 rejects $T/httpd.conf: $(tail -n 3 "$T/apache.log")"
 	# Own session: on shutdown Apache signals its whole process group.
-	setsid apache2 -f "$T/httpd.conf" -DFOREGROUND >>"$T/apache.log" 2>&1 </dev/null &
+	setsid $SW_PDEATH apache2 -f "$T/httpd.conf" -DFOREGROUND >>"$T/apache.log" 2>&1 </dev/null &
 	APACHE_PID=$!
 	sw_track "$APACHE_PID"
 	wait_for_port "$PORT" 10 "$APACHE_PID"
@@ -738,7 +706,7 @@ nginx_start() {
 	} > "$T/nginx.conf"
 	nginx -t -q -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" >>"$T/nginx.log" 2>&1 ||
 	    fail "nginx rejects $T/nginx.conf: $(tail -n 3 "$T/nginx.log")"
-	setsid nginx -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" -g 'daemon off;' \
+	setsid $SW_PDEATH nginx -e "$T/nginx.log" -c "$T/nginx.conf" -p "$T" -g 'daemon off;' \
 	    >>"$T/nginx.log" 2>&1 </dev/null &
 	NGINX_PID=$!
 	sw_track "$NGINX_PID"
@@ -755,7 +723,7 @@ ws_start() {
 	WS_SOCK=${WS_SOCK:-$T/ws.sock}
 	rm -f "$WS_SOCK"
 	# shellcheck disable=SC2086
-	setsid $SW_WRAP "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
+	setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP_WS" -c "${SW_CONF:-$T/sw.conf}" --listen "unix:$WS_SOCK" "$@" \
 	    >>"$T/sessionwrap-ws.log" 2>&1 </dev/null &
 	WS_PID=$!
 	sw_track "$WS_PID"

@@ -1,4 +1,7 @@
-/* A tiny unit-test harness: CHECK records failures, test_done() sets the exit code. */
+/*
+ * A tiny unit-test harness: CHECK records failures, test_done() sets the exit
+ * code. A test that ran no check at all fails: it tested nothing.
+ */
 #ifndef SW_TEST_H
 #define SW_TEST_H
 
@@ -29,10 +32,16 @@ static int test_checks;
 	}								\
 } while (0)
 
+/* The exit status of a test: 1 when a check failed or none ran. */
 static inline int
 test_done(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+	if (test_checks == 0) {
+		fprintf(stderr, "%s: no check ran: the test tested nothing\n",
+		    name);
+		return 1;
+	}
 	return test_failures ? 1 : 0;
 }
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_admin.h"
 #include "xmalloc.h"
 
 #include "../tests/test.h"
@@ -664,7 +665,8 @@ test_revoke(struct store *st, void *c)
 	for (i = 0; i < 4; i++)
 		s[i] = save_new(st, c, "{}", i < 3 ? user : other, now,
 		    &cookie[i]);
-	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
+	CHECK(store_admin(st)->revoke_user(st, c, user, &n, &ws, &cause) ==
+	    STORE_OK);
 	CHECK(n == 3);
 	/* The ws_ids of exactly the revoked sessions, for closing. */
 	for (j = 0; ws != NULL && ws[j] != NULL; j++) {
@@ -680,8 +682,8 @@ test_revoke(struct store *st, void *c)
 		CHECK(load(st, c, cookie[i], now, &l) == STORE_NOTFOUND);
 	CHECK(load(st, c, cookie[3], now, &l) == STORE_OK);
 	session_free(l);
-	CHECK(st->ops->revoke_user(st, c, "nobody-at-all", &n, &ws, &cause) ==
-	    STORE_OK);
+	CHECK(store_admin(st)->revoke_user(st, c, "nobody-at-all", &n, &ws,
+	    &cause) == STORE_OK);
 	CHECK(n == 0);
 	CHECK(ws == NULL || ws[0] == NULL);
 	free(ws);
@@ -711,7 +713,8 @@ test_revoke_many(struct store *st, void *c)
 		s = save_new(st, c, "{}", user, now, &cookie[i]);
 		session_free(s);
 	}
-	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
+	CHECK(store_admin(st)->revoke_user(st, c, user, &n, &ws, &cause) ==
+	    STORE_OK);
 	if (n != MANY)
 		fprintf(stderr, "revoke_many: %ld of %d revoked\n", n, MANY);
 	CHECK(n == MANY);
@@ -727,7 +730,8 @@ test_revoke_many(struct store *st, void *c)
 	CHECK(alive == 0);
 	/* The index is gone with them: a new login starts it afresh. */
 	s = save_new(st, c, "{}", user, now, &cookie[0]);
-	CHECK(st->ops->revoke_user(st, c, user, &n, &ws, &cause) == STORE_OK);
+	CHECK(store_admin(st)->revoke_user(st, c, user, &n, &ws, &cause) ==
+	    STORE_OK);
 	CHECK(n == 1);
 	store_test_free_list(ws);
 	session_free(s);
@@ -748,7 +752,7 @@ test_gc(struct store *st, void *c)
 	s->access = now - 100;
 	CHECK(st->ops->save(st, c, s, 1, now - 100, &cookie, &cause) ==
 	    STORE_OK);
-	CHECK(st->ops->gc(st, c, now, &n, &cause) == STORE_OK);
+	CHECK(store_admin(st)->gc(st, c, now, &n, &cause) == STORE_OK);
 	CHECK(is_pg ? n >= 1 : n == 0);
 	session_free(s);
 	free(cookie);
@@ -763,22 +767,22 @@ test_show(struct store *st, void *c)
 	char		*cookie = NULL, *cause = NULL, *pub;
 
 	s = save_new(st, c, "{\"shown\":1}", "erin", time(NULL), &cookie);
-	CHECK(st->ops->show(st, c, cookie, &l, &cause) == STORE_OK);
+	CHECK(store_admin(st)->show(st, c, cookie, &l, &cause) == STORE_OK);
 	CHECK(l != NULL && data_int(l, "shown") == 1);
 	session_free(l);
 	l = NULL;
-	CHECK(st->ops->show(st, c, s->id, &l, &cause) == STORE_OK);
+	CHECK(store_admin(st)->show(st, c, s->id, &l, &cause) == STORE_OK);
 	CHECK(l != NULL && l->user != NULL && strcmp(l->user, "erin") == 0);
 	session_free(l);
 	l = NULL;
 	pub = store_public_id(keys, s->id);
 	if (is_pg) {
-		CHECK(st->ops->show(st, c, pub, &l, &cause) == STORE_OK);
+		CHECK(store_admin(st)->show(st, c, pub, &l, &cause) == STORE_OK);
 		CHECK(l != NULL && data_int(l, "shown") == 1);
 		session_free(l);
 		l = NULL;
 	}
-	CHECK(st->ops->show(st, c, "no-such-session", &l, &cause) ==
+	CHECK(store_admin(st)->show(st, c, "no-such-session", &l, &cause) ==
 	    STORE_NOTFOUND);
 	free(pub);
 	session_free(s);
@@ -856,8 +860,8 @@ test_rotation(struct store *st, void *c)
 	CHECK(load(st3, c3, cookie, now, &l) == STORE_NOTFOUND);
 
 	/* Revocable, the moved one and the one still under the old key. */
-	CHECK(st2->ops->revoke_user(st2, c2, "frank-rot", &n, &ws, &cause) ==
-	    STORE_OK);
+	CHECK(store_admin(st2)->revoke_user(st2, c2, "frank-rot", &n, &ws,
+	    &cause) == STORE_OK);
 	CHECK(n == 2);
 	store_test_free_list(ws);
 	CHECK(load(st2, c2, v, now, &l) == STORE_NOTFOUND);
@@ -1527,7 +1531,7 @@ test_cache_down(struct store *st, void *c)
 
 	run("SW_TEST_CACHE_START");
 	/* A restarted memcached is empty; the copies come back. */
-	CHECK(st->ops->revoke_user(st, c, user, &count, &ws, &cause) ==
+	CHECK(store_admin(st)->revoke_user(st, c, user, &count, &ws, &cause) ==
 	    STORE_OK);
 	CHECK(count == 1);
 	store_test_free_list(ws);
@@ -1586,7 +1590,7 @@ main(int argc, char **argv)
 		p += strncmp(p, "memcached://", 12) == 0 ? 12 : 0;
 		snprintf(cache_server, sizeof cache_server, "%.*s",
 		    (int)strcspn(p, ",?"), p);
-		snprintf(cache_prefix, sizeof cache_prefix, "swc:");
+		snprintf(cache_prefix, sizeof cache_prefix, "sw:");
 		if ((q = strstr(p, "prefix=")) != NULL)
 			snprintf(cache_prefix, sizeof cache_prefix, "%.*s",
 			    (int)strcspn(q + 7, "&"), q + 7);

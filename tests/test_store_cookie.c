@@ -220,6 +220,55 @@ test_session(size_t datalen)
 	return s;
 }
 
+/*
+ * A cookie sealed by this version with SECRET_A at NOW (the sealed form is
+ * session_serialize's): cookies out there keep loading.
+ */
+static void
+test_cookie_stored(void)
+{
+	static const char cookie[] =
+	    "AS5XdEc6qb1t1-MBeCSi2kOhtVca1visBpSfUcp3abuxMB_Sz-xpk5s5lD72NPO44Jm"
+	    "fvbykos0dlfvdRNWePZ16wqp1lL1tQvLe6nJnpQj6lRzvtQVUCkWwDmYwFIbDssL6a"
+	    "s4NaE-QKQooUTK_N78uy5NCu5sbUgQ7-TPElAKBVPL7X3R4pSM9CabXq1N-mZU7Sm4"
+	    "hGbp9Fdj6hG0GBsa1Fg";
+	struct config	 cfg;
+	struct keyring	*kr;
+	struct store	*st;
+	struct session	*l = NULL;
+	char		*cause = NULL;
+	void		*conn;
+
+	kr = test_keys(SECRET_A);
+	config_init(&cfg);
+	st = store_open(&cfg, kr, &cause);
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	conn = st->ops->conn_new(st, &cause);
+	CHECK(st->ops->load(st, conn, cookie, NOW + 60, &l, &cause) ==
+	    STORE_OK);
+	CHECK(l != NULL);
+	if (l != NULL) {
+		CHECK_STR(l->id, "dgBfEBAQp0eHKv3ILa24igel");
+		CHECK_STR(l->ws_id, "tJ5ljtGvc1yUav26");
+		CHECK_STR(l->user, "alice");
+		CHECK(l->created == NOW && l->access == NOW && l->max_age == 0);
+		CHECK(json_integer_value(json_array_get(json_object_get(l->data,
+		    "cart"), 1)) == 2);
+	}
+	session_free(l);
+	/* Expired by now: not loaded. */
+	l = NULL;
+	CHECK(st->ops->load(st, conn, cookie, NOW + 86400 + 1, &l, &cause) ==
+	    STORE_NOTFOUND);
+	CHECK(l == NULL);
+	st->ops->conn_free(conn);
+	store_close(st);
+	config_free(&cfg);
+	keyring_free(kr);
+}
+
 /* Save, load, and everything that must not load. */
 static void
 test_cookie_store(void)
@@ -363,5 +412,6 @@ main(void)
 	test_open();
 	test_signed_ids();
 	test_cookie_store();
+	test_cookie_stored();
 	return test_done("store_cookie");
 }

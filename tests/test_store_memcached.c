@@ -49,63 +49,61 @@ test_prefix(void)
 {
 	char	 long_prefix[200];
 
-	CHECK(mc_prefix_ok("sw:"));
-	CHECK(mc_prefix_ok(""));
-	CHECK(mc_prefix_ok("site-a/sessions:"));
-	CHECK(!mc_prefix_ok("has space"));
-	CHECK(!mc_prefix_ok("tab\there"));
-	CHECK(!mc_prefix_ok("nl\n"));
-	CHECK(!mc_prefix_ok("\x7f"));
+	CHECK(mc_config_prefix_ok("sw:"));
+	CHECK(mc_config_prefix_ok(""));
+	CHECK(mc_config_prefix_ok("site-a/sessions:"));
+	CHECK(!mc_config_prefix_ok("has space"));
+	CHECK(!mc_config_prefix_ok("tab\there"));
+	CHECK(!mc_config_prefix_ok("nl\n"));
+	CHECK(!mc_config_prefix_ok("\x7f"));
 	memset(long_prefix, 'p', sizeof long_prefix - 1);
 	long_prefix[sizeof long_prefix - 1] = '\0';
-	CHECK(!mc_prefix_ok(long_prefix));
+	CHECK(!mc_config_prefix_ok(long_prefix));
 }
 
-/* Store values: servers, options and prefix precedence. */
+/* Store values: servers, options and the key prefix. */
 static void
 test_open(struct keyring *keys)
 {
 	static const struct {
 		const char	*uri;
-		const char	*key_prefix;	/* from the config */
 		int		 ok;
 		const char	*prefix;	/* expected */
 		int		 nservers;
 	} cases[] = {
-		{ "memcached://127.0.0.1:11211", NULL, 1, "sw:", 1 },
-		{ "memcached://a:1,b:2,c", NULL, 1, "sw:", 3 },
-		{ "memcached:a:1", NULL, 1, "sw:", 1 },
-		{ "memcached://[::1]:11211", NULL, 1, "sw:", 1 },
-		{ "memcached:///run/memcached.sock", NULL, 1, "sw:", 1 },
-		{ "memcached://h:1?prefix=app%3A", NULL, 1, "app:", 1 },
-		{ "memcached://h:1", "cfg:", 1, "cfg:", 1 },
-		{ "memcached://h:1?prefix=uri:", "cfg:", 1, "uri:", 1 },
-		{ "memcached://h:1?timeout=50", NULL, 1, "sw:", 1 },
-		{ "memcached://", NULL, 0, NULL, 0 },
-		{ "memcached://,", NULL, 0, NULL, 0 },
-		{ "memcached://h:0", NULL, 0, NULL, 0 },
-		{ "memcached://h:65536", NULL, 0, NULL, 0 },
-		{ "memcached://h:", NULL, 0, NULL, 0 },
-		{ "memcached://:11211", NULL, 0, NULL, 0 },
-		{ "memcached://[::1", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?timeout=5", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?timeout=x", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?prefix", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?nope=1", NULL, 0, NULL, 0 },
-		{ "memcached://h:1?prefix=a%20b", NULL, 0, NULL, 0 },
+		{ "memcached://127.0.0.1:11211", 1, "sw:", 1 },
+		{ "memcached://a:1,b:2,c", 1, "sw:", 3 },
+		{ "memcached:a:1", 1, "sw:", 1 },
+		{ "memcached://[::1]:11211", 1, "sw:", 1 },
+		{ "memcached:///run/memcached.sock", 1, "sw:", 1 },
+		{ "memcached://h:1?prefix=app%3A", 1, "app:", 1 },
+		{ "memcached://h:1?prefix=uri:", 1, "uri:", 1 },
+		{ "memcached://h:1?prefix=a:&prefix=b:", 1, "b:", 1 },
+		{ "memcached://h:1?timeout=50", 1, "sw:", 1 },
+		{ "memcached://", 0, NULL, 0 },
+		{ "memcached://,", 0, NULL, 0 },
+		{ "memcached://h:0", 0, NULL, 0 },
+		{ "memcached://h:65536", 0, NULL, 0 },
+		{ "memcached://h:", 0, NULL, 0 },
+		{ "memcached://:11211", 0, NULL, 0 },
+		{ "memcached://[::1", 0, NULL, 0 },
+		{ "memcached://h:1?timeout=5", 0, NULL, 0 },
+		{ "memcached://h:1?timeout=x", 0, NULL, 0 },
+		{ "memcached://h:1?prefix", 0, NULL, 0 },
+		{ "memcached://h:1?nope=1", 0, NULL, 0 },
+		{ "memcached://h:1?prefix=a%20b", 0, NULL, 0 },
 	};
 	struct config	 cfg;
 	struct store	 st;
 	struct mc_store	*ms;
-	char		*cause, *store0, *prefix0;
+	char		*cause, *store0;
+	long		 ttl;
 	size_t		 i;
 
 	config_init(&cfg);
 	store0 = cfg.store;
-	prefix0 = cfg.key_prefix;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cfg.store = (char *)cases[i].uri;
-		cfg.key_prefix = (char *)cases[i].key_prefix;
 		memset(&st, 0, sizeof st);
 		st.cfg = &cfg;
 		st.keys = keys;
@@ -120,10 +118,31 @@ test_open(struct keyring *keys)
 			CHECK_STR(ms->prefix, cases[i].prefix);
 			CHECK(ms->nservers == cases[i].nservers);
 		}
-		mc_close(ms);
+		mc_config_free(ms);
+		free(cause);
+
+		/* The same value as a cache: the same prefix. */
+		cause = NULL;
+		ms = store_memcached_open(&st, cases[i].uri, &ttl, &cause);
+		CHECK((ms != NULL) == cases[i].ok);
+		if (ms != NULL) {
+			CHECK_STR(ms->prefix, cases[i].prefix);
+			CHECK(ttl == STORE_CACHE_TTL);
+		}
+		mc_config_free(ms);
 		free(cause);
 	}
-	cfg.key_prefix = NULL;
+
+	/* The prefix was a key of its own: refused, saying what to write. */
+	cause = NULL;
+	CHECK(config_set(&cfg, "key_prefix", "app:", &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "key_prefix") != NULL &&
+	    strstr(cause, "memcached://HOST:PORT?prefix=VALUE") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK(config_set(&cfg, "key-prefix", "app:", &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "?prefix=") != NULL);
+	free(cause);
 
 	/* Keys are required. */
 	cfg.store = (char *)"memcached://h:1";
@@ -134,7 +153,6 @@ test_open(struct keyring *keys)
 	CHECK(cause != NULL && strstr(cause, "secret_file") != NULL);
 	free(cause);
 	cfg.store = store0;
-	cfg.key_prefix = prefix0;
 	config_free(&cfg);
 }
 
@@ -173,7 +191,8 @@ test_value(void)
 	v = mc_value(s, 0);
 	CHECK(v != NULL && strstr(v, s->id) == NULL);
 	CHECK(v != NULL && strstr(v, "until") == NULL);
-	t = mc_parse(v, strlen(v), xstrdup("the-id"), 2000, &until, &cause);
+	t = mc_value_parse(v, strlen(v), xstrdup("the-id"), 2000, &until,
+	    &cause);
 	CHECK(t != NULL);
 	if (t != NULL) {
 		CHECK_STR(t->id, "the-id");
@@ -192,7 +211,7 @@ test_value(void)
 	free(s->user);
 	s->user = NULL;
 	v = mc_value(s, 1234);
-	t = mc_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
+	t = mc_value_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
 	CHECK(t != NULL && t->user == NULL);
 	CHECK(until == 1234);
 	session_free(t);
@@ -201,9 +220,97 @@ test_value(void)
 
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		cause = NULL;
-		t = mc_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0, &until,
-		    &cause);
+		t = mc_value_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0,
+		    &until, &cause);
 		CHECK(t == NULL && cause != NULL);
+		free(cause);
+	}
+}
+
+/*
+ * Items as the store writes them today (and wrote them before the shared
+ * session rules applied to it) still load; what breaks those rules (the
+ * cookie's: ws id, user, times, data) does not.
+ */
+static void
+test_value_stored(void)
+{
+	static const struct {
+		const char	*value;
+		int		 ok;
+		const char	*user;		/* expected, when ok */
+		const char	*ws_id;		/* expected; NULL: a fresh one */
+		long		 max_age;
+		time_t		 until;
+		uint64_t	 ver;
+	} cases[] = {
+		/* The store's form, logged in and anonymous. */
+		{ "{\"v\":1,\"data\":{\"cart\":[1,2]},\"user\":\"alice\","
+		  "\"ws_id\":\"q2bDpYw4-XRa_Hk1\",\"created\":1700000000,"
+		  "\"access\":1700000500,\"max_age\":0}", 1, "alice",
+		  "q2bDpYw4-XRa_Hk1", 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"AAAAAAAAAAAAAAAA\","
+		  "\"created\":1700000000,\"access\":1700000000,"
+		  "\"max_age\":1209600}", 1, NULL, "AAAAAAAAAAAAAAAA", 1209600,
+		  0, 0 },
+		/* Replaced by a login, readable until its grace ends. */
+		{ "{\"v\":1,\"data\":{\"a\":\"b\"},\"user\":\"bob\","
+		  "\"ws_id\":\"wsid0123456789ab\",\"created\":1,\"access\":2,"
+		  "\"max_age\":60,\"until\":1700000010}", 1, "bob",
+		  "wsid0123456789ab", 60, 1700000010, 0 },
+		/* The cache tier's copy, with PostgreSQL's version. */
+		{ "{\"v\":1,\"data\":{},\"user\":\"carol\","
+		  "\"ws_id\":\"cccccccccccccccc\",\"created\":5,\"access\":6,"
+		  "\"max_age\":0,\"until\":1700000100,\"ver\":42}", 1,
+		  "carol", "cccccccccccccccc", 0, 1700000100, 42 },
+		/* Without a ws_id (items older than it): a fresh one. */
+		{ "{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		  "\"max_age\":0}", 1, NULL, NULL, 0, 0, 0 },
+		/* The rules of every store. */
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"not a ws id\","
+		  "\"created\":1,\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"ws_id\":\"\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"a\\nb\",\"created\":1,"
+		  "\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		{ "{\"v\":1,\"data\":{},\"user\":\"\\u00ff\\ud800\","
+		  "\"created\":1,\"access\":1,\"max_age\":0}", 0, NULL, NULL, 0, 0, 0 },
+		/* Longer than any X-Session-Max-Age is allowed to ask for. */
+		{ "{\"v\":1,\"data\":{},\"created\":1,\"access\":1,"
+		  "\"max_age\":315360001}", 0, NULL, NULL, 0, 0, 0 },
+	};
+	struct session	*t;
+	char		*cause;
+	time_t		 until;
+	uint64_t	 ver;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cause = NULL;
+		until = ver = 0;
+		t = mc_value_parse_ver(cases[i].value, strlen(cases[i].value),
+		    xstrdup("the-id"), 1700000000, &until, &ver, &cause);
+		if ((t != NULL) != cases[i].ok)
+			fprintf(stderr, "case %zu: %s\n", i,
+			    cause != NULL ? cause : "accepted");
+		CHECK((t != NULL) == cases[i].ok);
+		CHECK(t != NULL || cause != NULL);
+		if (t != NULL) {
+			CHECK_STR(t->id, "the-id");
+			CHECK((t->user == NULL) == (cases[i].user == NULL));
+			if (cases[i].user != NULL)
+				CHECK_STR(t->user, cases[i].user);
+			CHECK(t->ws_id != NULL);
+			if (cases[i].ws_id != NULL)
+				CHECK_STR(t->ws_id, cases[i].ws_id);
+			CHECK(t->max_age == cases[i].max_age);
+			CHECK(until == cases[i].until);
+			CHECK(ver == cases[i].ver);
+			CHECK(json_is_object(t->data));
+		}
+		session_free(t);
 		free(cause);
 	}
 }
@@ -282,6 +389,7 @@ main(void)
 	test_prefix();
 	test_open(keys);
 	test_value();
+	test_value_stored();
 	test_index_parse();
 	keyring_free(keys);
 	return test_done("store_memcached");

@@ -3,7 +3,7 @@
  * keys ("until hash hash ...", under u:HASH, u:HASH:1, ... for each key of
  * the keyring), as memcached hands them back: mc_index_add (a login adds
  * its store key to the first chunk with room, or a new chunk) and
- * mc_revoke_user (revoke --user deletes what every chunk lists, under every
+ * mc_admin_revoke_user (revoke --user deletes what every chunk lists, under every
  * key), over an in-memory stand-in for the libmemcached calls they make (get
  * with CAS, add, cas, set, delete; keys checked for length as libmemcached
  * does). The fuzzed bytes are the chunks already stored.
@@ -30,10 +30,10 @@
  * both keys, the new one included, counts each once, reports their ws_ids,
  * touches no key outside the prefix and leaves the store empty.
  *
- * Depends on (static, reached by including the .c):
+ * Depends on (static, reached by including the .c files):
  * void mc_index_add(struct store *, struct mc_conn *, const char *user,
  * const char *key, time_t expires, time_t now);
- * enum store_result mc_revoke_user(struct store *, void *conn,
+ * enum store_result mc_admin_revoke_user(struct store *, void *conn,
  * const char *user, long *n, char ***ws_ids, char **cause);
  * int mc_index_parse(const char *, size_t, long long *, char ***, size_t *,
  * size_t *), mc_index_free, mc_key, mc_index_key(st, keyidx, user, chunk),
@@ -72,6 +72,8 @@ static memcached_return_t fuzz_delete(memcached_st *, const char *, size_t,
 #define memcached_cas		fuzz_cas
 #define memcached_delete	fuzz_delete
 #include "../../lib/store_memcached.c"
+#include "../../lib/store_memcached_index.c"
+#include "../../lib/store_memcached_admin.c"
 #undef memcached_mget
 #undef memcached_fetch_result
 #undef memcached_result_length
@@ -591,7 +593,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(fuzz_holds(ch[i].ikey, ch[i].value, ch[i].len));
 
 	/* revoke --user: every chunk, every listed session, both keys. */
-	res = mc_revoke_user(&fuzz_store, fuzz_conn, FUZZ_USER, &n, &ws_ids,
+	res = mc_admin_revoke_user(&fuzz_store, fuzz_conn, FUZZ_USER, &n, &ws_ids,
 	    &cause);
 	FUZZ_ASSERT(fm.pending == NULL && !fm.outside);
 	FUZZ_ASSERT(res == STORE_OK && cause == NULL && ws_ids != NULL);

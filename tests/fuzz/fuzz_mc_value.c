@@ -1,17 +1,19 @@
 /*
  * The memcached store's stored form, as a server (or anyone who can write
- * to it) hands it back: mc_parse_ver for both the store and the cache tier.
+ * to it) hands it back: mc_value_parse_ver for both the store and the
+ * cache tier.
  * A value it accepts must store and load again to the same session (the
  * stored form is a fixpoint after one round), its PostgreSQL version must
  * be what store_memcached_version reads, and the exptimes it leads to must
  * be ones memcached reads as meant.
  *
- * Depends on (static, reached by including the .c): mc_parse_ver,
+ * Depends on (reached by including the .c files): mc_value_parse_ver,
  * mc_value_ver, mc_exptime, MC_RELATIVE_MAX; public: store_memcached_version.
  */
 #include "autoconf.h"
 
 #include "../../lib/store_memcached.c"
+#include "../../lib/store_memcached_value.c"
 
 #include "config.h"
 #include "fuzz.h"
@@ -91,10 +93,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 has_ver;
 
 	has_ver = store_memcached_version((const char *)data, size, &only) == 0;
-	s = mc_parse_ver((const char *)data, size, xstrdup("fuzz-id"),
+	s = mc_value_parse_ver((const char *)data, size, xstrdup("fuzz-id"),
 	    FUZZ_NOW, &until, &ver, &cause);
 	/* The store's own parse accepts exactly the same values. */
-	plain = mc_parse_ver((const char *)data, size, xstrdup("fuzz-id"),
+	plain = mc_value_parse_ver((const char *)data, size, xstrdup("fuzz-id"),
 	    FUZZ_NOW, &until3, NULL, &cause2);
 	if (s == NULL) {
 		FUZZ_ASSERT(cause != NULL && plain == NULL && cause2 != NULL);
@@ -125,7 +127,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v1 = mc_value_ver(s, until, ver);
 	FUZZ_ASSERT(v1 != NULL);
 	fuzz_check_form(v1);
-	t = mc_parse_ver(v1, strlen(v1), xstrdup("fuzz-id"), FUZZ_NOW, &until2,
+	t = mc_value_parse_ver(v1, strlen(v1), xstrdup("fuzz-id"), FUZZ_NOW, &until2,
 	    &ver2, &cause);
 	if (t == NULL)
 		fprintf(stderr, "reload of %s failed: %s\n", v1, cause);

@@ -32,7 +32,7 @@ fi
 step "demo on a free port"
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
-BUILD_DIR=$top_builddir setsid sh "$top_srcdir/examples/demo.sh" --no-install --port "$PORT" \
+BUILD_DIR=$top_builddir setsid $SW_PDEATH sh "$top_srcdir/examples/demo.sh" --no-install --port "$PORT" \
     > "$T/demo.log" 2>&1 </dev/null &
 DEMO_PID=$!
 sw_track "$DEMO_PID"

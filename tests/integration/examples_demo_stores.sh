@@ -16,7 +16,7 @@ demo() {
 	PORT=$(free_port)
 	BASE="http://127.0.0.1:$PORT"
 	: > "$T/demo-$1.log"
-	BUILD_DIR=$top_builddir setsid sh "$top_srcdir/examples/demo.sh" --no-install \
+	BUILD_DIR=$top_builddir setsid $SW_PDEATH sh "$top_srcdir/examples/demo.sh" --no-install \
 	    --store "$1" --port "$PORT" > "$T/demo-$1.log" 2>&1 </dev/null &
 	DEMO_PID=$!
 	sw_track "$DEMO_PID"
