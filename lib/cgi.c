@@ -323,7 +323,7 @@ cgi_env_add_all(struct cgi_env *env, char **vars)
 	}
 }
 
-/* The NULL-terminated array for posix_spawn; still owned by env. */
+/* The NULL-terminated array for execve; still owned by env. */
 char **
 cgi_env_array(struct cgi_env *env)
 {

@@ -50,7 +50,7 @@ void	 cgi_env_unset(struct cgi_env *, const char *);
 const char *cgi_env_get(const struct cgi_env *, const char *);
 /* Add "NAME=value" entries from an environ-style array. */
 void	 cgi_env_add_all(struct cgi_env *, char **);
-/* The NULL-terminated array for posix_spawn. */
+/* The NULL-terminated array for execve. */
 char	**cgi_env_array(struct cgi_env *);
 
 /*

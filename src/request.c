@@ -1,37 +1,29 @@
 /* One request: pick the script, load the session, run it, apply and save. */
 #include "autoconf.h"
 
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "cgi.h"
 #include "cookie.h"
-#include "crypto.h"
 #include "log.h"
+#include "pump.h"
 #include "request.h"
+#include "rsession.h"
+#include "save.h"
+#include "script.h"
 #include "session.h"
 #include "spawn.h"
-#include "store.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
 #define REQUEST_CHUNK		65536
-#define REQUEST_EXIT_GRACE	100	/* ms to wait for exit after the output ends */
 #define REQUEST_COALESCE	20	/* ms output may wait for more before a flush */
-#define REQUEST_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
 
 /* Where a request stands, in the order it moves through them. */
 enum req_state {
@@ -40,11 +32,10 @@ enum req_state {
 	REQ_FAILED		/* an error response was sent or the client left */
 };
 
+/* One request, from the web server's parameters to the end of the response. */
 struct req {
-	struct worker		*w;
 	struct sw		*sw;
 	const struct config	*cfg;
-	const struct store_ops	*ops;
 	const struct rio	*io;
 	char			**envp;
 	time_t			 now;
@@ -56,16 +47,8 @@ struct req {
 	long long		 deadline;
 
 	char			*script;	/* resolved script path */
-	char			*cookie;	/* our cookie as sent, or NULL */
 	char			*other_cookies;	/* HTTP_COOKIE without ours */
-	int			 cookie_bad;	/* sent but not accepted */
-	int			 locked;
-	int			 loaded;	/* session came from the store */
-	int			 touch;		/* refresh the stored expiry */
-	int			 kept;		/* save refused: the stored copy stands */
-	struct session		*s;
-	struct session_op	*ops_v;
-	size_t			 nops;
+	struct rsession		 rs;		/* its session */
 	enum req_state		 state;
 	char			*setcookie;	/* Set-Cookie value to send */
 	int			 input_done;	/* request body read to its end */
@@ -86,6 +69,13 @@ req_getenv(struct req *r, const char *name)
 			return *e + len + 1;
 	}
 	return NULL;
+}
+
+/* req_getenv for script_pick. */
+static const char *
+req_getenv_cb(void *ctx, const char *name)
+{
+	return req_getenv(ctx, name);
 }
 
 /* Send a short error response (only before any header was sent). */
@@ -123,151 +113,7 @@ req_name(struct req *r)
 	return "?";
 }
 
-/*
- * realpath(3) for the usual name: script_root (itself resolved at start)
- * and plain components below it. One lstat per component below the root,
- * instead of a readlink of every component from /. 1 with resolved and
- * *st (the file's) filled; 0 when realpath must decide (a symlink, ".",
- * "..", a missing file, another prefix).
- */
-static int
-req_resolve_fast(const char *root, const char *name, char *resolved,
-    struct stat *st)
-{
-	size_t	 rootlen = strlen(root), len = strlen(name);
-	char	*p, *e;
-	int	 rc;
-
-	if (rootlen < 2 || len >= PATH_MAX || strncmp(name, root, rootlen) != 0 ||
-	    name[rootlen] != '/')
-		return 0;
-	memcpy(resolved, name, len + 1);
-	for (p = resolved + rootlen + 1;; p = e + 1) {
-		if (*p == '\0' || *p == '/' || (p[0] == '.' && (p[1] == '\0' ||
-		    p[1] == '/' || (p[1] == '.' && (p[2] == '\0' ||
-		    p[2] == '/')))))
-			return 0;
-		if ((e = strchr(p, '/')) != NULL)
-			*e = '\0';
-		rc = lstat(resolved, st);
-		if (e != NULL)
-			*e = '/';
-		if (rc == -1 || S_ISLNK(st->st_mode))
-			return 0;
-		if (e == NULL)
-			return 1;
-		if (!S_ISDIR(st->st_mode))
-			return 0;
-	}
-}
-
-/*
- * The general case: realpath(3), confined to root, and the file's *st (a
- * st_mode of 0 when stat fails: not a regular file). 0 or an HTTP status.
- */
-static int
-req_resolve(const char *root, const char *name, char *resolved,
-    struct stat *st)
-{
-	size_t	 rootlen = strlen(root);
-	int	 saved;
-
-	if (realpath(name, resolved) == NULL) {
-		saved = errno;
-		log_warnx("script %s: %s", name, strerror(saved));
-		return saved == ENOENT || saved == ENOTDIR ? 404 : 403;
-	}
-	if (strncmp(resolved, root, rootlen) != 0 ||
-	    (resolved[rootlen] != '/' && root[rootlen - 1] != '/')) {
-		log_warnx("script %s: outside script_root", resolved);
-		return 403;
-	}
-	if (stat(resolved, st) == -1)
-		st->st_mode = 0;
-	return 0;
-}
-
-/*
- * Find the script: the fixed handler, or SCRIPT_FILENAME confined to
- * script_root. Returns 0, or the HTTP status to answer with.
- */
-static int
-req_pick_script(struct req *r)
-{
-	const char	*name, *p;
-	char		*joined = NULL, resolved[PATH_MAX];
-	struct stat	 st;
-	int		 status;
-
-	if (r->cfg->handler != NULL) {
-		r->script = xstrdup(r->cfg->handler);
-		return 0;
-	}
-	name = NULL;
-	/* Apache's Action runs us as CGI with the target in PATH_TRANSLATED. */
-	if (r->sw->cgi && req_getenv(r, "REDIRECT_STATUS") != NULL)
-		name = req_getenv(r, "PATH_TRANSLATED");
-	if (name == NULL)
-		name = req_getenv(r, "SCRIPT_FILENAME");
-	/* mod_proxy_fcgi may send "proxy:fcgi://host/path". */
-	if (name != NULL && strncmp(name, "proxy:", 6) == 0) {
-		if ((p = strstr(name, "://")) != NULL &&
-		    (p = strchr(p + 3, '/')) != NULL)
-			name = p;
-		else
-			name = NULL;
-	}
-	if (name == NULL && (p = req_getenv(r, "SCRIPT_NAME")) != NULL) {
-		xasprintf(&joined, "%s%s", r->sw->root, p);
-		name = joined;
-	}
-	if (name == NULL || *name == '\0') {
-		log_warnx("request without SCRIPT_FILENAME");
-		free(joined);
-		return 404;
-	}
-	if (!req_resolve_fast(r->sw->root, name, resolved, &st) &&
-	    (status = req_resolve(r->sw->root, name, resolved, &st)) != 0) {
-		free(joined);
-		return status;
-	}
-	free(joined);
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("script %s: not a regular file", resolved);
-		return 403;
-	}
-	if (access(resolved, X_OK) == -1) {
-		log_warnx("script %s: not executable", resolved);
-		return 403;
-	}
-	r->script = xstrdup(resolved);
-	return 0;
-}
-
-/* Make sure this worker has a store connection; -1 while the store is down. */
-static int
-req_conn(struct req *r)
-{
-	struct worker	*w = r->w;
-	char		*cause;
-	long long	 now = spawn_now_ms();
-
-	if (w->conn != NULL)
-		return 0;
-	if (now < w->conn_retry) {
-		log_debug("store %s: no connection yet; 503", r->ops->name);
-		return -1;
-	}
-	if ((w->conn = r->ops->conn_new(r->sw->store, &cause)) == NULL) {
-		log_warnx("store %s: %s", r->ops->name, cause);
-		free(cause);
-		w->conn_retry = now + 250;
-		return -1;
-	}
-	return 0;
-}
-
-/* Find our cookie among the request's (r->cookie, or r->cookie_bad). */
+/* Find our cookie among the request's (r->rs.cookie, or r->rs.cookie_bad). */
 static void
 req_cookie(struct req *r)
 {
@@ -276,7 +122,7 @@ req_cookie(struct req *r)
 
 	header = req_getenv(r, "HTTP_COOKIE");
 	if (header != NULL) {
-		found = cookie_find(header, r->cfg->cookie_name, &r->cookie,
+		found = cookie_find(header, r->cfg->cookie_name, &r->rs.cookie,
 		    &r->other_cookies);
 		switch (found) {
 		case COOKIE_FOUND:
@@ -285,140 +131,20 @@ req_cookie(struct req *r)
 		case COOKIE_DUPLICATE:
 			log_warnx("%s: session cookie sent more than once; "
 			    "using a fresh session", req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		case COOKIE_OVERSIZED:
 			log_warnx("%s: oversized session cookie ignored",
 			    req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		case COOKIE_INVALID:
 			log_warnx("%s: malformed session cookie ignored",
 			    req_name(r));
-			r->cookie_bad = 1;
+			r->rs.cookie_bad = 1;
 			break;
 		}
 	}
-}
-
-/*
- * 0 when a script can be started with the session: its largest environment
- * string within what execve takes; -1 and *cause otherwise. The limit is the
- * scripts' (their environment), not the store's.
- */
-static int
-req_session_fits(struct req *r, const struct session *s, char **cause)
-{
-	const char	*name;
-	size_t		 n;
-
-	n = session_env_max(s, r->cfg->mod_session_compat, &name);
-	if (n <= SPAWN_MAX_ENV_STRING)
-		return 0;
-	xasprintf(cause, "%s would be %zu bytes in a script's environment, "
-	    "over the %d execve takes", name, n, SPAWN_MAX_ENV_STRING);
-	return -1;
-}
-
-/*
- * A stored session no script can start with (stored by an older version, or
- * before mod_session_compat was turned on): end it, as if expired, rather
- * than fail every request of it.
- */
-static void
-req_end_unfit(struct req *r, struct session *s, const char *why)
-{
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	log_warnx("%s: stored session treated as ended: %s", req_name(r), why);
-	if (r->ops->client_side)
-		return;
-	res = r->ops->destroy(r->sw->store, r->w->conn, s->id, 0, r->now,
-	    &cause);
-	if (res != STORE_OK && res != STORE_NOTFOUND)
-		log_warnx("%s: ending the stored session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-	free(cause);
-}
-
-/* Load the session named by the cookie (or make a fresh one); 0 or a status. */
-static int
-req_load(struct req *r)
-{
-	struct session		*s = NULL;
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	if (r->cookie != NULL) {
-		if (req_conn(r) == -1)
-			return 503;
-		if (r->cfg->lock == LOCK_EXCLUSIVE && r->ops->lock != NULL) {
-			res = r->ops->lock(r->sw->store, r->w->conn, r->cookie,
-			    r->cfg->lock_timeout, &cause);
-			if (res == STORE_TIMEOUT) {
-				log_warnx("%s: session lock not acquired in "
-				    "%lds", req_name(r), r->cfg->lock_timeout);
-				free(cause);
-				return 503;
-			}
-			if (res == STORE_ERROR) {
-				log_warnx("%s: lock: %s", req_name(r), cause);
-				free(cause);
-				return 503;
-			}
-			free(cause);
-			cause = NULL;
-			if (res == STORE_OK)
-				r->locked = 1;
-		}
-		res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now,
-		    &s, &cause);
-		switch (res) {
-		case STORE_OK:
-			if (session_expired(s, r->cfg, r->now)) {
-				session_free(s);
-				s = NULL;
-				r->cookie_bad = 1;
-			} else if (req_session_fits(r, s, &cause) == -1) {
-				req_end_unfit(r, s, cause);
-				free(cause);
-				cause = NULL;
-				session_free(s);
-				s = NULL;
-				r->cookie_bad = 1;
-			} else
-				r->loaded = 1;
-			break;
-		case STORE_NOTFOUND:
-			r->cookie_bad = 1;
-			break;
-		default:
-			log_warnx("%s: loading session: %s", req_name(r),
-			    cause ? cause : store_result_str(res));
-			free(cause);
-			return 503;
-		}
-		free(cause);
-	}
-	if (s == NULL)
-		s = session_new(r->now);
-	else if (r->now - s->access >= r->cfg->touch_interval) {
-		r->touch = 1;
-		s->access = r->now;
-	}
-	r->s = s;
-	return 0;
-}
-
-/* Number as text into the environment. */
-static void
-req_env_num(struct cgi_env *env, const char *name, long long v)
-{
-	char	 num[32];
-
-	snprintf(num, sizeof num, "%lld", v);
-	cgi_env_set(env, name, num);
 }
 
 /*
@@ -442,7 +168,7 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 	}
 	if (r->other_cookies != NULL)
 		cgi_env_set(env, "HTTP_COOKIE", r->other_cookies);
-	else if (r->cookie == NULL && !r->cookie_bad &&
+	else if (r->rs.cookie == NULL && !r->rs.cookie_bad &&
 	    req_getenv(r, "HTTP_COOKIE") != NULL) {
 		/* No cookie of ours: pass the header through untouched. */
 		cgi_env_set(env, "HTTP_COOKIE", req_getenv(r, "HTTP_COOKIE"));
@@ -462,30 +188,15 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 	cgi_env_set(env, "SCRIPT_FILENAME", r->script);
 }
 
-/* Add the session variables; the array for the child. */
+/* Add the session variables (session_env); the array for the child. */
 static char **
 req_env_session(struct req *r, struct cgi_env *env)
 {
-	struct session	*s = r->s;
-	char		*json, *id;
+	const struct session	*s = r->rs.s;
 
-	json = session_data_json(s);
-	cgi_env_set(env, "SESSION", json);
-	free(json);
-	id = store_public_id(r->sw->keys, s->id);
-	cgi_env_set(env, "SESSION_ID", id);
-	free(id);
-	cgi_env_set(env, "SESSION_NEW", s->is_new ? "1" : "0");
-	cgi_env_set(env, "SESSION_USER", s->user ? s->user : "");
-	req_env_num(env, "SESSION_CREATED", s->created);
-	req_env_num(env, "SESSION_EXPIRES", session_expires(s, r->cfg));
-	cgi_env_set(env, "SESSION_WS_ID", s->ws_id);
-	if (r->cfg->mod_session_compat) {
-		char	*form = session_form_encode(s);
-
-		cgi_env_set(env, "HTTP_SESSION", form);
-		free(form);
-	}
+	session_env(env, s, r->cfg, r->sw->keys,
+	    (s->is_new ? SESSION_ENV_NEW : 0) |
+	    (r->cfg->mod_session_compat ? SESSION_ENV_FORM : 0));
 	return cgi_env_array(env);
 }
 
@@ -522,177 +233,29 @@ req_setcookie(struct req *r, const char *value)
 	a.now = r->now;
 	if (value == NULL)
 		a.max_age = 0;
-	else if (r->s->max_age > 0)
-		a.max_age = session_expires(r->s, r->cfg) - r->now;
+	else if (r->rs.s->max_age > 0)
+		a.max_age = session_expires(r->rs.s, r->cfg) - r->now;
 	else
 		a.max_age = -1;
 	free(r->setcookie);
 	r->setcookie = cookie_build(&a, value ? value : "");
 }
 
-/* Delete a replaced or logged-out id in the store; -1 on an outage. */
-static int
-req_destroy_old(struct req *r)
-{
-	struct session		*s = r->s;
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	if (s->old_id == NULL || !r->loaded || r->ops->client_side)
-		return 0;
-	if (req_conn(r) == -1)
-		return -1;
-	res = r->ops->destroy(r->sw->store, r->w->conn, s->old_id,
-	    s->destroyed ? 0 : r->cfg->regenerate_grace, r->now, &cause);
-	if (res != STORE_OK && res != STORE_NOTFOUND) {
-		log_warnx("%s: destroying old session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return -1;
-	}
-	free(cause);
-	return 0;
-}
-
-/*
- * Reload the latest copy and re-apply this request's operations (merge).
- * -1 when the store fails: never fall back to a fresh session that would
- * replace the client's real one.
- */
-static int
-req_reapply(struct req *r)
-{
-	struct session		*t = NULL;
-	enum store_result	 res;
-	char			*cause = NULL;
-	size_t			 i;
-
-	res = r->ops->load(r->sw->store, r->w->conn, r->cookie, r->now, &t,
-	    &cause);
-	if (res == STORE_NOTFOUND)
-		t = session_new(r->now);	/* destroyed meanwhile */
-	else if (res != STORE_OK) {
-		log_warnx("%s: reloading session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return -1;
-	}
-	free(cause);
-	t->access = r->now;
-	for (i = 0; i < r->nops; i++)
-		session_apply(t, &r->ops_v[i], r->now);
-	t->changed = 1;
-	session_free(r->s);
-	r->s = t;
-	return 0;
-}
-
-/*
- * Wait a little before retrying a lost compare-and-swap, longer each time and
- * with jitter, so a crowd of writers to one session spreads out.
- */
-static void
-req_backoff(int tries)
-{
-	struct timespec	 ts;
-	unsigned int	 jitter;
-	long long	 us;
-
-	crypto_random(&jitter, sizeof jitter);
-	us = jitter % 1000 + 500LL * tries;
-	ts.tv_sec = 0;
-	ts.tv_nsec = us * 1000;
-	nanosleep(&ts, NULL);
-}
-
-/* Save the session if needed and decide the cookie; 0 or a status. */
+/* Save the session and prepare the cookie it needs; 0 or a status. */
 static int
 req_save(struct req *r)
 {
-	struct session		*s = r->s;
-	enum store_result	 res;
-	char			*cause = NULL, *value = NULL;
-	int			 tries = 0, must;
+	enum save_cookie	 cookie;
+	char			*value;
+	int			 status;
 
-	/* A logout ends the client's session, whatever becomes of the new one. */
-	if (s->destroyed && req_destroy_old(r) == -1)
-		return 503;
-
-	must = s->changed || r->touch || s->id_changed;
-	if (session_empty(s) && s->version == 0 && !r->loaded)
-		must = 0;	/* lazy: nothing worth a cookie yet */
-	if (s->destroyed && session_empty(s))
-		must = 0;
-	if (!must) {
-		if ((s->destroyed || r->cookie_bad) && r->cookie != NULL)
-			req_setcookie(r, NULL);
-		else if (s->destroyed)
-			req_setcookie(r, NULL);
-		return 0;
-	}
-	if (req_conn(r) == -1)
-		return 503;
-
-	for (;;) {
-		s = r->s;
-		s->access = r->now;
-		/* Never store what the next script could not start with. */
-		if (req_session_fits(r, s, &cause) == -1) {
-			res = STORE_TOOBIG;
-			break;
-		}
-		res = r->ops->save(r->sw->store, r->w->conn, s,
-		    r->cfg->lock == LOCK_MERGE, r->now, &value, &cause);
-		if (res != STORE_CONFLICT)
-			break;
-		free(cause);
-		cause = NULL;
-		if (r->nops == 0)
-			return 0;	/* only a refresh: another request wrote */
-		if (++tries >= REQUEST_MAX_RETRIES) {
-			log_warnx("%s: session update lost %d races in a row",
-			    req_name(r), tries);
-			return 503;
-		}
-		req_backoff(tries);
-		if (req_reapply(r) == -1)
-			return 503;
-	}
-	switch (res) {
-	case STORE_OK:
-		break;
-	case STORE_TOOBIG:
-		/* Nothing was doomed: a login leaves the client its old id. */
-		log_warnx("%s: session not saved, previous one kept: %s",
-		    req_name(r), cause ? cause : "too big");
-		free(cause);
-		if (s->destroyed)
-			req_setcookie(r, NULL);	/* that one is gone */
-		else
-			r->kept = 1;
-		return 0;
-	default:
-		log_warnx("%s: saving session: %s", req_name(r),
-		    cause ? cause : store_result_str(res));
-		free(cause);
-		return 503;
-	}
-	free(cause);
-	/*
-	 * Login, regenerate: the old id goes only now that the new one is
-	 * stored, so a failed save leaves the client its session. When this
-	 * fails the client keeps the old id (not doomed) and the new copy,
-	 * whose id nobody holds, expires unused.
-	 */
-	if (!s->destroyed && req_destroy_old(r) == -1) {
-		free(value);
-		return 503;
-	}
-	if (r->ops->client_side || s->is_new || s->id_changed ||
-	    s->max_age > 0 || r->cookie_bad || s->destroyed)
+	status = rsession_save(&r->rs, &cookie, &value);
+	if (status == 0 && cookie == SAVE_COOKIE_DELETE)
+		req_setcookie(r, NULL);
+	else if (status == 0 && cookie == SAVE_COOKIE_SET)
 		req_setcookie(r, value);
 	free(value);
-	return 0;
+	return status;
 }
 
 /*
@@ -704,13 +267,14 @@ req_save(struct req *r)
 static void
 req_close_ws(struct req *r)
 {
-	const char	*id = r->s->old_ws_id;
+	const char	*id = r->rs.s->old_ws_id;
 	char		*cause;
 	long		 n;
 	int		 rc;
 
 	/* No stored session, or its refused change left it (and its ws_id). */
-	if (id == NULL || !r->loaded || r->kept || r->cfg->ws_control == NULL)
+	if (id == NULL || !r->rs.loaded || r->rs.kept ||
+	    r->cfg->ws_control == NULL)
 		return;
 	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
 	    &cause)) != 0) {
@@ -721,19 +285,6 @@ req_close_ws(struct req *r)
 	}
 	log_debug("%s: closed %ld websocket%s", req_name(r), n,
 	    n == 1 ? "" : "s");
-}
-
-/* Clear the recorded operations. */
-static void
-req_ops_free(struct req *r)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->nops; i++)
-		session_op_clear(&r->ops_v[i]);
-	free(r->ops_v);
-	r->ops_v = NULL;
-	r->nops = 0;
 }
 
 /*
@@ -772,13 +323,13 @@ req_headers(struct req *r, const char *block, size_t len)
 		}
 		if (rc == 1) {
 			consumed[i] = 1;
-			r->ops_v = xreallocarray(r->ops_v, r->nops + 1,
-			    sizeof *r->ops_v);
-			r->ops_v[r->nops++] = op;
+			r->rs.ops_v = xreallocarray(r->rs.ops_v, r->rs.nops + 1,
+			    sizeof *r->rs.ops_v);
+			r->rs.ops_v[r->rs.nops++] = op;
 		}
 	}
-	for (i = 0; i < r->nops; i++)
-		session_apply(r->s, &r->ops_v[i], r->now);
+	for (i = 0; i < r->rs.nops; i++)
+		session_apply(r->rs.s, &r->rs.ops_v[i], r->now);
 
 	if ((status = req_save(r)) != 0) {
 		free(consumed);
@@ -811,53 +362,17 @@ req_headers(struct req *r, const char *block, size_t len)
 	return 0;
 }
 
-/* Forward what the script wrote to stderr to the web server's log. */
-static void
-req_stderr(struct req *r, struct child *c)
-{
-	char	 buf[4096];
-	ssize_t	 n;
-
-	for (;;) {
-		n = read(c->err, buf, sizeof buf);
-		if (n > 0) {
-			r->io->error(r->io->ctx, buf, n);
-			continue;
-		}
-		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(c->err);
-			c->err = -1;
-		}
-		return;
-	}
-}
-
-/* Handle script output; -1 when the request is over (error or client gone). */
+/*
+ * Response bytes from the pump: the headers until they are complete (then
+ * applied and sent), the body after. -1 when the request is over (error or
+ * client gone).
+ */
 static int
-req_stdout(struct req *r, struct child *c, struct buf *hdr)
+req_output(struct req *r, struct buf *hdr, const char *buf, size_t n)
 {
-	char	 buf[REQUEST_CHUNK];
-	ssize_t	 n, end;
+	ssize_t	 end;
 	int	 status;
 
-	n = read(c->out, buf, sizeof buf);
-	if (n == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return 0;
-		log_warn("script %s: read", req_name(r));
-		n = 0;
-	}
-	if (n == 0) {
-		close(c->out);
-		c->out = -1;
-		if (r->state == REQ_HEADERS) {
-			log_warnx("script %s: ended without complete response "
-			    "headers", req_name(r));
-			req_fail(r, 502, "Bad Gateway");
-			return -1;
-		}
-		return 0;
-	}
 	if (r->state == REQ_BODY) {
 		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
 		r->unflushed = 1;
@@ -895,11 +410,42 @@ req_stdout(struct req *r, struct child *c, struct buf *hdr)
 }
 
 /*
- * The deadline passed (the script's, or the request body's): kill the
- * script's group; a 504 when no header was sent yet, else a cut response.
+ * Read what the pump has of the response (*open 0 at its end); -1 when the
+ * request is over (error or client gone).
+ */
+static int
+req_read(struct req *r, const struct pump_ops *po, void *p, struct buf *hdr,
+    int *open)
+{
+	char	 buf[REQUEST_CHUNK];
+	ssize_t	 n;
+
+	n = po->read(p, buf, sizeof buf);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		log_warn("script %s: read", req_name(r));
+		n = 0;
+	}
+	if (n == 0) {
+		*open = 0;
+		if (r->state == REQ_HEADERS) {
+			log_warnx("script %s: ended without complete response "
+			    "headers", req_name(r));
+			req_fail(r, 502, "Bad Gateway");
+			return -1;
+		}
+		return 0;
+	}
+	return req_output(r, hdr, buf, n);
+}
+
+/*
+ * The deadline passed (the script's, or the request body's): stop the
+ * pump; a 504 when no header was sent yet, else a cut response.
  */
 static void
-req_timeout(struct req *r, struct child *c, int reading)
+req_timeout(struct req *r, const struct pump_ops *po, void *p, int reading)
 {
 	if (reading)
 		log_warnx("script %s: request body not received within the "
@@ -908,83 +454,152 @@ req_timeout(struct req *r, struct child *c, int reading)
 		log_warnx("script %s: %s %lds; killed", req_name(r),
 		    r->state == REQ_HEADERS ? "no response headers within" :
 		    "no output for", r->cfg->handler_timeout);
-	spawn_kill(c);
+	po->abort(p);
 	r->cut = r->headers_sent;
 	req_fail(r, 504, "Gateway Timeout");
 }
 
 /*
- * The response is complete. What the script still writes to stderr as it
- * ends is forwarded, and how it ended is collected, for a short grace: a
- * script killed by a signal after its headers (SIGPIPE aside: the client
- * left) cuts the response. One still running after the grace has closed its
- * stdout but runs on: the reaper collects it, killing it at the deadline
- * (as CGI it is left to init).
+ * The request body on its way to the pump: read from the web server a
+ * chunk at a time, each fed before the next is read.
  */
-static void
-req_reap(struct req *r, struct child *c)
-{
-	struct pollfd	 pfd;
-	long long	 now, grace;
-	int		 sig = 0;
+struct req_body {
+	char		 buf[REQUEST_CHUNK];
+	size_t		 len;		/* bytes in buf */
+	size_t		 off;		/* of which fed */
+	long long	 remaining;	/* CONTENT_LENGTH still to come, -1 unknown */
+	int		 done;		/* read to its end, or dropped */
+	int		 open;		/* the pump still takes body bytes */
+};
 
-	now = spawn_now_ms();
-	for (grace = now + REQUEST_EXIT_GRACE; c->err != -1 && now < grace;
-	    now = spawn_now_ms()) {
-		pfd.fd = c->err;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(grace - now)) > 0)
-			req_stderr(r, c);
+/* What CONTENT_LENGTH announces (-1: nothing valid), and whether that is all. */
+static void
+req_body_init(struct req *r, struct req_body *b)
+{
+	const char	*cl;
+	char		*end;
+
+	b->len = b->off = 0;
+	b->remaining = -1;
+	b->open = 1;
+	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
+		b->remaining = strtoll(cl, &end, 10);
+		if (*end != '\0' || b->remaining < 0)
+			b->remaining = -1;
 	}
-	/* Its exit follows the close of its pipes within moments. */
-	if (c->err == -1 && now < grace)
-		spawn_wait_exit(c, (int)(grace - now));
-	else if (c->err != -1)
-		log_debug("script %s: closed its output but still runs",
-		    req_name(r));
-	if (!spawn_collect(c, req_name(r), &sig)) {
-		if (r->sw->cgi)
-			c->pid = -1;
-		else
-			spawn_linger(c, r->deadline, req_name(r));
+	b->done = b->remaining == 0 || (b->remaining == -1 && r->sw->cgi);
+	r->input_done = b->remaining == 0;
+}
+
+/*
+ * Keep the pump fed: read the next chunk of the body once the last is fed,
+ * and end its input once the body has ended. -1 when the body did not come
+ * within the deadline (the request is then over).
+ */
+static int
+req_body_next(struct req *r, struct req_body *b, const struct pump_ops *po,
+    void *p)
+{
+	size_t	 want = sizeof b->buf;
+	ssize_t	 n;
+
+	if (b->open && b->off == b->len && !b->done) {
+		if (b->remaining >= 0 && (long long)want > b->remaining)
+			want = b->remaining;
+		n = r->io->read(r->io->ctx, b->buf, want, r->deadline);
+		if (n == -1 && errno == ETIMEDOUT) {
+			req_timeout(r, po, p, 1);
+			return -1;
+		}
+		if (n <= 0) {
+			b->done = 1;
+			r->input_done = n == 0;
+		} else {
+			b->len = n;
+			b->off = 0;
+			if (b->remaining >= 0 && (b->remaining -= n) == 0)
+				b->done = r->input_done = 1;
+		}
 	}
-	if (sig != 0 && sig != SIGPIPE && r->state == REQ_BODY) {
-		log_warnx("script %s: died after its headers; response cut",
-		    req_name(r));
-		r->cut = 1;
+	if (b->open && b->off == b->len && b->done) {
+		po->feed_end(p);
+		b->open = 0;
+	}
+	return 0;
+}
+
+/* Feed what the pump has room for; what it no longer takes is dropped. */
+static void
+req_body_feed(struct req_body *b, const struct pump_ops *po, void *p)
+{
+	ssize_t	 n;
+
+	n = po->feed(p, b->buf + b->off, b->len - b->off);
+	if (n > 0)
+		b->off += n;
+	else if (n == -1) {
+		b->open = 0;
+		b->done = 1;
+		b->off = b->len;
 	}
 }
 
 /*
- * Run the script: feed it the request body while reading its output, so
- * neither side blocks the other whatever the sizes.
+ * Wait for the pump until the deadline. Output waits a moment for more
+ * (most scripts are about to exit, and the end of the request goes out with
+ * it in one write), then is pushed before a longer sleep: a script that
+ * streams is seen as it goes. The PUMP_* bits ready; 0 to go round again;
+ * -1 when the request is over.
+ */
+static int
+req_wait(struct req *r, const struct pump_ops *po, void *p)
+{
+	long long	 now;
+	int		 n, timeout;
+
+	now = spawn_now_ms();
+	if (now >= r->deadline) {
+		req_timeout(r, po, p, 0);
+		return -1;
+	}
+	timeout = r->deadline - now > INT_MAX ? INT_MAX :
+	    (int)(r->deadline - now);
+	if (r->unflushed && timeout > REQUEST_COALESCE) {
+		if ((n = po->wait(p, REQUEST_COALESCE)) == 0) {
+			r->io->flush(r->io->ctx);
+			r->unflushed = 0;
+			return 0;
+		}
+	} else
+		n = po->wait(p, timeout);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("%s: poll", __func__);
+		po->abort(p);
+		r->cut = r->headers_sent;
+		req_fail(r, 502, "Bad Gateway");
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Run the script through the pump: feed it the request body while reading
+ * its output, so neither side blocks the other whatever the sizes.
  */
 static void
-req_run(struct req *r, char **argv, char **env, const char *dir)
+req_run(struct req *r, const struct pump_ops *po, struct pump_start *ps)
 {
-	struct child	 c;
-	struct pollfd	 pfd[3];
+	struct req_body	 b;
 	struct buf	 hdr;
-	char		 inbuf[REQUEST_CHUNK], *cause;
-	const char	*cl;
-	size_t		 inlen = 0, inoff = 0;
-	long long	 remaining = -1, now;
-	ssize_t		 n;
-	int		 body_done = 0, nfd, i, timeout;
+	char		*cause;
+	void		*p;
+	int		 ready, open = 1;
 
-	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
-		char	*end;
-
-		remaining = strtoll(cl, &end, 10);
-		if (*end != '\0' || remaining < 0)
-			remaining = -1;
-	}
-	if (remaining == 0 || (remaining == -1 && r->sw->cgi))
-		body_done = 1;
-	r->input_done = remaining == 0;
-
-	if (spawn_child(r->script, argv, env, dir, body_done ? SPAWN_NO_INPUT :
-	    0, &c, &cause) == -1) {
+	req_body_init(r, &b);
+	ps->no_input = b.done;
+	if ((p = po->start(ps, &cause)) == NULL) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
 		free(cause);
 		req_fail(r, errno == EACCES ? 403 : 502,
@@ -992,106 +607,29 @@ req_run(struct req *r, char **argv, char **env, const char *dir)
 		return;
 	}
 	buf_init(&hdr);
-
-	while (c.out != -1) {
-		/* Keep the script's stdin fed from the request body. */
-		if (c.in != -1 && inoff == inlen && !body_done) {
-			size_t	 want = sizeof inbuf;
-
-			if (remaining >= 0 && (long long)want > remaining)
-				want = remaining;
-			n = r->io->read(r->io->ctx, inbuf, want, r->deadline);
-			if (n == -1 && errno == ETIMEDOUT) {
-				req_timeout(r, &c, 1);
-				goto done;
-			}
-			if (n <= 0) {
-				body_done = 1;
-				r->input_done = n == 0;
-			} else {
-				inlen = n;
-				inoff = 0;
-				if (remaining >= 0 && (remaining -= n) == 0)
-					body_done = r->input_done = 1;
-			}
-		}
-		if (c.in != -1 && inoff == inlen && body_done) {
-			close(c.in);
-			c.in = -1;
-		}
-
-		nfd = 0;
-		pfd[nfd].fd = c.out;
-		pfd[nfd++].events = POLLIN;
-		if (c.err != -1) {
-			pfd[nfd].fd = c.err;
-			pfd[nfd++].events = POLLIN;
-		}
-		if (c.in != -1) {
-			pfd[nfd].fd = c.in;
-			pfd[nfd++].events = POLLOUT;
-		}
-		now = spawn_now_ms();
-		if (now >= r->deadline) {
-			req_timeout(r, &c, 0);
+	while (open) {
+		if (req_body_next(r, &b, po, p) == -1 ||
+		    (ready = req_wait(r, po, p)) == -1)
 			goto done;
-		}
-		timeout = r->deadline - now > INT_MAX ? INT_MAX :
-		    (int)(r->deadline - now);
-		/*
-		 * Output waits a moment for more (most scripts are about to
-		 * exit, and the end of the request goes out with it in one
-		 * write), then is pushed before a longer sleep: a script that
-		 * streams is seen as it goes.
-		 */
-		if (r->unflushed && timeout > REQUEST_COALESCE) {
-			if ((n = poll(pfd, nfd, REQUEST_COALESCE)) == 0) {
-				r->io->flush(r->io->ctx);
-				r->unflushed = 0;
-				continue;
-			}
-		} else
-			n = poll(pfd, nfd, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: poll", __func__);
-			spawn_kill(&c);
+		if ((ready & PUMP_OUTPUT) &&
+		    req_read(r, po, p, &hdr, &open) == -1) {
+			/* A write to the client failed after headers. */
 			r->cut = r->headers_sent;
-			req_fail(r, 502, "Bad Gateway");
+			po->abort(p);
 			goto done;
 		}
-		for (i = 0; i < nfd; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (pfd[i].fd == c.in) {
-				n = write(c.in, inbuf + inoff, inlen - inoff);
-				if (n > 0)
-					inoff += n;
-				else if (n == -1 && errno != EAGAIN &&
-				    errno != EINTR) {
-					/* It stopped reading: drop the rest. */
-					close(c.in);
-					c.in = -1;
-					body_done = 1;
-					inoff = inlen;
-				}
-			} else if (pfd[i].fd == c.err)
-				req_stderr(r, &c);
-			else if (pfd[i].fd == c.out &&
-			    req_stdout(r, &c, &hdr) == -1) {
-				/* A write to the client failed after headers. */
-				r->cut = r->headers_sent;
-				spawn_kill(&c);
-				goto done;
-			}
-		}
+		if (ready & PUMP_DIAG)
+			po->diag(p);
+		if ((ready & PUMP_INPUT) && b.open)
+			req_body_feed(&b, po, p);
 	}
-	req_reap(r, &c);
+	if (po->end(p, r->deadline) && r->state == REQ_BODY) {
+		log_warnx("script %s: died after its headers; response cut",
+		    req_name(r));
+		r->cut = 1;
+	}
 done:
-	if (c.err != -1)
-		req_stderr(r, &c);
-	spawn_close(&c);
+	po->close(p);
 	buf_free(&hdr);
 }
 
@@ -1101,35 +639,38 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 {
 	struct req	 r;
 	struct cgi_env	 env;
+	struct pump_start ps;
 	char		*argv[2], *dir, *slash;
 	int		 status;
 
 	memset(&r, 0, sizeof r);
-	r.w = w;
 	r.sw = w->sw;
 	r.cfg = w->sw->cfg;
-	r.ops = w->sw->store->ops;
 	r.io = io;
 	r.envp = envp;
 	r.now = time(NULL);
 	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
 	r.state = REQ_HEADERS;
+	r.rs.w = w;
+	r.rs.sw = w->sw;
+	r.rs.cfg = r.cfg;
+	r.rs.ops = w->sw->store->ops;
+	r.rs.now = r.now;
 
 	/*
 	 * A store that can starts loading the session now and works on it
-	 * while the script is found (not under a lock, which comes first).
+	 * while the script is found.
 	 */
 	req_cookie(&r);
-	if (r.cookie != NULL && r.ops->prefetch != NULL && w->conn != NULL &&
-	    r.cfg->lock != LOCK_EXCLUSIVE)
-		r.ops->prefetch(r.sw->store, w->conn, r.cookie, r.now);
-	if ((status = req_pick_script(&r)) != 0) {
+	rsession_prefetch(&r.rs);
+	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status, status == 404 ? "Not Found" :
 		    "Forbidden");
 		goto out;
 	}
 	req_env_cgi(&r, &env);
-	if ((status = req_load(&r)) != 0) {
+	r.rs.name = r.script;
+	if ((status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status, "Service Unavailable");
 		cgi_env_free(&env);
 		goto out;
@@ -1140,20 +681,24 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	dir = xstrdup(r.script);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
 		*slash = '\0';
-	req_run(&r, argv, req_env_session(&r, &env), dir);
+	memset(&ps, 0, sizeof ps);
+	ps.path = r.script;
+	ps.argv = argv;
+	ps.envp = req_env_session(&r, &env);
+	ps.dir = dir;
+	ps.name = req_name(&r);
+	ps.io = io;
+	ps.detach = r.sw->cgi;
+	req_run(&r, &pump_child_ops, &ps);
 	free(dir);
 	cgi_env_free(&env);
 
 out:
-	if (r.locked && r.ops->unlock != NULL)
-		r.ops->unlock(r.sw->store, w->conn);
+	rsession_end(&r.rs);
 	/* The caller ends the response, pushing what is left with its end. */
 	if (r.cut)
 		io->abort(io->ctx);
-	req_ops_free(&r);
-	session_free(r.s);
 	free(r.script);
-	free(r.cookie);
 	free(r.other_cookies);
 	free(r.setcookie);
 	return r.input_done;

@@ -536,16 +536,95 @@ alarm_exit(long seconds)
 	alarm(seconds > 0 && seconds < 86400 ? (unsigned)seconds : 60);
 }
 
+/* Plain CGI: handle the one request this process was started for. */
+static void
+serve_cgi(struct sw *sw)
+{
+	struct worker	 w = { sw, NULL, 0, 0 };
+	struct rio	 io = { NULL, cgi_read, cgi_write, cgi_error,
+			    cgi_flush, cgi_abort };
+	extern char	**environ;
+
+	request_handle(&w, environ, &io);
+	if (w.conn != NULL)
+		sw->store->ops->conn_free(w.conn);
+}
+
+/*
+ * FastCGI: worker threads accept and handle requests until SIGTERM, SIGINT
+ * or SIGUSR1; then the requests in flight finish.
+ */
+static void
+serve_fastcgi(struct sw *sw)
+{
+	const struct config	*cfg = sw->cfg;
+	struct worker		*workers;
+	pthread_t		*threads;
+	sigset_t		 sigs;
+	int			 i, n, sig;
+
+	n = cfg->threads;
+	if (n <= 0) {
+		long	 cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cores > 0 ? 2 * (int)cores : 4;
+	}
+	/*
+	 * Signals go to the main thread only. libfcgi installs a SIGTERM
+	 * handler that merely flags a shutdown, which threads blocked in
+	 * accept never see: we stop accepting ourselves and let the requests
+	 * in flight finish.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	workers = xcalloc(n, sizeof *workers);
+	threads = xcalloc(n, sizeof *threads);
+	log_info("ready: %d threads, store %s", n, sw->store->ops->name);
+	for (i = 0; i < n; i++) {
+		workers[i].sw = sw;
+		workers[i].id = i;
+		if ((errno = pthread_create(&threads[i], NULL, worker_main,
+		    &workers[i])) != 0)
+			fatal("pthread_create");
+	}
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			log_info("SIGHUP: restart the process to reload");
+		else if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1)
+			break;
+	}
+	log_info("signal %d: finishing requests in flight", sig);
+	stopping = 1;
+	/* Wake threads blocked in accept(2). */
+	shutdown(listen_fd, SHUT_RDWR);
+	if (cfg->listen != NULL && strncmp(cfg->listen, "unix:", 5) == 0)
+		unlink(cfg->listen + 5);
+	alarm_exit(cfg->handler_timeout + 5);
+	for (i = 0; i < n; i++) {
+		pthread_join(threads[i], NULL);
+		if (workers[i].conn != NULL)
+			sw->store->ops->conn_free(workers[i].conn);
+	}
+	spawn_linger_killall();
+	log_info("stopped");
+	free(workers);
+	free(threads);
+}
+
 /* Entry point. */
 int
 main(int argc, char **argv)
 {
 	struct config	 cfg;
 	struct sw	 sw;
-	struct worker	*workers;
-	pthread_t	*threads;
-	sigset_t	 sigs;
-	int		 i, n, sig, gateway;
+	int		 gateway;
 
 	/*
 	 * A CGI server sets GATEWAY_INTERFACE (RFC 3875), and Apache's
@@ -579,72 +658,10 @@ main(int argc, char **argv)
 		    "sessionwrap from a web server");
 	setup(&sw);
 
-	if (sw.cgi) {
-		struct worker	 w = { &sw, NULL, 0, 0 };
-		struct rio	 io = { NULL, cgi_read, cgi_write, cgi_error,
-				    cgi_flush, cgi_abort };
-		extern char	**environ;
-
-		request_handle(&w, environ, &io);
-		if (w.conn != NULL)
-			sw.store->ops->conn_free(w.conn);
-		teardown(&sw);
-		return 0;
-	}
-
-	n = cfg.threads;
-	if (n <= 0) {
-		long	 cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = cores > 0 ? 2 * (int)cores : 4;
-	}
-	/*
-	 * Signals go to the main thread only. libfcgi installs a SIGTERM
-	 * handler that merely flags a shutdown, which threads blocked in
-	 * accept never see: we stop accepting ourselves and let the requests
-	 * in flight finish.
-	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-	workers = xcalloc(n, sizeof *workers);
-	threads = xcalloc(n, sizeof *threads);
-	log_info("ready: %d threads, store %s", n, sw.store->ops->name);
-	for (i = 0; i < n; i++) {
-		workers[i].sw = &sw;
-		workers[i].id = i;
-		if ((errno = pthread_create(&threads[i], NULL, worker_main,
-		    &workers[i])) != 0)
-			fatal("pthread_create");
-	}
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP)
-			log_info("SIGHUP: restart the process to reload");
-		else if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1)
-			break;
-	}
-	log_info("signal %d: finishing requests in flight", sig);
-	stopping = 1;
-	/* Wake threads blocked in accept(2). */
-	shutdown(listen_fd, SHUT_RDWR);
-	if (cfg.listen != NULL && strncmp(cfg.listen, "unix:", 5) == 0)
-		unlink(cfg.listen + 5);
-	alarm_exit(cfg.handler_timeout + 5);
-	for (i = 0; i < n; i++) {
-		pthread_join(threads[i], NULL);
-		if (workers[i].conn != NULL)
-			sw.store->ops->conn_free(workers[i].conn);
-	}
-	spawn_linger_killall();
-	log_info("stopped");
-	free(workers);
-	free(threads);
+	if (sw.cgi)
+		serve_cgi(&sw);
+	else
+		serve_fastcgi(&sw);
 	teardown(&sw);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * The fast script path resolver (req_resolve_fast): names a web server
+ * The fast script path resolver (script_resolve_fast): names a web server
  * sends as SCRIPT_FILENAME, resolved against a small tree built once under
  * a temporary script_root (files, directories, symlinks inside and out,
  * dangling and looping links, names with dots, a sibling that shares the
@@ -13,15 +13,18 @@
  *	1  ROOT rest (a sibling such as ROOT "-evil/x", or ROOT itself);
  *	2  rest as it is (any absolute or relative path).
  *
- * Depends on (static, reached by including src/request.c):
- * int req_resolve_fast(const char *root, const char *name, char *resolved,
+ * Depends on (static, reached by including src/script.c):
+ * int script_resolve_fast(const char *root, const char *name, char *resolved,
  * struct stat *st), resolved holding PATH_MAX bytes.
  */
 #include "autoconf.h"
 
-#include <fcntl.h>
+#include <sys/wait.h>
 
-#include "../../src/request.c"
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "../../src/script.c"
 
 #include "fuzz.h"
 
@@ -156,7 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(rest);
 
 	memset(&st, 0, sizeof st);
-	fast = req_resolve_fast(fuzz_root, name, resolved, &st);
+	fast = script_resolve_fast(fuzz_root, name, resolved, &st);
 	FUZZ_ASSERT(fast == 0 || fast == 1);
 	/* Is the name already canonical, and below the root? */
 	canonical = strlen(name) < PATH_MAX && realpath(name, real) != NULL &&

@@ -9,7 +9,7 @@
 # without touching this file. src/ws-handshake.c and src/ws-command.c are
 # pure parsers with no libevent dependency, so they are compiled in too.
 # Targets of code outside that library (a store backend, sessionwrap-ws's
-# frame scanner, the script resolver of src/request.c) #include the .c under
+# frame scanner, the script resolver of src/script.c) #include the .c under
 # test, compiled with the target's flags.
 
 FUZZ_TARGETS = \
@@ -144,9 +144,8 @@ tests_fuzz_fuzz_ws_frames_CFLAGS = $(FUZZ_COMPILE) $(LIBEVENT_CFLAGS)
 tests_fuzz_fuzz_ws_frames_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_ws_frames_LDADD = $(FUZZ_LINKLIBS) $(LIBEVENT_LIBS) $(WSLAY_LIBS)
 
-# src/request.c: the fast script path resolver, against realpath(3).
-tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/fuzz.h \
-	src/spawn.c src/spawn.h
+# src/script.c: the fast script path resolver, against realpath(3).
+tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_script_path_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_script_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_script_path_LDADD = $(FUZZ_LINKLIBS)

@@ -152,6 +152,35 @@ spawn_close_from3(int limit)
 	return 0;
 }
 
+/* The child has exec'd: close its ends of the pipes, keep ours, non-blocking. */
+static void
+spawn_keep(struct child *c, pid_t pid, int in[2], int out[2], int err[2])
+{
+	spawn_closefd(&in[0]);
+	close(out[1]);
+	close(err[1]);
+	c->pid = pid;
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	if (c->in != -1)
+		spawn_nonblock(c->in);
+	spawn_nonblock(c->out);
+	spawn_nonblock(c->err);
+}
+
+/* The child did not start: close both ends of every pipe made. */
+static void
+spawn_closepipes(int in[2], int out[2], int err[2])
+{
+	spawn_closefd(&in[0]);
+	spawn_closefd(&in[1]);
+	spawn_closefd(&out[0]);
+	spawn_closefd(&out[1]);
+	spawn_closefd(&err[0]);
+	spawn_closefd(&err[1]);
+}
+
 /*
  * Start the script; see spawn.h. vfork rather than fork or posix_spawn:
  * the child borrows our memory until it execs, so there is no address
@@ -226,26 +255,11 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		goto fail;
 	}
 
-	spawn_closefd(&in[0]);
-	close(out[1]);
-	close(err[1]);
-	c->pid = pid;
-	c->in = in[1];
-	c->out = out[0];
-	c->err = err[0];
-	if (c->in != -1)
-		spawn_nonblock(c->in);
-	spawn_nonblock(c->out);
-	spawn_nonblock(c->err);
+	spawn_keep(c, pid, in, out, err);
 	return 0;
 
 fail:
-	spawn_closefd(&in[0]);
-	spawn_closefd(&in[1]);
-	spawn_closefd(&out[0]);
-	spawn_closefd(&out[1]);
-	spawn_closefd(&err[0]);
-	spawn_closefd(&err[1]);
+	spawn_closepipes(in, out, err);
 	errno = rc;
 	return -1;
 }
