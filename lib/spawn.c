@@ -71,6 +71,10 @@ spawn_closefd(int *fd)
 static sigset_t		 spawn_reset;
 static pthread_once_t	 spawn_reset_once = PTHREAD_ONCE_INIT;
 
+/* The descriptor limit for the child's close loop, found once with the rest. */
+static int		 spawn_limit;
+static int		 spawn_fd_limit(void);
+
 static void
 spawn_reset_init(void)
 {
@@ -92,6 +96,7 @@ spawn_reset_init(void)
 	sigaddset(&spawn_reset, SIGTERM);
 	sigaddset(&spawn_reset, SIGHUP);
 	sigaddset(&spawn_reset, SIGINT);
+	spawn_limit = spawn_fd_limit();
 }
 
 /* /dev/null for children without input, opened once; -1 if it cannot be. */
@@ -213,7 +218,7 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 		goto fail;
 	}
 
-	limit = spawn_fd_limit();
+	limit = spawn_limit;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigfillset(&all);
