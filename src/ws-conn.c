@@ -24,7 +24,6 @@
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
-#include "store.h"
 #include "wsctl.h"
 #include "ws.h"
 #include "xmalloc.h"
