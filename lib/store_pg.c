@@ -154,6 +154,38 @@ pg_rekey(struct store *st, struct pg_conn *pc, const char *id,
 }
 
 /*
+ * Take the answer to the load pg_prefetch sent ahead: it checked the cookie
+ * and made the key, so only the answer is left. *res is NULL when the
+ * statement failed (pg_conn_run is to run it again); -1 and *cause when
+ * PostgreSQL did not answer in time.
+ */
+static int
+store_pg_load_ahead(struct pg_conn *pc, char **id, char **key, int *keyidx,
+    PGresult **res, char **cause)
+{
+	*id = pc->pf.id;
+	*key = pc->pf.key;
+	*keyidx = pc->pf.keyidx;
+	pc->pf.id = pc->pf.key = NULL;
+	pg_conn_prefetch_clear(pc);
+	if ((*res = pg_conn_wait(pc->pg, 1, pg_conn_stmt_timeout(pc,
+	    PG_LOAD))) == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within "
+		    "%ld ms", pg_conn_stmt_timeout(pc, PG_LOAD));
+		pg_conn_broken(pc, *cause);
+		free(*key);
+		free(*id);
+		return -1;
+	}
+	if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+		/* pg_conn_run tells a lost connection from an error. */
+		PQclear(*res);
+		*res = NULL;
+	}
+	return 0;
+}
+
+/*
  * Load the session a cookie value names; forged ids never reach the server.
  * *until, when asked, is the row's expires_at.
  */
@@ -172,29 +204,9 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 	res = NULL;
 	if (cookie != NULL && pc->pf.cookie != NULL && pc->pf.now == now &&
 	    strcmp(pc->pf.cookie, cookie) == 0) {
-		/*
-		 * Sent ahead by pg_prefetch, which checked the cookie and made
-		 * the key: only the answer is left.
-		 */
-		id = pc->pf.id;
-		key = pc->pf.key;
-		keyidx = pc->pf.keyidx;
-		pc->pf.id = pc->pf.key = NULL;
-		pg_conn_prefetch_clear(pc);
-		if ((res = pg_conn_wait(pc->pg, 1, pg_conn_stmt_timeout(pc,
-		    PG_LOAD))) == NULL) {
-			xasprintf(cause, "PostgreSQL did not answer within "
-			    "%ld ms", pg_conn_stmt_timeout(pc, PG_LOAD));
-			pg_conn_broken(pc, *cause);
-			free(key);
-			free(id);
+		if (store_pg_load_ahead(pc, &id, &key, &keyidx, &res,
+		    cause) == -1)
 			return STORE_ERROR;
-		}
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			/* pg_conn_run tells a lost connection from an error. */
-			PQclear(res);
-			res = NULL;
-		}
 	} else {
 		if (cookie == NULL || (keyidx = store_verify_id_key(st->keys,
 		    cookie, &id)) == -1)

@@ -102,6 +102,66 @@ fail:
 	return -1;
 }
 
+/* Send all of out to fd before deadline; -1 and *cause. */
+static int
+wsctl_send_all(int fd, const char *path, const struct buf *out,
+    long long deadline, char **cause)
+{
+	size_t		 off;
+	ssize_t		 n;
+
+	for (off = 0; off < out->len; off += n) {
+		n = send(fd, out->data + off, out->len - off, MSG_NOSIGNAL);
+		if (n >= 0)
+			continue;
+		/* Full buffer: wait, but a timeout is a failure, not a retry. */
+		if ((errno == EAGAIN || errno == EINTR) &&
+		    wsctl_wait(fd, POLLOUT, deadline) == 0) {
+			n = 0;
+			continue;
+		}
+		xasprintf(cause, "%s: send: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read into in up to the first '\n' and return it; NULL and *cause. */
+static char *
+wsctl_recv_line(int fd, const char *path, struct buf *in,
+    long long deadline, char **cause)
+{
+	ssize_t		 n;
+	char		*nl, tmp[4096];
+
+	for (;;) {
+		if (in->len != 0 &&
+		    (nl = memchr(in->data, '\n', in->len)) != NULL)
+			break;
+		if (in->len > WSCTL_MAX_REPLY) {
+			xasprintf(cause, "%s: reply too long", path);
+			return NULL;
+		}
+		n = recv(fd, tmp, sizeof tmp, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if (wsctl_wait(fd, POLLIN, deadline) == 0)
+				continue;
+		}
+		if (n == -1) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if (n == 0) {
+			xasprintf(cause, "%s: closed without a reply", path);
+			return NULL;
+		}
+		buf_add(in, tmp, n);
+	}
+	return nl;
+}
+
 /* Send a command line and read the reply line; see wsctl.h. */
 int
 wsctl_command(const char *path, const char *line, char **reply,
@@ -109,9 +169,7 @@ wsctl_command(const char *path, const char *line, char **reply,
 {
 	struct buf	 out, in;
 	long long	 deadline;
-	size_t		 off;
-	ssize_t		 n;
-	char		*nl, tmp[4096];
+	char		*nl;
 	int		 fd = -1, rc = -1;
 
 	if (reply != NULL)
@@ -136,43 +194,10 @@ wsctl_command(const char *path, const char *line, char **reply,
 	}
 	buf_adds(&out, line);
 	buf_addc(&out, '\n');
-	for (off = 0; off < out.len; off += n) {
-		n = send(fd, out.data + off, out.len - off, MSG_NOSIGNAL);
-		if (n >= 0)
-			continue;
-		/* Full buffer: wait, but a timeout is a failure, not a retry. */
-		if ((errno == EAGAIN || errno == EINTR) &&
-		    wsctl_wait(fd, POLLOUT, deadline) == 0) {
-			n = 0;
-			continue;
-		}
-		xasprintf(cause, "%s: send: %s", path, strerror(errno));
+	if (wsctl_send_all(fd, path, &out, deadline, cause) == -1)
 		goto out;
-	}
-	for (;;) {
-		if (in.len != 0 && (nl = memchr(in.data, '\n', in.len)) != NULL)
-			break;
-		if (in.len > WSCTL_MAX_REPLY) {
-			xasprintf(cause, "%s: reply too long", path);
-			goto out;
-		}
-		n = recv(fd, tmp, sizeof tmp, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			if (wsctl_wait(fd, POLLIN, deadline) == 0)
-				continue;
-		}
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0) {
-			xasprintf(cause, "%s: closed without a reply", path);
-			goto out;
-		}
-		buf_add(&in, tmp, n);
-	}
+	if ((nl = wsctl_recv_line(fd, path, &in, deadline, cause)) == NULL)
+		goto out;
 	*nl = '\0';
 	if (nl > in.data && nl[-1] == '\r')
 		nl[-1] = '\0';

@@ -193,6 +193,14 @@ void		 ws_conn_handler_done(struct ws_conn *);
 /* Close every connection (shutdown). */
 void		 ws_conn_close_all(int, const char *);
 void		 ws_conn_drop_all(void);
+/* (Re)arm a connection's one timer (ws-conn.c, ws-upgrade.c). */
+void		 ws_conn_timer(struct ws_conn *, long);
+/* Arm the timer for the next look at an open socket's session. */
+void		 ws_conn_arm_expiry(struct ws_conn *, time_t);
+/* Bytes from the client: the bufferevent's read callback. */
+void		 ws_conn_read_cb(struct bufferevent *, void *);
+/* Read the upgrade request; answer it once it is complete. */
+void		 ws_upgrade_handshake(struct ws_conn *);
 
 /* ws-handler.c: the per-connection program, websocketd style. */
 struct ws_handler	*ws_handler_start(struct ws_conn *, const struct ws_request *,

@@ -28,9 +28,10 @@
  * Depends on (static, reached by including src/ws-conn.c): ws_conn_scan,
  * ws_conn_read_cb, ws_conn_free, ws_conn_timer_cb, the struct ws_conn
  * members state, bev, wslay, skip, hlen, hdr, handler, timer, all_entry;
- * the neighbours ws-conn.c calls are stubbed below (ws_registry_*,
- * ws_handler_*, ws_server_cookie, ws_loader_submit/cancel, the ws_server
- * global). The connection starts open, as ws_conn_open leaves it, so the
+ * the neighbours ws-conn.c and src/ws-upgrade.c (linked in) call are
+ * stubbed below (ws_registry_*, ws_handler_*, ws_server_cookie,
+ * ws_loader_submit/cancel, the ws_server global). The connection starts
+ * open, as ws_upgrade_open leaves it, so the
  * read path never loads a session; should anything submit a load, it stays
  * pending (the connection loading) until ws_conn_free cancels it, and the
  * iteration frees it as the loader thread would.

@@ -138,8 +138,10 @@ tests_fuzz_fuzz_wsctl_reply_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_wsctl_reply_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_wsctl_reply_LDADD = $(FUZZ_LINKLIBS)
 
-# src/ws-conn.c: the frame scanner beside wslay, and dropping idle contexts.
-tests_fuzz_fuzz_ws_frames_SOURCES = tests/fuzz/fuzz_ws_frames.c tests/fuzz/fuzz.h
+# src/ws-conn.c: the frame scanner beside wslay, and dropping idle contexts
+# (src/ws-upgrade.c, the upgrade path it starts, linked over the same stubs).
+tests_fuzz_fuzz_ws_frames_SOURCES = tests/fuzz/fuzz_ws_frames.c tests/fuzz/fuzz.h \
+	src/ws-upgrade.c
 tests_fuzz_fuzz_ws_frames_CFLAGS = $(FUZZ_COMPILE) $(LIBEVENT_CFLAGS)
 tests_fuzz_fuzz_ws_frames_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_ws_frames_LDADD = $(FUZZ_LINKLIBS) $(LIBEVENT_LIBS) $(WSLAY_LIBS)
