@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "log.h"
 #include "priv.h"
+#include "startup.h"
 #include "request.h"
 #include "spawn.h"
 #include "store.h"
@@ -403,36 +404,59 @@ open_listener(const struct config *cfg)
 	return fd;
 }
 
-/* Everything process-wide: config checks, keys, store, script_root. */
+/* sessionwrap's own values: something to run, and usable (startup_open). */
+static int
+sw_check(const struct config *cfg, char **cause)
+{
+	char	 resolved[PATH_MAX];
+
+	if (cfg->script_root == NULL && cfg->handler == NULL) {
+		*cause = xstrdup("neither script_root nor handler is set: "
+		    "refusing to run whatever the web server names");
+		return -1;
+	}
+	if (cfg->script_root != NULL &&
+	    realpath(cfg->script_root, resolved) == NULL) {
+		xasprintf(cause, "script_root %s: %s", cfg->script_root,
+		    strerror(errno));
+		return -1;
+	}
+	if (cfg->handler != NULL && access(cfg->handler, X_OK) == -1) {
+		xasprintf(cause, "handler %s: %s", cfg->handler,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Everything process-wide that can fail on the configuration: every value,
+ * keys, store, script_root. Before any socket is bound.
+ */
 static void
 setup(struct sw *sw)
 {
 	struct config	*cfg = sw->cfg;
 	char		*cause, resolved[PATH_MAX];
-	const char	*path;
 
-	if (config_check(cfg, &cause) == -1)
+	if (startup_open(cfg, sw_check, &sw->keys, &sw->store, &cause) == -1)
 		fatalx("%s", cause);
-	if (cfg->script_root == NULL && cfg->handler == NULL)
-		fatalx("neither script_root nor handler is set: refusing to "
-		    "run whatever the web server names");
 	if (cfg->script_root != NULL) {
 		if (realpath(cfg->script_root, resolved) == NULL)
 			fatal("script_root %s", cfg->script_root);
 		sw->root = xstrdup(resolved);
 	} else
 		sw->root = xstrdup("/nonexistent");
-	if (cfg->handler != NULL && access(cfg->handler, X_OK) == -1)
-		fatal("handler %s", cfg->handler);
-	if (cfg->secret_file != NULL) {
-		if ((sw->keys = keyring_load(cfg->secret_file, &cause)) == NULL)
-			fatalx("%s", cause);
-	} else
-		fatalx("secret_file is not set (generate one with: "
-		    "sessionwrap-ctl keygen > FILE)");
-	if ((sw->store = store_open(cfg, sw->keys, &cause)) == NULL)
-		fatalx("store: %s", cause);
-	if (priv_drop(cfg, &cause) == -1)
+}
+
+/* After the listening socket: drop root, and the PATH scripts get. */
+static void
+setup_drop(struct sw *sw)
+{
+	char		*cause;
+	const char	*path;
+
+	if (priv_drop(sw->cfg, &cause) == -1)
 		fatalx("%s", cause);
 	path = getenv("PATH");
 	sw->path_env = xstrdup(path != NULL && *path != '\0' ? path :
@@ -579,15 +603,14 @@ main(int argc, char **argv)
 	 */
 	if (gateway && FCGX_IsCGI())
 		sw.cgi = 1;
-	else if (cfg.listen != NULL)
-		listen_fd = open_listener(&cfg);
-	else if (!FCGX_IsCGI())
-		listen_fd = 0;
-	else
+	else if (cfg.listen == NULL && FCGX_IsCGI())
 		fatalx("no listen set, descriptor 0 is not a socket and "
 		    "GATEWAY_INTERFACE is not set: give --listen, or start "
 		    "sessionwrap from a web server");
 	setup(&sw);
+	if (!sw.cgi)
+		listen_fd = cfg.listen != NULL ? open_listener(&cfg) : 0;
+	setup_drop(&sw);
 
 	if (sw.cgi)
 		serve_cgi(&sw);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "priv.h"
 #include "session.h"
+#include "startup.h"
 #include "store.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -67,6 +68,29 @@ ws_server_libevent_fatal(int err)
 	fatalx("libevent: fatal error %d", err);
 }
 
+/* The WebSocket helper's own values (startup_open). */
+static int
+ws_server_check(const struct config *cfg, char **cause)
+{
+	if (cfg->listen == NULL) {
+		*cause = xstrdup("no listen address (--listen unix:PATH or "
+		    "HOST:PORT)");
+		return -1;
+	}
+	if (cfg->ws_handler != NULL) {
+		if (cfg->ws_handler[0] != '/') {
+			*cause = xstrdup("ws_handler must be an absolute path");
+			return -1;
+		}
+		if (access(cfg->ws_handler, X_OK) == -1) {
+			xasprintf(cause, "ws_handler %s: %s", cfg->ws_handler,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Configuration, keys and store from argv; -1 and *cause, nothing kept. */
 static int
 ws_server_configure(struct config **cfgp, struct keyring **keysp,
@@ -87,40 +111,13 @@ ws_server_configure(struct config **cfgp, struct keyring **keysp,
 		xasprintf(cause, "unexpected argument %s", ws_server_argv[first]);
 		goto fail;
 	}
-	if (config_check(cfg, cause) == -1)
-		goto fail;
-	if (cfg->listen == NULL) {
-		*cause = xstrdup("no listen address (--listen unix:PATH or "
-		    "HOST:PORT)");
-		goto fail;
-	}
-	if (cfg->ws_handler != NULL) {
-		if (cfg->ws_handler[0] != '/') {
-			*cause = xstrdup("ws_handler must be an absolute path");
-			goto fail;
-		}
-		if (access(cfg->ws_handler, X_OK) == -1) {
-			xasprintf(cause, "ws_handler %s: %s", cfg->ws_handler,
-			    strerror(errno));
-			goto fail;
-		}
-	}
-	if (cfg->secret_file == NULL) {
-		*cause = xstrdup("secret_file is not set (generate one with: "
-		    "sessionwrap-ctl keygen > FILE)");
-		goto fail;
-	}
-	if ((keys = keyring_load(cfg->secret_file, cause)) == NULL)
-		goto fail;
-	if ((st = store_open(cfg, keys, cause)) == NULL)
+	if (startup_open(cfg, ws_server_check, &keys, &st, cause) == -1)
 		goto fail;
 	*cfgp = cfg;
 	*keysp = keys;
 	*storep = st;
 	return 0;
 fail:
-	if (keys != NULL)
-		keyring_free(keys);
 	config_free(cfg);
 	free(cfg);
 	return -1;
