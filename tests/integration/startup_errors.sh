@@ -30,19 +30,7 @@ expect_error() {
 printf 'store = cookie\n\nfoo = bar\n' > "$T/badkey.conf"
 printf 'idle_timeout = abc\n' > "$T/badvalue.conf"
 
-step "unknown key and bad value: exit 2, file and line"
-for p in "$SESSIONWRAP" "$SESSIONWRAP_CTL" "$SESSIONWRAP_WS"; do
-	[ -x "$p" ] || continue
-	n=$(basename "$p")
-	extra=
-	[ "$n" = sessionwrap-ctl ] && extra=check-config
-	expect_error 2 "unknown key \"foo\"" "$p" --foo=bar $extra
-	expect_error 2 "badkey.conf:3: unknown key \"foo\"" "$p" -c "$T/badkey.conf" $extra
-	expect_error 2 "badvalue.conf:1: idle_timeout" "$p" -c "$T/badvalue.conf" $extra
-	expect_error 2 "No such file" "$p" -c "$T/missing.conf" $extra
-done
-
-step "unknown key: logged as an error, not a warning"
+step "unknown key and bad value: exit 2, file and line, logged as an error"
 for p in "$SESSIONWRAP" "$SESSIONWRAP_CTL" "$SESSIONWRAP_WS"; do
 	[ -x "$p" ] || continue
 	n=$(basename "$p")
@@ -51,6 +39,8 @@ for p in "$SESSIONWRAP" "$SESSIONWRAP_CTL" "$SESSIONWRAP_WS"; do
 	expect_error 2 "$n\[[0-9]+\]: error: command line: unknown key \"foo\"" "$p" --foo=bar $extra
 	expect_error 2 "$n\[[0-9]+\]: error: .*badkey.conf:3: unknown key \"foo\"" "$p" -c "$T/badkey.conf" $extra
 	grep -q "warning" "$T/err" && soft_fail "$n: an unknown key is logged as a warning"
+	expect_error 2 "badvalue.conf:1: idle_timeout" "$p" -c "$T/badvalue.conf" $extra
+	expect_error 2 "No such file" "$p" -c "$T/missing.conf" $extra
 done
 
 step "unknown store: refused before any socket is made"
