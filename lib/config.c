@@ -693,7 +693,7 @@ config_main(struct config *cfg, int argc, char **argv, const char *name,
 	config_init(cfg);
 	first = config_from_args(cfg, argc, argv, &help, &version, &cause);
 	if (first == -1) {
-		log_warnx("%s", cause);
+		log_errx("%s", cause);
 		free(cause);
 		exit(2);
 	}
@@ -720,7 +720,7 @@ config_main_noargs(struct config *cfg, const char *name)
 	log_init(name, 0);
 	config_init(cfg);
 	if (config_load_file(cfg, NULL, &cause) == -1) {
-		log_warnx("%s", cause);
+		log_errx("%s", cause);
 		free(cause);
 		exit(2);
 	}

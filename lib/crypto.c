@@ -1,4 +1,4 @@
-/* Keys from secret_file, AES-256-GCM cookie sealing, keyed hashes (OpenSSL). */
+/* AES-256-GCM cookie sealing, keyed hashes, ids and base64url (OpenSSL). */
 #include "autoconf.h"
 
 #include <sys/types.h>
@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "keyring.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -37,7 +38,7 @@
  * cookie name does not open under another.
  */
 #define SEAL_VERSION	0x01
-#define SEAL_KEYTAG_LEN	4
+#define SEAL_KEYTAG_LEN	KEYRING_TAG_LEN
 #define SEAL_NONCE_LEN	12
 #define SEAL_TAG_LEN	16
 #define SEAL_HDR_LEN	(1 + SEAL_KEYTAG_LEN)
@@ -45,30 +46,6 @@
 
 /* Shortest MAC crypto_mac_verify accepts (signed ids use 16 bytes). */
 #define MAC_MIN_LEN	16
-
-/* Largest secret_file read; a real one is a few lines. */
-#define SECRET_FILE_MAX	(64 * 1024)
-
-/* One master key from secret_file, as its derived sub-keys. */
-struct crypto_key {
-	unsigned char	 sub[CRYPTO_NPURPOSES][CRYPTO_KEY_LEN];
-	unsigned char	 tag[SEAL_KEYTAG_LEN];	/* names the key in sealed values */
-};
-
-/* Immutable after load; shared read-only by every thread. */
-struct keyring {
-	struct crypto_key	*keys;		/* first is current */
-	size_t			 n;
-};
-
-static const unsigned char crypto_salt[] = "sessionwrap";
-static const char *const crypto_info[CRYPTO_NPURPOSES] = {
-	"sessionwrap seal v1",
-	"sessionwrap sign v1",
-	"sessionwrap storekey v1",
-	"sessionwrap public v1"
-};
-static const char crypto_tag_label[] = "sessionwrap key tag v1";
 
 static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -142,7 +119,7 @@ crypto_tls(void)
 }
 
 /* Free the calling thread's cache now (keyring_free does). */
-static void
+void
 crypto_thread_free(void)
 {
 	struct crypto_tls	*t;
@@ -185,32 +162,8 @@ crypto_gcm(int enc, const unsigned char *key, const unsigned char *nonce)
 	return ctx;
 }
 
-/* HKDF-SHA256 of one secret into a 32-byte sub-key; fatal if OpenSSL fails. */
-static void
-crypto_hkdf(const char *secret, size_t len, const char *info,
-    unsigned char out[CRYPTO_KEY_LEN])
-{
-	EVP_PKEY_CTX	*pctx;
-	size_t		 outlen = CRYPTO_KEY_LEN;
-
-	if ((pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL)) == NULL)
-		fatalx("%s: EVP_PKEY_CTX_new_id failed", __func__);
-	if (EVP_PKEY_derive_init(pctx) <= 0 ||
-	    EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) <= 0 ||
-	    EVP_PKEY_CTX_set1_hkdf_salt(pctx, crypto_salt,
-	    (int)(sizeof crypto_salt - 1)) <= 0 ||
-	    EVP_PKEY_CTX_set1_hkdf_key(pctx, (const unsigned char *)secret,
-	    (int)len) <= 0 ||
-	    EVP_PKEY_CTX_add1_hkdf_info(pctx, (const unsigned char *)info,
-	    (int)strlen(info)) <= 0 ||
-	    EVP_PKEY_derive(pctx, out, &outlen) <= 0 ||
-	    outlen != CRYPTO_KEY_LEN)
-		fatalx("%s: HKDF failed", __func__);
-	EVP_PKEY_CTX_free(pctx);
-}
-
 /* HMAC-SHA256 with a 32-byte key; fatal if OpenSSL fails. */
-static void
+void
 crypto_hmac(const unsigned char *key, const void *data, size_t len,
     unsigned char out[CRYPTO_MAC_LEN])
 {
@@ -268,166 +221,6 @@ crypto_hmac(const unsigned char *key, const void *data, size_t len,
 	    &outlen) == NULL || outlen != CRYPTO_MAC_LEN)
 		fatalx("%s: HMAC failed", __func__);
 #endif
-}
-
-/* Derive every sub-key and the key tag of one secret. */
-static void
-crypto_key_derive(struct crypto_key *k, const char *secret, size_t len)
-{
-	unsigned char	 mac[CRYPTO_MAC_LEN];
-	int		 i;
-
-	for (i = 0; i < CRYPTO_NPURPOSES; i++)
-		crypto_hkdf(secret, len, crypto_info[i], k->sub[i]);
-	crypto_hmac(k->sub[CRYPTO_SEAL], crypto_tag_label,
-	    sizeof crypto_tag_label - 1, mac);
-	memcpy(k->tag, mac, sizeof k->tag);
-	OPENSSL_cleanse(mac, sizeof mac);
-}
-
-/* True for the blanks trimmed around a secret. */
-static int
-crypto_isblank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Parse secret_file text: one secret per line, first is current. */
-struct keyring *
-keyring_parse(const char *text, char **cause)
-{
-	struct keyring	*kr;
-	const char	*line, *end, *next, *s, *e;
-	u_int		 lineno = 0;
-
-	kr = xcalloc(1, sizeof *kr);
-	for (line = text; *line != '\0'; line = next) {
-		lineno++;
-		if ((end = strchr(line, '\n')) != NULL)
-			next = end + 1;
-		else
-			next = end = line + strlen(line);
-
-		for (s = line; s < end && crypto_isblank(*s); s++)
-			/* nothing */;
-		for (e = end; e > s && crypto_isblank(e[-1]); e--)
-			/* nothing */;
-		if (s == e || *s == '#')
-			continue;
-		if ((size_t)(e - s) < CRYPTO_MIN_SECRET) {
-			xasprintf(cause, "line %u: secret too short (%zu "
-			    "characters, need at least %d; generate one with: "
-			    "sessionwrap-ctl keygen)", lineno, (size_t)(e - s),
-			    CRYPTO_MIN_SECRET);
-			keyring_free(kr);
-			return NULL;
-		}
-		kr->keys = xreallocarray(kr->keys, kr->n + 1, sizeof *kr->keys);
-		crypto_key_derive(&kr->keys[kr->n], s, e - s);
-		kr->n++;
-	}
-	if (kr->n == 0) {
-		xasprintf(cause, "no keys");
-		keyring_free(kr);
-		return NULL;
-	}
-	return kr;
-}
-
-/* Read and parse secret_file; warns when others may read it. */
-struct keyring *
-keyring_load(const char *path, char **cause)
-{
-	struct keyring	*kr = NULL;
-	struct stat	 sb;
-	char		*text = NULL, *cause1 = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		xasprintf(cause, "%s: not a regular file", path);
-		goto out;
-	}
-	/* 0640 root:www-data is a sound setup; others reading is not. */
-	if (sb.st_mode & (S_IRWXO | S_IWGRP))
-		log_warnx("%s: secret file is readable or writable beyond its "
-		    "owner and group (mode %03o); chmod 640 it", path,
-		    (u_int)(sb.st_mode & 0777));
-
-	text = xmalloc(SECRET_FILE_MAX + 1);
-	for (;;) {
-		n = read(fd, text + len, SECRET_FILE_MAX + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > SECRET_FILE_MAX) {
-			xasprintf(cause, "%s: larger than %d bytes", path,
-			    SECRET_FILE_MAX);
-			goto out;
-		}
-	}
-	text[len] = '\0';
-	if (memchr(text, '\0', len) != NULL) {
-		xasprintf(cause, "%s: contains a NUL byte", path);
-		goto out;
-	}
-	if ((kr = keyring_parse(text, &cause1)) == NULL) {
-		xasprintf(cause, "%s: %s", path, cause1);
-		free(cause1);
-	}
-
-out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, SECRET_FILE_MAX + 1);
-		free(text);
-	}
-	close(fd);
-	return kr;
-}
-
-/* Wipe and free a keyring. */
-void
-keyring_free(struct keyring *kr)
-{
-	if (kr == NULL)
-		return;
-	if (kr->keys != NULL) {
-		OPENSSL_cleanse(kr->keys, kr->n * sizeof *kr->keys);
-		free(kr->keys);
-	}
-	free(kr);
-	crypto_thread_free();
-}
-
-/* Number of keys, current one included. */
-size_t
-keyring_count(const struct keyring *kr)
-{
-	return kr == NULL ? 0 : kr->n;
-}
-
-/* The current key; a keyring without keys is a broken invariant. */
-static const struct crypto_key *
-keyring_current(const struct keyring *kr)
-{
-	if (kr == NULL || kr->n == 0)
-		fatalx("crypto: no keys loaded");
-	return &kr->keys[0];
 }
 
 /* Fill a buffer from the CSPRNG. */
@@ -488,7 +281,7 @@ char *
 crypto_seal(const struct keyring *kr, const char *aad, const void *pt,
     size_t len)
 {
-	const struct crypto_key	*k = keyring_current(kr);
+	const struct keyring_key	*k = keyring_current(kr);
 	EVP_CIPHER_CTX		*ctx;
 	unsigned char		*raw, *ct;
 	size_t			 rawlen;
@@ -529,7 +322,7 @@ crypto_seal(const struct keyring *kr, const char *aad, const void *pt,
 
 /* Decrypt with one key; 0 on success with out filled (len bytes). */
 static int
-crypto_open_key(const struct crypto_key *k, const char *aad,
+crypto_open_key(const struct keyring_key *k, const char *aad,
     const unsigned char *raw, size_t rawlen, unsigned char *out)
 {
 	EVP_CIPHER_CTX		*ctx;
@@ -565,8 +358,9 @@ int
 crypto_open(const struct keyring *kr, const char *aad, const char *text,
     unsigned char **out, size_t *outlen)
 {
-	unsigned char	*raw = NULL, *pt;
-	size_t		 rawlen, ptlen, i;
+	const struct keyring_key	*k;
+	unsigned char			*raw = NULL, *pt;
+	size_t				 rawlen, ptlen, i;
 
 	*out = NULL;
 	*outlen = 0;
@@ -580,10 +374,10 @@ crypto_open(const struct keyring *kr, const char *aad, const char *text,
 	}
 	ptlen = rawlen - SEAL_MIN_LEN;
 	pt = xmalloc(ptlen + 1);
-	for (i = 0; i < kr->n; i++) {
-		if (memcmp(raw + 1, kr->keys[i].tag, SEAL_KEYTAG_LEN) != 0)
+	for (i = 0; (k = keyring_key(kr, i)) != NULL; i++) {
+		if (memcmp(raw + 1, k->tag, SEAL_KEYTAG_LEN) != 0)
 			continue;
-		if (crypto_open_key(&kr->keys[i], aad, raw, rawlen, pt) == 0) {
+		if (crypto_open_key(k, aad, raw, rawlen, pt) == 0) {
 			pt[ptlen] = '\0';
 			free(raw);
 			*out = pt;
@@ -642,8 +436,8 @@ crypto_mac_verify_key(const struct keyring *kr, enum crypto_purpose purpose,
 	if (kr == NULL || mac == NULL || maclen < MAC_MIN_LEN ||
 	    maclen > CRYPTO_MAC_LEN)
 		return -1;
-	for (i = kr->n; i-- > 0; ) {
-		crypto_hmac(kr->keys[i].sub[purpose], data, len, want);
+	for (i = keyring_count(kr); i-- > 0; ) {
+		crypto_hmac(keyring_key(kr, i)->sub[purpose], data, len, want);
 		eq = CRYPTO_memcmp(want, mac, maclen) == 0;
 		/* The lowest index wins; no branch on the outcome. */
 		found = eq ? (int)i : found;
@@ -687,15 +481,16 @@ char *
 crypto_mac_hex_key(const struct keyring *kr, size_t idx,
     enum crypto_purpose purpose, const char *s, size_t hexlen)
 {
-	unsigned char	 mac[CRYPTO_MAC_LEN];
-	char		*out;
+	const struct keyring_key	*k;
+	unsigned char			 mac[CRYPTO_MAC_LEN];
+	char				*out;
 
 	crypto_check_purpose(purpose);
-	if (kr == NULL || idx >= kr->n)
+	if ((k = keyring_key(kr, idx)) == NULL)
 		fatalx("%s: no key %zu", __func__, idx);
 	if (hexlen == 0 || hexlen > 2 * CRYPTO_MAC_LEN)
 		fatalx("%s: bad length %zu", __func__, hexlen);
-	crypto_hmac(kr->keys[idx].sub[purpose], s, strlen(s), mac);
+	crypto_hmac(k->sub[purpose], s, strlen(s), mac);
 	out = xmalloc(2 * CRYPTO_MAC_LEN + 1);
 	crypto_hex(mac, sizeof mac, out);
 	out[hexlen] = '\0';

@@ -1,6 +1,7 @@
 /*
- * Cryptography: keys from secret_file, AES-256-GCM sealing bound to the cookie
- * name, keyed hashes, CSPRNG ids and constant-time compares (OpenSSL libcrypto).
+ * Cryptography: AES-256-GCM sealing bound to the cookie name, keyed hashes,
+ * CSPRNG ids and constant-time compares (OpenSSL libcrypto). The keys of
+ * secret_file are the keyring's (keyring.h, included here for callers).
  */
 #ifndef SW_CRYPTO_H
 #define SW_CRYPTO_H
@@ -24,12 +25,13 @@ enum crypto_purpose {
 
 struct keyring;
 
-/* Read secret_file: one secret per line, '#' comments, first is current. */
-struct keyring	*keyring_load(const char *, char **);
-/* Same from a string (tests, ctl). */
-struct keyring	*keyring_parse(const char *, char **);
-void		 keyring_free(struct keyring *);
-size_t		 keyring_count(const struct keyring *);
+#include "keyring.h"
+
+/* HMAC-SHA256 with a raw 32-byte key (the keyring derives key tags with it). */
+void		 crypto_hmac(const unsigned char *, const void *, size_t,
+		    unsigned char out[CRYPTO_MAC_LEN]);
+/* Free the calling thread's cipher and MAC contexts (keyring_free does). */
+void		 crypto_thread_free(void);
 
 /* A new secret line for secret_file (64 hex chars), caller frees. */
 char		*crypto_keygen(void);

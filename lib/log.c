@@ -123,6 +123,17 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An error that the caller acts on (a start-up failure with its own status). */
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERR, 0, fmt, ap);
+	va_end(ap);
+}
+
 /* Informational. */
 void
 log_info(const char *fmt, ...)

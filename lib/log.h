@@ -18,6 +18,7 @@ int	log_level_parse(const char *);
 /* Messages are prefixed by the caller with __func__ where it helps. */
 void	log_warn(const char *, ...) SW_PRINTF(1, 2);	/* appends strerror(errno) */
 void	log_warnx(const char *, ...) SW_PRINTF(1, 2);
+void	log_errx(const char *, ...) SW_PRINTF(1, 2);	/* logs only: caller exits */
 void	log_info(const char *, ...) SW_PRINTF(1, 2);
 void	log_debug(const char *, ...) SW_PRINTF(1, 2);
 

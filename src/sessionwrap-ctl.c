@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
+#include "startup.h"
 #include "store.h"
 #include "store_admin.h"
 #include "wsctl.h"
@@ -91,24 +92,9 @@ ctl_check_config(struct config *cfg, int argc, char **argv)
 	void		*conn;
 	char		*cause;
 
-	if (config_check(cfg, &cause) == -1) {
+	if (startup_open(cfg, NULL, &keys, &store, &cause) == -1) {
 		fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
 		free(cause);
-		return 1;
-	}
-	if (cfg->secret_file == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: secret_file is not set\n");
-		return 1;
-	}
-	if ((keys = keyring_load(cfg->secret_file, &cause)) == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
-		free(cause);
-		return 1;
-	}
-	if ((store = store_open(cfg, keys, &cause)) == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: store: %s\n", cause);
-		free(cause);
-		keyring_free(keys);
 		return 1;
 	}
 	if ((conn = store->ops->conn_new(store, &cause)) == NULL) {
@@ -208,13 +194,7 @@ ctl_store_open(struct config *cfg, struct ctl_store *cs)
 	char	*cause;
 
 	memset(cs, 0, sizeof *cs);
-	if (cfg->secret_file == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: secret_file is not set\n");
-		return -1;
-	}
-	if ((cs->keys = keyring_load(cfg->secret_file, &cause)) == NULL)
-		goto fail;
-	if ((cs->store = store_open(cfg, cs->keys, &cause)) == NULL)
+	if (startup_keys_store(cfg, &cs->keys, &cs->store, &cause) == -1)
 		goto fail;
 	if (cs->store->ops->client_side) {
 		fprintf(stderr, "sessionwrap-ctl: store %s keeps sessions in "

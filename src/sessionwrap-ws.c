@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	config_main(&cfg, argc, argv, "sessionwrap-ws", usage);
 	config_free(&cfg);
 	if (ws_server_start(argc, argv, &cause) == -1) {
-		log_warnx("%s", cause);
+		log_errx("%s", cause);
 		free(cause);
 		return 1;
 	}

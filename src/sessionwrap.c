@@ -5,10 +5,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,8 +20,10 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "listen.h"
 #include "log.h"
 #include "priv.h"
+#include "startup.h"
 #include "request.h"
 #include "spawn.h"
 #include "store.h"
@@ -386,122 +386,77 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Copy a socket path; -1 when it does not fit. */
-static int
-strlcpy_path(char *dst, const char *src, size_t size)
-{
-	size_t	 len = strlen(src);
-
-	if (len == 0 || len >= size)
-		return -1;
-	memcpy(dst, src, len + 1);
-	return 0;
-}
-
 /*
  * Open --listen: unix:PATH, HOST:PORT or :PORT. A unix socket gets
  * listen_mode, and belongs to `user` when we start as root and drop to it,
  * so only the web server's account can send requests with forged parameters.
+ * Our own sockets: libfcgi's FCGX_OpenSocket exit()s on errors.
  */
 static int
 open_listener(const struct config *cfg)
 {
-	const char		*spec = cfg->listen;
-	struct sockaddr_un	 sun;
-	struct addrinfo		 hints, *res, *ai;
-	char			*host, *port, *cause;
-	int			 fd = -1, on = 1, rc;
-	mode_t			 old;
+	char	*cause;
+	int	 fd;
 
-	/* Our own sockets: libfcgi's FCGX_OpenSocket exit()s on errors. */
-	if (strncmp(spec, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof sun);
-		sun.sun_family = AF_UNIX;
-		if (strlcpy_path(sun.sun_path, spec + 5, sizeof sun.sun_path) == -1)
-			fatalx("listen %s: path too long", spec);
-		if (unlink(sun.sun_path) == -1 && errno != ENOENT)
-			fatal("listen %s: unlink", spec);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-			fatal("listen %s: socket", spec);
-		old = umask(0177);
-		rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
-		umask(old);
-		if (rc == -1)
-			fatal("listen %s: bind", spec);
-		if (chmod(sun.sun_path, (mode_t)cfg->listen_mode) == -1)
-			fatal("listen %s: chmod", spec);
-		if (priv_chown(sun.sun_path, cfg, &cause) == -1)
-			fatalx("listen %s: %s", spec, cause);
-	} else {
-		host = xstrdup(spec);
-		if ((port = strrchr(host, ':')) == NULL)
-			fatalx("listen %s: expected unix:PATH or HOST:PORT", spec);
-		*port++ = '\0';
-		if (strspn(port, "0123456789") != strlen(port) || *port == '\0' ||
-		    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535)
-			fatalx("listen %s: bad port", spec);
-		/* [::1]:9000 */
-		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-			host[strlen(host) - 1] = '\0';
-			memmove(host, host + 1, strlen(host));
-		}
-		memset(&hints, 0, sizeof hints);
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_PASSIVE;
-		if ((rc = getaddrinfo(*host ? host : NULL, port, &hints, &res)) != 0)
-			fatalx("listen %s: %s", spec, gai_strerror(rc));
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-			if (fd == -1)
-				continue;
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-				break;
-			close(fd);
-			fd = -1;
-		}
-		freeaddrinfo(res);
-		free(host);
-		if (fd == -1)
-			fatal("listen %s: bind", spec);
-	}
-	if (listen(fd, LISTEN_BACKLOG) == -1)
-		fatal("listen %s", spec);
+	if ((fd = listen_open(cfg->listen, (mode_t)cfg->listen_mode, cfg,
+	    LISTEN_BACKLOG, 0, &cause)) == -1)
+		fatalx("listen %s: %s", cfg->listen, cause);
 	return fd;
 }
 
-/* Everything process-wide: config checks, keys, store, script_root. */
+/* sessionwrap's own values: something to run, and usable (startup_open). */
+static int
+sw_check(const struct config *cfg, char **cause)
+{
+	char	 resolved[PATH_MAX];
+
+	if (cfg->script_root == NULL && cfg->handler == NULL) {
+		*cause = xstrdup("neither script_root nor handler is set: "
+		    "refusing to run whatever the web server names");
+		return -1;
+	}
+	if (cfg->script_root != NULL &&
+	    realpath(cfg->script_root, resolved) == NULL) {
+		xasprintf(cause, "script_root %s: %s", cfg->script_root,
+		    strerror(errno));
+		return -1;
+	}
+	if (cfg->handler != NULL && access(cfg->handler, X_OK) == -1) {
+		xasprintf(cause, "handler %s: %s", cfg->handler,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Everything process-wide that can fail on the configuration: every value,
+ * keys, store, script_root. Before any socket is bound.
+ */
 static void
 setup(struct sw *sw)
 {
 	struct config	*cfg = sw->cfg;
 	char		*cause, resolved[PATH_MAX];
-	const char	*path;
 
-	if (config_check(cfg, &cause) == -1)
+	if (startup_open(cfg, sw_check, &sw->keys, &sw->store, &cause) == -1)
 		fatalx("%s", cause);
-	if (cfg->script_root == NULL && cfg->handler == NULL)
-		fatalx("neither script_root nor handler is set: refusing to "
-		    "run whatever the web server names");
 	if (cfg->script_root != NULL) {
 		if (realpath(cfg->script_root, resolved) == NULL)
 			fatal("script_root %s", cfg->script_root);
 		sw->root = xstrdup(resolved);
 	} else
 		sw->root = xstrdup("/nonexistent");
-	if (cfg->handler != NULL && access(cfg->handler, X_OK) == -1)
-		fatal("handler %s", cfg->handler);
-	if (cfg->secret_file != NULL) {
-		if ((sw->keys = keyring_load(cfg->secret_file, &cause)) == NULL)
-			fatalx("%s", cause);
-	} else
-		fatalx("secret_file is not set (generate one with: "
-		    "sessionwrap-ctl keygen > FILE)");
-	if ((sw->store = store_open(cfg, sw->keys, &cause)) == NULL)
-		fatalx("store: %s", cause);
-	if (priv_drop(cfg, &cause) == -1)
+}
+
+/* After the listening socket: drop root, and the PATH scripts get. */
+static void
+setup_drop(struct sw *sw)
+{
+	char		*cause;
+	const char	*path;
+
+	if (priv_drop(sw->cfg, &cause) == -1)
 		fatalx("%s", cause);
 	path = getenv("PATH");
 	sw->path_env = xstrdup(path != NULL && *path != '\0' ? path :
@@ -648,15 +603,14 @@ main(int argc, char **argv)
 	 */
 	if (gateway && FCGX_IsCGI())
 		sw.cgi = 1;
-	else if (cfg.listen != NULL)
-		listen_fd = open_listener(&cfg);
-	else if (!FCGX_IsCGI())
-		listen_fd = 0;
-	else
+	else if (cfg.listen == NULL && FCGX_IsCGI())
 		fatalx("no listen set, descriptor 0 is not a socket and "
 		    "GATEWAY_INTERFACE is not set: give --listen, or start "
 		    "sessionwrap from a web server");
 	setup(&sw);
+	if (!sw.cgi)
+		listen_fd = cfg.listen != NULL ? open_listener(&cfg) : 0;
+	setup_drop(&sw);
 
 	if (sw.cgi)
 		serve_cgi(&sw);

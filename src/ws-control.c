@@ -3,8 +3,6 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 #include "wsctl.h"
 #include "ws.h"
@@ -36,65 +35,6 @@ static struct bufferevent	*ws_control_table[WS_CONTROL_MAX_CLIENTS];
 
 static void	 ws_control_write(struct bufferevent *, void *);
 static void	 ws_control_event(struct bufferevent *, short, void *);
-
-/*
- * Listen on a Unix stream socket at path with the given mode, replacing a stale
- * socket but never one that still answers (another instance). -1 and *cause.
- */
-int
-ws_control_bind_unix(const char *path, mode_t mode, int backlog, char **cause)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 sb;
-	mode_t			 old;
-	int			 fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		xasprintf(cause, "%s: path too long", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode)) {
-			xasprintf(cause, "%s: exists and is not a socket", path);
-			return -1;
-		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
-		    sizeof sun) == 0) {
-			close(fd);
-			xasprintf(cause, "%s: in use by another process", path);
-			return -1;
-		}
-		if (fd != -1)
-			close(fd);
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		xasprintf(cause, "socket: %s", strerror(errno));
-		return -1;
-	}
-	old = umask(~mode & 0777);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		umask(old);
-		xasprintf(cause, "%s: bind: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	if (chmod(path, mode) == -1)
-		log_warn("%s: chmod %s", __func__, path);
-	if (listen(fd, backlog) == -1) {
-		xasprintf(cause, "%s: listen: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return fd;
-}
 
 /* Run one command; the reply line (without newline) into out. */
 static void
@@ -235,14 +175,26 @@ ws_control_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-/* Listen on the control socket (mode 0660). */
+/*
+ * Listen on the control socket (mode 0660). Started as root with user = ...,
+ * it belongs to that user and group, so that sessionwrap running as them can
+ * connect.
+ */
 int
 ws_control_open(const char *path, char **cause)
 {
+	char	*spec, *cause1;
 	int	 fd;
 
-	if ((fd = ws_control_bind_unix(path, 0660, 128, cause)) == -1)
+	xasprintf(&spec, "unix:%s", path);
+	fd = listen_open(spec, 0660, ws_server->cfg, 128, LISTEN_NONBLOCK,
+	    &cause1);
+	free(spec);
+	if (fd == -1) {
+		xasprintf(cause, "%s: %s", path, cause1);
+		free(cause1);
 		return -1;
+	}
 	ws_control_listener = evconnlistener_new(ws_server->base,
 	    ws_control_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
 	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);

@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +23,11 @@
 #include "config.h"
 #include "cookie.h"
 #include "crypto.h"
+#include "listen.h"
 #include "log.h"
 #include "priv.h"
 #include "session.h"
+#include "startup.h"
 #include "store.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -67,6 +68,29 @@ ws_server_libevent_fatal(int err)
 	fatalx("libevent: fatal error %d", err);
 }
 
+/* The WebSocket helper's own values (startup_open). */
+static int
+ws_server_check(const struct config *cfg, char **cause)
+{
+	if (cfg->listen == NULL) {
+		*cause = xstrdup("no listen address (--listen unix:PATH or "
+		    "HOST:PORT)");
+		return -1;
+	}
+	if (cfg->ws_handler != NULL) {
+		if (cfg->ws_handler[0] != '/') {
+			*cause = xstrdup("ws_handler must be an absolute path");
+			return -1;
+		}
+		if (access(cfg->ws_handler, X_OK) == -1) {
+			xasprintf(cause, "ws_handler %s: %s", cfg->ws_handler,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Configuration, keys and store from argv; -1 and *cause, nothing kept. */
 static int
 ws_server_configure(struct config **cfgp, struct keyring **keysp,
@@ -87,113 +111,16 @@ ws_server_configure(struct config **cfgp, struct keyring **keysp,
 		xasprintf(cause, "unexpected argument %s", ws_server_argv[first]);
 		goto fail;
 	}
-	if (config_check(cfg, cause) == -1)
-		goto fail;
-	if (cfg->listen == NULL) {
-		*cause = xstrdup("no listen address (--listen unix:PATH or "
-		    "HOST:PORT)");
-		goto fail;
-	}
-	if (cfg->ws_handler != NULL) {
-		if (cfg->ws_handler[0] != '/') {
-			*cause = xstrdup("ws_handler must be an absolute path");
-			goto fail;
-		}
-		if (access(cfg->ws_handler, X_OK) == -1) {
-			xasprintf(cause, "ws_handler %s: %s", cfg->ws_handler,
-			    strerror(errno));
-			goto fail;
-		}
-	}
-	if (cfg->secret_file == NULL) {
-		*cause = xstrdup("secret_file is not set (generate one with: "
-		    "sessionwrap-ctl keygen > FILE)");
-		goto fail;
-	}
-	if ((keys = keyring_load(cfg->secret_file, cause)) == NULL)
-		goto fail;
-	if ((st = store_open(cfg, keys, cause)) == NULL)
+	if (startup_open(cfg, ws_server_check, &keys, &st, cause) == -1)
 		goto fail;
 	*cfgp = cfg;
 	*keysp = keys;
 	*storep = st;
 	return 0;
 fail:
-	if (keys != NULL)
-		keyring_free(keys);
 	config_free(cfg);
 	free(cfg);
 	return -1;
-}
-
-/* Split HOST:PORT, [V6]:PORT or :PORT; -1 when malformed. */
-static int
-ws_server_split(const char *spec, char **host, char **port)
-{
-	const char	*colon;
-
-	if (spec[0] == '[') {
-		if ((colon = strstr(spec, "]:")) == NULL)
-			return -1;
-		*host = xstrndup(spec + 1, colon - spec - 1);
-		*port = xstrdup(colon + 2);
-	} else {
-		if ((colon = strrchr(spec, ':')) == NULL)
-			return -1;
-		*host = colon == spec ? NULL : xstrndup(spec, colon - spec);
-		*port = xstrdup(colon + 1);
-	}
-	if (**port == '\0') {
-		free(*host);
-		free(*port);
-		return -1;
-	}
-	return 0;
-}
-
-/* A listening TCP socket; -1 and *cause. */
-static int
-ws_server_bind_tcp(const char *spec, char **cause)
-{
-	struct addrinfo	 hints, *res = NULL, *ai;
-	char		*host = NULL, *port = NULL;
-	int		 fd = -1, one = 1, rc, err = 0;
-
-	if (ws_server_split(spec, &host, &port) == -1) {
-		xasprintf(cause, "listen = %s: not unix:PATH or HOST:PORT", spec);
-		return -1;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		xasprintf(cause, "listen = %s: %s", spec, gai_strerror(rc));
-		goto out;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd == -1) {
-			err = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, WS_BACKLOG) == 0)
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-	}
-	if (fd == -1)
-		xasprintf(cause, "listen = %s: %s", spec, strerror(err));
-out:
-	if (res != NULL)
-		freeaddrinfo(res);
-	free(host);
-	free(port);
-	return fd;
 }
 
 /* A connection for the WebSocket listener. */
@@ -232,16 +159,18 @@ ws_server_accept_error(struct evconnlistener *l, void *arg)
 static int
 ws_server_listen(const char *spec, char **cause)
 {
+	char	*cause1;
 	int	 fd;
 
-	if (strncmp(spec, "unix:", 5) == 0) {
-		/* Anyone may connect: every upgrade is authenticated. */
-		if ((fd = ws_control_bind_unix(spec + 5, 0666, WS_BACKLOG,
-		    cause)) == -1)
-			return -1;
-		ws_server_unix_path = xstrdup(spec + 5);
-	} else if ((fd = ws_server_bind_tcp(spec, cause)) == -1)
+	/* A unix socket: anyone may connect, every upgrade is authenticated. */
+	if ((fd = listen_open(spec, 0666, NULL, WS_BACKLOG, LISTEN_NONBLOCK,
+	    &cause1)) == -1) {
+		xasprintf(cause, "listen = %s: %s", spec, cause1);
+		free(cause1);
 		return -1;
+	}
+	if (strncmp(spec, "unix:", 5) == 0)
+		ws_server_unix_path = xstrdup(spec + 5);
 	ws_server->listener = evconnlistener_new(ws_server->base,
 	    ws_server_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
 	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
@@ -369,18 +298,6 @@ ws_server_sweep(evutil_socket_t fd, short what, void *arg)
 	ws_conn_sweep(time(NULL));
 }
 
-/*
- * Started as root with user = ...: the control socket (0660) must belong to
- * that user and group, so that sessionwrap running as them can connect.
- */
-static int
-ws_server_give_control(const struct config *cfg, char **cause)
-{
-	if (cfg->ws_control == NULL)
-		return 0;
-	return priv_chown(cfg->ws_control, cfg, cause);
-}
-
 /* Configure, listen and install handlers; -1 and *cause. */
 int
 ws_server_start(int argc, char **argv, char **cause)
@@ -437,8 +354,7 @@ ws_server_start(int argc, char **argv, char **cause)
 	if (ws_server->cfg->ws_control == NULL)
 		log_warnx("no ws_control socket: sockets cannot be closed on "
 		    "logout");
-	if (ws_server_give_control(ws_server->cfg, cause) == -1 ||
-	    priv_drop(ws_server->cfg, cause) == -1) {
+	if (priv_drop(ws_server->cfg, cause) == -1) {
 		ws_control_close();
 		ws_server_unlisten();
 		return -1;

@@ -219,7 +219,6 @@ u_int		 ws_handler_count(void);
 void		 ws_handler_kill_all(void);
 
 /* ws-control.c: the Unix control socket. */
-int		 ws_control_bind_unix(const char *, mode_t, int, char **);
 int		 ws_control_open(const char *, char **);
 void		 ws_control_close(void);
 
