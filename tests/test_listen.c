@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,6 +113,26 @@ test_listen_notsock(void)
 	unlink(test_path("file"));
 }
 
+/* A TCP port of the loopback that nobody listens on at this moment. */
+static int
+test_free_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	int			 fd, port = 0;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
 /* Malformed specs are refused with a cause; good TCP specs listen. */
 static void
 test_listen_specs(void)
@@ -132,18 +154,24 @@ test_listen_specs(void)
 		{ "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		    "path empty or too long" },
-		{ "127.0.0.1:39517", NULL },
-		{ "[::1]:39517", NULL },
-		{ ":39518", NULL },
+		/* Good specs: a port free at this moment is appended. */
+		{ "127.0.0.1:", NULL },
+		{ "[::1]:", NULL },
+		{ ":", NULL },
 	};
+	char	 spec[256];
 	char	*cause;
 	size_t	 i;
 	int	 fd;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cause = NULL;
-		fd = listen_open(cases[i].spec, 0660, NULL, 8,
-		    LISTEN_NONBLOCK, &cause);
+		if (cases[i].cause == NULL)
+			snprintf(spec, sizeof spec, "%s%d", cases[i].spec,
+			    test_free_port());
+		else
+			snprintf(spec, sizeof spec, "%s", cases[i].spec);
+		fd = listen_open(spec, 0660, NULL, 8, LISTEN_NONBLOCK, &cause);
 		if (cases[i].cause == NULL) {
 			/* [::1] needs IPv6 on the host. */
 			if (fd == -1 && cases[i].spec[0] == '[')
