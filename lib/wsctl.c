@@ -18,19 +18,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "wsctl.h"
 #include "xmalloc.h"
-
-/* Milliseconds on a clock that does not jump. */
-static long long
-wsctl_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait for fd to be ready for `events` before the deadline; -1 and errno. */
 static int
@@ -41,7 +32,7 @@ wsctl_wait(int fd, short events, long long deadline)
 	int		 n;
 
 	for (;;) {
-		left = deadline - wsctl_now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -128,7 +119,7 @@ wsctl_command(const char *path, const char *line, char **reply,
 	}
 	if (timeout_ms <= 0)
 		timeout_ms = WSCTL_TIMEOUT_MS;
-	deadline = wsctl_now_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 
 	if ((fd = wsctl_connect(path, deadline)) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -442,7 +433,7 @@ wsctl_retry_stop(void)
 {
 	struct wsctl_pending	*p;
 	char			*cause;
-	long long		 deadline = wsctl_now_ms() + WSCTL_TIMEOUT_MS * 4;
+	long long		 deadline = clock_ms() + WSCTL_TIMEOUT_MS * 4;
 
 	pthread_mutex_lock(&wsctl_retry_lock);
 	wsctl_retry_stopping = 1;
@@ -455,7 +446,7 @@ wsctl_retry_stop(void)
 	while ((p = wsctl_retry_list) != NULL) {
 		wsctl_retry_list = p->next;
 		/* A stalled helper must not hold up the exit for long. */
-		if (wsctl_now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			log_warnx("%s: CLOSE not delivered at exit", __func__);
 		else if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
 		    &cause) == -1) {

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cgi.h"
+#include "clock.h"
 #include "cookie.h"
 #include "log.h"
 #include "pump.h"
@@ -374,7 +375,7 @@ req_output(struct req *r, struct buf *hdr, const char *buf, size_t n)
 	int	 status;
 
 	if (r->state == REQ_BODY) {
-		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
+		r->deadline = clock_ms() + r->cfg->handler_timeout * 1000LL;
 		r->unflushed = 1;
 		if (r->io->write(r->io->ctx, buf, n) == -1) {
 			r->state = REQ_FAILED;
@@ -557,7 +558,7 @@ req_wait(struct req *r, const struct pump_ops *po, void *p)
 	long long	 now;
 	int		 n, timeout;
 
-	now = spawn_now_ms();
+	now = clock_ms();
 	if (now >= r->deadline) {
 		req_timeout(r, po, p, 0);
 		return -1;
@@ -649,7 +650,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	r.io = io;
 	r.envp = envp;
 	r.now = time(NULL);
-	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
+	r.deadline = clock_ms() + r.cfg->handler_timeout * 1000LL;
 	r.state = REQ_HEADERS;
 	r.rs.w = w;
 	r.rs.sw = w->sw;

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "cgi.h"
+#include "clock.h"
 #include "config.h"
 #include "cookie.h"
 #include "crypto.h"
@@ -477,8 +478,8 @@ ws_handler_kill_all(void)
 		if (h->pid > 0)
 			killpg(h->pid, SIGTERM);
 	}
-	deadline = spawn_now_ms() + 1000;
-	while (ws_handler_n > 0 && spawn_now_ms() < deadline) {
+	deadline = clock_ms() + 1000;
+	while (ws_handler_n > 0 && clock_ms() < deadline) {
 		usleep(10000);
 		ws_handler_reap();
 	}
