@@ -26,6 +26,7 @@
 #include "log.h"
 #include "session.h"
 #include "spawn.h"
+#include "utf8.h"
 #include "wsctl.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -232,7 +233,7 @@ ws_handler_out_read(struct bufferevent *bev, void *arg)
 	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if (!wsctl_valid_utf8(line, n))
+		if (!utf8_valid(line, n))
 			log_warnx("%s: handler %ld: output line is not UTF-8, "
 			    "dropped", __func__, (long)h->pid);
 		else
