@@ -37,18 +37,9 @@ session_json_check(json_t *j)
 static int
 session_id_valid(const char *s, size_t len)
 {
-	size_t	 i;
-
 	if (len == 0 || len > SESSION_ID_MAX)
 		return 0;
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_')
-			continue;
-		return 0;
-	}
-	return 1;
+	return b64url_valid(s, len);
 }
 
 /* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */

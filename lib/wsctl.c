@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "crypto.h"
 #include "log.h"
 #include "utf8.h"
 #include "wsctl.h"
@@ -237,18 +238,9 @@ wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
 int
 wsctl_valid_id(const char *s)
 {
-	size_t	 i;
-	char	 c;
+	size_t	 len = strlen(s);
 
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= WSCTL_MAX_ID)
-			return 0;
-		c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	return i > 0;
+	return len > 0 && len <= WSCTL_MAX_ID && b64url_valid(s, len);
 }
 
 /* Codes an endpoint may put in a close frame it sends on its own accord. */
