@@ -573,6 +573,19 @@ b64url_value(unsigned char c)
 	return -1;
 }
 
+/* True when each of the len bytes of s is a base64url character. */
+int
+b64url_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (b64url_value((unsigned char)s[i]) == -1)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Strict base64url decoding: no padding, no other characters, and only the
  * canonical encoding (unused trailing bits zero), so each value has exactly

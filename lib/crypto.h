@@ -77,5 +77,7 @@ void		 crypto_wipe(void *, size_t);
 /* base64url without padding. */
 char		*b64url_encode(const void *, size_t);
 int		 b64url_decode(const char *, size_t, unsigned char **, size_t *);
+/* True when all len bytes are of the base64url alphabet (no padding). */
+int		 b64url_valid(const char *, size_t);
 
 #endif

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SESSION_FORMAT		1		/* "v" in the serialized form */
@@ -32,61 +33,13 @@ session_json_check(json_t *j)
 	return j;
 }
 
-/* Strict UTF-8 check: no overlongs, surrogates or code points past U+10FFFF. */
-int
-session_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n, k;
-	uint32_t		 cp;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			n = 1;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			n = 2;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			n = 3;
-			cp = p[i] & 0x07;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 /* An id as crypto_random_id makes them: base64url, bounded length. */
 static int
 session_id_valid(const char *s, size_t len)
 {
-	size_t	 i;
-
 	if (len == 0 || len > SESSION_ID_MAX)
 		return 0;
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_')
-			continue;
-		return 0;
-	}
-	return 1;
+	return b64url_valid(s, len);
 }
 
 /* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */
@@ -101,7 +54,7 @@ session_user_valid(const char *s, size_t len)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	}
-	return session_utf8_valid(s, len);
+	return utf8_valid(s, len);
 }
 
 /* Add a timeout to a time, saturating at the latest time we accept. */

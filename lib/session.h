@@ -88,8 +88,6 @@ void		 session_rotate_ws(struct session *);
 
 /* Die on a jansson allocation failure (NULL), else return its argument. */
 json_t		*session_json_check(json_t *);
-/* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
-int		 session_utf8_valid(const char *, size_t);
 /* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */
 int		 session_user_valid(const char *, size_t);
 

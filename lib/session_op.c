@@ -13,6 +13,7 @@
 #include "log.h"
 #include "session.h"
 #include "url.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SESSION_OP_PATCH_DEPTH	64		/* nesting allowed in a patch */
@@ -159,7 +160,7 @@ session_op_parse_set(const struct session_op_entry *e, const char *value,
 		xasprintf(cause, "%s: empty key", e->name);
 		return -1;
 	}
-	if (!session_utf8_valid(value, strlen(value))) {
+	if (!utf8_valid(value, strlen(value))) {
 		xasprintf(cause, "%s: not valid UTF-8", e->name);
 		return -1;
 	}
@@ -177,7 +178,7 @@ session_op_parse_unset(const struct session_op_entry *e, const char *value,
 		xasprintf(cause, "%s: empty key", e->name);
 		return -1;
 	}
-	if (!session_utf8_valid(value, strlen(value))) {
+	if (!utf8_valid(value, strlen(value))) {
 		xasprintf(cause, "%s: not valid UTF-8", e->name);
 		return -1;
 	}
@@ -214,8 +215,8 @@ session_op_parse_replace(const struct session_op_entry *e, const char *value,
 			xasprintf(cause, "%s: bad escape", e->name);
 			goto fail;
 		}
-		if (!session_utf8_valid(key, strlen(key)) ||
-		    (val != NULL && !session_utf8_valid(val, strlen(val)))) {
+		if (!utf8_valid(key, strlen(key)) ||
+		    (val != NULL && !utf8_valid(val, strlen(val)))) {
 			xasprintf(cause, "%s: not valid UTF-8", e->name);
 			goto fail;
 		}

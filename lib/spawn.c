@@ -17,19 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "spawn.h"
 #include "xmalloc.h"
-
-/* Monotonic clock in milliseconds. */
-long long
-spawn_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Close-on-exec pipe: no other thread's child inherits it. */
 static int
@@ -333,12 +324,12 @@ spawn_wait_exit(struct child *c, int ms)
 		return rc > 0;
 	}
 #endif
-	for (end = spawn_now_ms() + ms;; poll(NULL, 0, 2)) {
+	for (end = clock_ms() + ms;; poll(NULL, 0, 2)) {
 		memset(&info, 0, sizeof info);
 		if (waitid(P_PID, c->pid, &info, WEXITED | WNOHANG |
 		    WNOWAIT) == -1 || info.si_pid == c->pid)
 			return 1;
-		if (spawn_now_ms() >= end)
+		if (clock_ms() >= end)
 			return 0;
 	}
 }
@@ -376,7 +367,7 @@ spawn_reaper(void *arg)
 			struct spawn_linger	*l = &spawn_lingers[i];
 
 			r = waitpid(l->pid, &status, WNOHANG);
-			if (r == 0 && spawn_now_ms() >= l->deadline) {
+			if (r == 0 && clock_ms() >= l->deadline) {
 				log_warnx("script %s: pid %ld still running "
 				    "after closing its output; killed", l->name,
 				    (long)l->pid);

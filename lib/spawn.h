@@ -49,7 +49,5 @@ void	 spawn_linger(struct child *, long long, const char *);
 void	 spawn_linger_killall(void);
 /* Close our remaining pipe ends. */
 void	 spawn_close(struct child *);
-/* Monotonic clock in milliseconds. */
-long long spawn_now_ms(void);
 
 #endif

@@ -153,20 +153,6 @@ store_sign_id(const struct keyring *keys, const char *id)
 	return out;
 }
 
-/* True when s is len base64url characters. */
-static int
-store_b64url_ok(const char *s, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++) {
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-_", s[i]) == NULL || s[i] == '\0')
-			return 0;
-	}
-	return 1;
-}
-
 /* Verify "id.mac" against every key; 0 and *id (caller frees) when genuine. */
 int
 store_verify_id(const struct keyring *keys, const char *value, char **id)
@@ -187,7 +173,7 @@ store_verify_id_key(const struct keyring *keys, const char *value, char **id)
 
 	*id = NULL;
 	if (value == NULL || strlen(value) != STORE_ID_LEN + 1 + STORE_MAC_LEN ||
-	    value[STORE_ID_LEN] != '.' || !store_b64url_ok(value, STORE_ID_LEN))
+	    value[STORE_ID_LEN] != '.' || !b64url_valid(value, STORE_ID_LEN))
 		return -1;
 	if (b64url_decode(value + STORE_ID_LEN + 1, STORE_MAC_LEN, &mac,
 	    &maclen) != 0)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -31,16 +32,6 @@
 #include "store_cache_int.h"
 #include "xmalloc.h"
 
-/* Monotonic clock in milliseconds. */
-long long
-cache_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * memcached failed: read no copies for a while and say so, at most once per
  * CACHE_LOG_INTERVAL for the whole process.
@@ -49,7 +40,7 @@ void
 cache_failed(struct cache_conn *cc, const char *cause)
 {
 	struct cache_store *cs = cc->cs;
-	long long	 now = cache_now_ms() / 1000;
+	long long	 now = clock_ms() / 1000;
 
 	if (cause == NULL)
 		cause = "memcached failed";
@@ -93,7 +84,7 @@ cache_answered(struct cache_conn *cc)
 static int
 cache_trusted(struct cache_store *cs)
 {
-	long long	 now = cache_now_ms() / 1000;
+	long long	 now = clock_ms() / 1000;
 	int		 ok;
 
 	pthread_mutex_lock(&cs->lock);
@@ -139,7 +130,7 @@ cache_pending_add(struct cache_conn *cc, const char *key)
 		cc->pending[i].key = xstrdup(key);
 	}
 	p = &cc->pending[i];
-	p->until = cache_now_ms() / 1000 + cc->cs->ttl;
+	p->until = clock_ms() / 1000 + cc->cs->ttl;
 }
 
 /* Drop pending tombstone i. */
@@ -178,7 +169,7 @@ cache_pending_flush(struct cache_conn *cc)
 
 	if (cc->npending == 0)
 		return;
-	now = cache_now_ms() / 1000;
+	now = clock_ms() / 1000;
 	while (i < cc->npending) {
 		if (cc->pending[i].until <= now) {
 			cache_pending_drop(cc, i);
@@ -491,10 +482,10 @@ cache_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return STORE_OK;
 	}
 
-	t0 = cache_now_ms();
+	t0 = clock_ms();
 	rv = store_pg_load(&cs->pg, cc->pg, cookie, now, out, &until, cause);
 	if (rv == STORE_OK && read != CACHE_SKIP &&
-	    cache_now_ms() - t0 <= CACHE_FILL_MAX_MS)
+	    clock_ms() - t0 <= CACHE_FILL_MAX_MS)
 		cache_put(cc, key, *out, until, now, read == CACHE_ABSENT);
 	free(key);
 	return rv;

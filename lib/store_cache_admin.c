@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -51,7 +52,7 @@ cache_admin_tombstone_all(struct cache_conn *cc, char **keys, long n,
 {
 	struct cache_store *cs = cc->cs;
 	char		*done, *key, *cause;
-	long long	 deadline = cache_now_ms() + CACHE_REVOKE_MS;
+	long long	 deadline = clock_ms() + CACHE_REVOKE_MS;
 	long		 i, left = n, delay = 50;
 
 	done = xcalloc(n + 1, 1);
@@ -70,7 +71,7 @@ cache_admin_tombstone_all(struct cache_conn *cc, char **keys, long n,
 			}
 			free(key);
 		}
-		if (left == 0 || cache_now_ms() >= deadline)
+		if (left == 0 || clock_ms() >= deadline)
 			break;
 		cache_admin_sleep_ms(delay);
 		if (delay < 500)

@@ -67,8 +67,6 @@ enum cache_read {
 #define PG_ADMIN	(store_pg_ops.admin)
 #define MC_ADMIN	(store_memcached_ops.admin)
 
-/* Monotonic clock in milliseconds. */
-long long	 cache_now_ms(void);
 /* memcached failed: read no copies for a while, and say so now and then. */
 void		 cache_failed(struct cache_conn *, const char *);
 /* memcached answered: say so once after it had failed. */

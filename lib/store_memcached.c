@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -630,16 +631,6 @@ mc_sleep_ms(long ms)
 		;
 }
 
-/* Monotonic clock in milliseconds, for lock deadlines. */
-static long long
-mc_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Take the session's lock: `add` of "<key>:lock" holding a random token,
  * polled with jittered back-off until `timeout` seconds have passed. The
@@ -673,7 +664,7 @@ mc_lock(struct store *st, void *conn, const char *cookie, long timeout,
 	ttl = st->cfg->handler_timeout + MC_LOCK_MARGIN;
 	if (ttl < timeout)
 		ttl = timeout;
-	deadline = mc_now_ms() + (timeout > 0 ? timeout : 1) * 1000LL;
+	deadline = clock_ms() + (timeout > 0 ? timeout : 1) * 1000LL;
 	for (;;) {
 		rc = memcached_add(mcc->mc, key, strlen(key), token,
 		    strlen(token), ttl, 0);
@@ -687,7 +678,7 @@ mc_lock(struct store *st, void *conn, const char *cookie, long timeout,
 			free(token);
 			return mc_error(mcc, rc, "lock", cause);
 		}
-		if (mc_now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			break;
 		crypto_random(&jitter, sizeof jitter);
 		mc_sleep_ms(delay / 2 + (long)(jitter % (unsigned)delay) + 1);

@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -30,16 +31,6 @@ pg_conn_prefetch_clear(struct pg_conn *pc)
 	free(pc->pf.id);
 	free(pc->pf.key);
 	pc->pf.cookie = pc->pf.id = pc->pf.key = NULL;
-}
-
-/* Monotonic clock in milliseconds, for the back-off. */
-uint64_t
-pg_conn_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* A libpq message on one line (libpq adds newlines and hints); caller frees. */
@@ -94,10 +85,10 @@ pg_conn_wait(PGconn *pg, int sent, long timeout)
 
 	if (!sent)
 		return PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
-	deadline = pg_conn_now_ms() + timeout;
+	deadline = (uint64_t)clock_ms() + timeout;
 	for (;;) {
 		while (PQisBusy(pg)) {
-			if ((now = pg_conn_now_ms()) >= deadline) {
+			if ((now = (uint64_t)clock_ms()) >= deadline) {
 				PQclear(last);
 				return NULL;
 			}
@@ -203,7 +194,7 @@ pg_conn_broken(struct pg_conn *pc, const char *why)
 	if (delay > PG_BACKOFF_MAX)
 		delay = PG_BACKOFF_MAX;
 	pc->fails++;
-	pc->next_try = pg_conn_now_ms() + delay;
+	pc->next_try = (uint64_t)clock_ms() + delay;
 }
 
 /* Connect (or reconnect) and prepare every statement. */
@@ -340,7 +331,7 @@ pg_conn_ensure(struct pg_conn *pc, int *fresh, char **cause)
 		return STORE_OK;
 	if (pc->ready)
 		pg_conn_broken(pc, "connection lost");
-	if (pg_conn_now_ms() < pc->next_try) {
+	if ((uint64_t)clock_ms() < pc->next_try) {
 		xasprintf(cause, "PostgreSQL unavailable: %s", pc->last_error);
 		return STORE_ERROR;
 	}

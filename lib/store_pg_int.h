@@ -85,8 +85,6 @@ struct pg_conn {
 	}		 pf;
 };
 
-/* Monotonic clock in milliseconds. */
-uint64_t	 pg_conn_now_ms(void);
 /* A libpq message on one line, for logs and causes; caller frees. */
 char		*pg_conn_message(const char *);
 /*

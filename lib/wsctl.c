@@ -18,19 +18,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "crypto.h"
 #include "log.h"
+#include "utf8.h"
 #include "wsctl.h"
 #include "xmalloc.h"
-
-/* Milliseconds on a clock that does not jump. */
-static long long
-wsctl_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait for fd to be ready for `events` before the deadline; -1 and errno. */
 static int
@@ -41,7 +34,7 @@ wsctl_wait(int fd, short events, long long deadline)
 	int		 n;
 
 	for (;;) {
-		left = deadline - wsctl_now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -186,7 +179,7 @@ wsctl_command(const char *path, const char *line, char **reply,
 	}
 	if (timeout_ms <= 0)
 		timeout_ms = WSCTL_TIMEOUT_MS;
-	deadline = wsctl_now_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 
 	if ((fd = wsctl_connect(path, deadline)) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -241,7 +234,7 @@ wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
 		return -1;
 	}
 	if (reason != NULL && (code == 0 || strlen(reason) > WSCTL_MAX_REASON ||
-	    !wsctl_valid_utf8(reason, strlen(reason)) ||
+	    !utf8_valid(reason, strlen(reason)) ||
 	    strpbrk(reason, "\r\n") != NULL)) {
 		*cause = xstrdup("invalid close reason");
 		return -1;
@@ -270,18 +263,9 @@ wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
 int
 wsctl_valid_id(const char *s)
 {
-	size_t	 i;
-	char	 c;
+	size_t	 len = strlen(s);
 
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= WSCTL_MAX_ID)
-			return 0;
-		c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	return i > 0;
+	return len > 0 && len <= WSCTL_MAX_ID && b64url_valid(s, len);
 }
 
 /* Codes an endpoint may put in a close frame it sends on its own accord. */
@@ -289,47 +273,6 @@ int
 wsctl_valid_code(long code)
 {
 	return code == 1000 || (code >= 3000 && code <= 4999);
-}
-
-/* Strict UTF-8 check (RFC 3629). */
-int
-wsctl_valid_utf8(const void *p, size_t len)
-{
-	const unsigned char	*s = p;
-	size_t			 i = 0, need, k;
-	uint32_t		 cp, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			need = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			need = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			need = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i <= need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 /*
@@ -467,7 +410,7 @@ wsctl_retry_stop(void)
 {
 	struct wsctl_pending	*p;
 	char			*cause;
-	long long		 deadline = wsctl_now_ms() + WSCTL_TIMEOUT_MS * 4;
+	long long		 deadline = clock_ms() + WSCTL_TIMEOUT_MS * 4;
 
 	pthread_mutex_lock(&wsctl_retry_lock);
 	wsctl_retry_stopping = 1;
@@ -480,7 +423,7 @@ wsctl_retry_stop(void)
 	while ((p = wsctl_retry_list) != NULL) {
 		wsctl_retry_list = p->next;
 		/* A stalled helper must not hold up the exit for long. */
-		if (wsctl_now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			log_warnx("%s: CLOSE not delivered at exit", __func__);
 		else if (wsctl_close(p->path, p->ws_id, 0, NULL, NULL, 0,
 		    &cause) == -1) {

@@ -43,7 +43,5 @@ void	 wsctl_retry_stop(void);
 int	 wsctl_valid_id(const char *);
 /* A close code an application may send: 1000 or 3000-4999. */
 int	 wsctl_valid_code(long);
-/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-int	 wsctl_valid_utf8(const void *, size_t);
 
 #endif

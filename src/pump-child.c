@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pump.h"
 #include "request.h"
@@ -174,9 +175,9 @@ pump_child_end(void *arg, long long deadline)
 	long long		 now, grace;
 	int			 sig = 0;
 
-	now = spawn_now_ms();
+	now = clock_ms();
 	for (grace = now + PUMP_CHILD_EXIT_GRACE; c->err != -1 && now < grace;
-	    now = spawn_now_ms()) {
+	    now = clock_ms()) {
 		pfd.fd = c->err;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, (int)(grace - now)) > 0)

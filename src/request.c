@@ -10,7 +10,9 @@
 
 #include "buf.h"
 #include "cgi.h"
+#include "clock.h"
 #include "cookie.h"
+#include "http.h"
 #include "log.h"
 #include "pump.h"
 #include "request.h"
@@ -80,10 +82,11 @@ req_getenv_cb(void *ctx, const char *name)
 
 /* Send a short error response (only before any header was sent). */
 static void
-req_fail(struct req *r, int status, const char *reason)
+req_fail(struct req *r, int status)
 {
-	char	*s;
-	int	 n;
+	const char	*reason = http_reason(status);
+	char		*s;
+	int		 n;
 
 	if (r->state != REQ_HEADERS) {
 		r->state = REQ_FAILED;
@@ -374,7 +377,7 @@ req_output(struct req *r, struct buf *hdr, const char *buf, size_t n)
 	int	 status;
 
 	if (r->state == REQ_BODY) {
-		r->deadline = spawn_now_ms() + r->cfg->handler_timeout * 1000LL;
+		r->deadline = clock_ms() + r->cfg->handler_timeout * 1000LL;
 		r->unflushed = 1;
 		if (r->io->write(r->io->ctx, buf, n) == -1) {
 			r->state = REQ_FAILED;
@@ -390,14 +393,13 @@ req_output(struct req *r, struct buf *hdr, const char *buf, size_t n)
 		log_warnx("script %s: %s", req_name(r), end == -1 ?
 		    "NUL byte in response headers" :
 		    "response headers over max_header_size");
-		req_fail(r, 502, "Bad Gateway");
+		req_fail(r, 502);
 		return -1;
 	}
 	if (end == 0)
 		return 0;
 	if ((status = req_headers(r, hdr->data, end)) != 0) {
-		req_fail(r, status, status == 503 ? "Service Unavailable" :
-		    "Bad Gateway");
+		req_fail(r, status);
 		return -1;
 	}
 	if (r->state == REQ_BODY && (size_t)end < hdr->len &&
@@ -432,7 +434,7 @@ req_read(struct req *r, const struct pump_ops *po, void *p, struct buf *hdr,
 		if (r->state == REQ_HEADERS) {
 			log_warnx("script %s: ended without complete response "
 			    "headers", req_name(r));
-			req_fail(r, 502, "Bad Gateway");
+			req_fail(r, 502);
 			return -1;
 		}
 		return 0;
@@ -456,7 +458,7 @@ req_timeout(struct req *r, const struct pump_ops *po, void *p, int reading)
 		    "no output for", r->cfg->handler_timeout);
 	po->abort(p);
 	r->cut = r->headers_sent;
-	req_fail(r, 504, "Gateway Timeout");
+	req_fail(r, 504);
 }
 
 /*
@@ -557,7 +559,7 @@ req_wait(struct req *r, const struct pump_ops *po, void *p)
 	long long	 now;
 	int		 n, timeout;
 
-	now = spawn_now_ms();
+	now = clock_ms();
 	if (now >= r->deadline) {
 		req_timeout(r, po, p, 0);
 		return -1;
@@ -578,7 +580,7 @@ req_wait(struct req *r, const struct pump_ops *po, void *p)
 		log_warn("%s: poll", __func__);
 		po->abort(p);
 		r->cut = r->headers_sent;
-		req_fail(r, 502, "Bad Gateway");
+		req_fail(r, 502);
 		return -1;
 	}
 	return n;
@@ -602,8 +604,7 @@ req_run(struct req *r, const struct pump_ops *po, struct pump_start *ps)
 	if ((p = po->start(ps, &cause)) == NULL) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
 		free(cause);
-		req_fail(r, errno == EACCES ? 403 : 502,
-		    errno == EACCES ? "Forbidden" : "Bad Gateway");
+		req_fail(r, errno == EACCES ? 403 : 502);
 		return;
 	}
 	buf_init(&hdr);
@@ -649,7 +650,7 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	r.io = io;
 	r.envp = envp;
 	r.now = time(NULL);
-	r.deadline = spawn_now_ms() + r.cfg->handler_timeout * 1000LL;
+	r.deadline = clock_ms() + r.cfg->handler_timeout * 1000LL;
 	r.state = REQ_HEADERS;
 	r.rs.w = w;
 	r.rs.sw = w->sw;
@@ -664,14 +665,13 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	req_cookie(&r);
 	rsession_prefetch(&r.rs);
 	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
-		req_fail(&r, status, status == 404 ? "Not Found" :
-		    "Forbidden");
+		req_fail(&r, status);
 		goto out;
 	}
 	req_env_cgi(&r, &env);
 	r.rs.name = r.script;
 	if ((status = rsession_load(&r.rs)) != 0) {
-		req_fail(&r, status, "Service Unavailable");
+		req_fail(&r, status);
 		cgi_env_free(&env);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
@@ -24,7 +25,7 @@ rsession_conn(struct rsession *rs)
 {
 	struct worker	*w = rs->w;
 	char		*cause;
-	long long	 now = spawn_now_ms();
+	long long	 now = clock_ms();
 
 	if (w->conn != NULL)
 		return 0;

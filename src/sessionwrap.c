@@ -18,6 +18,7 @@
 
 #include <fcgiapp.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crypto.h"
 #include "listen.h"
@@ -136,7 +137,7 @@ fcgi_read(void *ctx, char *buf, size_t len, long long deadline)
 	if ((n = fcgi_read_held(in, buf, (int)len)) > 0)
 		return n;
 	while (!FCGX_HasSeenEOF(in) && n < (int)len) {
-		now = spawn_now_ms();
+		now = clock_ms();
 		if ((left = deadline - now) <= 0) {
 			if (n > 0)
 				break;
@@ -231,8 +232,8 @@ fcgi_drain(int fd)
 		return;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	end = spawn_now_ms() + FCGI_DRAIN_MS;
-	while ((now = spawn_now_ms()) < end &&
+	end = clock_ms() + FCGI_DRAIN_MS;
+	while ((now = clock_ms()) < end &&
 	    poll(&pfd, 1, (int)(end - now)) > 0 &&
 	    read(fd, buf, sizeof buf) > 0)
 		;
@@ -295,7 +296,7 @@ cgi_read(void *ctx, char *buf, size_t len, long long deadline)
 	pfd.fd = STDIN_FILENO;
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((left = deadline - spawn_now_ms()) <= 0) {
+		if ((left = deadline - clock_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "utf8.h"
 #include "wsctl.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -85,7 +86,7 @@ ws_command_close_args(const char *p, const char *end, struct ws_command *cmd,
 			*cause = "close reason longer than 123 bytes";
 			return -1;
 		}
-		if (!wsctl_valid_utf8(p, len)) {
+		if (!utf8_valid(p, len)) {
 			*cause = "close reason is not UTF-8";
 			return -1;
 		}
@@ -157,7 +158,7 @@ ws_command_parse(const char *line, size_t len, size_t max_text,
 			*cause = "text longer than ws_max_message";
 			return -1;
 		}
-		if (!wsctl_valid_utf8(p, wlen)) {
+		if (!utf8_valid(p, wlen)) {
 			*cause = "text is not UTF-8";
 			return -1;
 		}

@@ -19,12 +19,14 @@
 #include <event2/event.h>
 
 #include "cgi.h"
+#include "clock.h"
 #include "config.h"
 #include "cookie.h"
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
 #include "spawn.h"
+#include "utf8.h"
 #include "wsctl.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -231,7 +233,7 @@ ws_handler_out_read(struct bufferevent *bev, void *arg)
 	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if (!wsctl_valid_utf8(line, n))
+		if (!utf8_valid(line, n))
 			log_warnx("%s: handler %ld: output line is not UTF-8, "
 			    "dropped", __func__, (long)h->pid);
 		else
@@ -477,8 +479,8 @@ ws_handler_kill_all(void)
 		if (h->pid > 0)
 			killpg(h->pid, SIGTERM);
 	}
-	deadline = spawn_now_ms() + 1000;
-	while (ws_handler_n > 0 && spawn_now_ms() < deadline) {
+	deadline = clock_ms() + 1000;
+	while (ws_handler_n > 0 && clock_ms() < deadline) {
 		usleep(10000);
 		ws_handler_reap();
 	}

@@ -466,27 +466,3 @@ ws_handshake_origin_ok(const char *origin, const char *host,
 			return 1;
 	}
 }
-
-/* Reason phrase for the statuses the helper answers with. */
-const char *
-ws_handshake_reason(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 405:
-		return "Method Not Allowed";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}

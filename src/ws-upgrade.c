@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "http.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -29,7 +30,7 @@ ws_upgrade_refuse(struct ws_conn *c, int status, const char *why,
     int version_header)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	const char	*reason = ws_handshake_reason(status);
+	const char	*reason = http_reason(status);
 
 	log_info("%s: conn %llu from %s: %d %s", __func__,
 	    (unsigned long long)c->serial, *c->addr ? c->addr : "local",

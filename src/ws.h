@@ -66,7 +66,6 @@ const char	*ws_request_header(const struct ws_request *, const char *);
 void		 ws_handshake_accept(const char *, char *);
 /* Is this Origin allowed by the space-separated list (NULL: same host only)? */
 int		 ws_handshake_origin_ok(const char *, const char *, const char *);
-const char	*ws_handshake_reason(int);
 
 /* ws-command.c: control socket command lines, parsed by a pure function. */
 enum ws_command_type {

@@ -186,6 +186,34 @@ test_b64url(void)
 	free(out);
 }
 
+/* The alphabet check: all 64 characters, nothing else, only len bytes. */
+static void
+test_b64url_valid(void)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		int		 valid;
+	} cases[] = {
+		{ "", 0, 1 },
+		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		    64, 1 },
+		{ "Zm9v", 4, 1 },
+		{ "Zm9v+", 5, 0 },
+		{ "Zm9v/", 5, 0 },
+		{ "Zm9v=", 5, 0 },
+		{ "Zm 9v", 5, 0 },
+		{ "Zm\0v", 4, 0 },
+		{ "\xc3\xa9", 2, 0 },
+		{ "Zm9v.x", 4, 1 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		CHECK((b64url_valid(cases[i].in, cases[i].len) != 0) ==
+		    cases[i].valid);
+}
+
 /* Sealing and opening: round trips and every kind of bad input. */
 static void
 test_seal(void)
@@ -518,6 +546,7 @@ main(void)
 	test_keyring_parse();
 	test_keyring_load();
 	test_b64url();
+	test_b64url_valid();
 	test_seal();
 	test_rotation();
 	test_mac_hex();

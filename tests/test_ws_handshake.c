@@ -236,7 +236,6 @@ test_helpers(void)
 	CHECK(ws_handshake_token_list("a,b, c"));
 	CHECK(!ws_handshake_token_list(""));
 	CHECK(!ws_handshake_token_list("a,"));
-	CHECK_STR(ws_handshake_reason(405), "Method Not Allowed");
 }
 
 /* Prefixes and mutations of a valid request: no false accept, no crash. */

@@ -253,21 +253,6 @@ test_valid(void)
 	CHECK(!wsctl_valid_code(1005));
 	CHECK(!wsctl_valid_code(2999));
 	CHECK(!wsctl_valid_code(5000));
-
-	CHECK(wsctl_valid_utf8("", 0));
-	CHECK(wsctl_valid_utf8("plain", 5));
-	CHECK(wsctl_valid_utf8("\xc3\xa9", 2));
-	CHECK(wsctl_valid_utf8("\xe2\x82\xac", 3));
-	CHECK(wsctl_valid_utf8("\xf0\x9f\x98\x80", 4));
-	CHECK(wsctl_valid_utf8("\xf4\x8f\xbf\xbf", 4));
-	CHECK(!wsctl_valid_utf8("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
-	CHECK(!wsctl_valid_utf8("\xc3", 1));
-	CHECK(!wsctl_valid_utf8("\xc0\x80", 2));		/* overlong NUL */
-	CHECK(!wsctl_valid_utf8("\xe0\x80\xaf", 3));		/* overlong */
-	CHECK(!wsctl_valid_utf8("\xed\xbf\xbf", 3));		/* surrogate */
-	CHECK(!wsctl_valid_utf8("\x80", 1));
-	CHECK(!wsctl_valid_utf8("\xfe", 1));
-	CHECK(!wsctl_valid_utf8("\xe2\x82", 2));
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * The checks that guard WebSocket text and close reasons: wsctl_valid_utf8
+ * The checks that guard WebSocket text and close reasons: utf8_valid
  * against an independent table-driven check (Unicode 15, table 3-7) and
  * jansson's own validator, and wsctl_valid_id against a direct reading of
  * its contract. Any disagreement aborts.
@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
+#include "utf8.h"
 #include "wsctl.h"
 
 /* Initialise once. */
@@ -77,13 +78,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	*s;
 	int	 ours, ref, jansson;
 
-	ours = wsctl_valid_utf8(data, size) != 0;
+	ours = utf8_valid(data, size) != 0;
 	ref = fuzz_utf8_table(data, size);
 	j = json_stringn((const char *)data, size);
 	jansson = j != NULL;
 	json_decref(j);
 	if (ours != ref || ours != jansson)
-		fprintf(stderr, "utf8: wsctl %d, table %d, jansson %d\n", ours,
+		fprintf(stderr, "utf8: ours %d, table %d, jansson %d\n", ours,
 		    ref, jansson);
 	FUZZ_ASSERT(ours == ref);
 	FUZZ_ASSERT(ref == jansson);

@@ -8,6 +8,7 @@
 
 #include "fuzz.h"
 #include "../../src/ws.h"
+#include "utf8.h"
 #include "wsctl.h"
 
 /* Small enough that fuzzed SEND texts reach the limit. */
@@ -57,7 +58,7 @@ fuzz_line(const char *line, size_t len)
 		FUZZ_ASSERT(wsctl_valid_id(cmd.ws_id));
 	if (cmd.text != NULL) {
 		FUZZ_ASSERT(strlen(cmd.text) == cmd.textlen);
-		FUZZ_ASSERT(wsctl_valid_utf8(cmd.text, cmd.textlen));
+		FUZZ_ASSERT(utf8_valid(cmd.text, cmd.textlen));
 	}
 	ws_command_clear(&cmd);
 }

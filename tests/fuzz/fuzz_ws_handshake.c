@@ -9,6 +9,7 @@
 
 #include "cookie.h"
 #include "fuzz.h"
+#include "http.h"
 #include "../../src/ws.h"
 
 /* Initialise once. */
@@ -74,7 +75,7 @@ fuzz_parse(const char *buf, size_t len)
 	} else {
 		FUZZ_ASSERT(status >= 400 && status <= 599);
 		FUZZ_ASSERT(cause != NULL);
-		FUZZ_ASSERT(ws_handshake_reason(status) != NULL);
+		FUZZ_ASSERT(http_reason(status) != NULL);
 	}
 	ws_request_free(&req);
 }
