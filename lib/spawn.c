@@ -354,6 +354,7 @@ static size_t			 spawn_nlingers, spawn_alingers;
 static void *
 spawn_reaper(void *arg)
 {
+	(void)arg;
 	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
 	size_t		 i;
 	pid_t		 r;

@@ -500,6 +500,7 @@ static enum store_result
 cache_save(struct store *st, void *conn, struct session *s, int cas,
     time_t now, char **cookie, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
 	enum store_result rv;
@@ -541,6 +542,7 @@ static enum store_result
 cache_destroy(struct store *st, void *conn, const char *id, long grace,
     time_t now, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
 	enum store_result rv;
@@ -560,6 +562,7 @@ static enum store_result
 cache_lock(struct store *st, void *conn, const char *cookie, long timeout,
     char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 	enum store_result rv;
 
@@ -573,6 +576,7 @@ cache_lock(struct store *st, void *conn, const char *cookie, long timeout,
 static void
 cache_unlock(struct store *st, void *conn)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 
 	PG_OPS->unlock(&cc->cs->pg, cc->pg);

@@ -23,6 +23,7 @@
 static enum store_result
 cache_admin_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 
 	return PG_ADMIN->gc(&cc->cs->pg, cc->pg, now, n, cause);
@@ -103,6 +104,7 @@ static enum store_result
 cache_admin_revoke_user(struct store *st, void *conn, const char *user, long *n,
     char ***ws_ids, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
 	enum store_result rv;
@@ -137,6 +139,7 @@ static enum store_result
 cache_admin_show(struct store *st, void *conn, const char *what,
     struct session **out, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 
 	return PG_ADMIN->show(&cc->cs->pg, cc->pg, what, out, cause);
@@ -146,6 +149,7 @@ cache_admin_show(struct store *st, void *conn, const char *what,
 static enum store_result
 cache_admin_init(struct store *st, void *conn, char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 
 	return PG_ADMIN->init(&cc->cs->pg, cc->pg, cause);
@@ -159,6 +163,7 @@ static enum store_result
 cache_admin_stats(struct store *st, void *conn, time_t now, char **out,
     char **cause)
 {
+	(void)st;
 	struct cache_conn *cc = conn;
 	struct cache_store *cs = cc->cs;
 	enum store_result rv;

@@ -44,12 +44,15 @@ store_cookie_open(struct store *st, char **cause)
 static void
 store_cookie_close(void *priv)
 {
+	(void)priv;
 }
 
 /* No connection: every thread shares the immutable keyring. */
 static void *
 store_cookie_conn_new(struct store *st, char **cause)
 {
+	(void)st;
+	(void)cause;
 	return &store_cookie_state;
 }
 
@@ -57,6 +60,7 @@ store_cookie_conn_new(struct store *st, char **cause)
 static void
 store_cookie_conn_free(void *conn)
 {
+	(void)conn;
 }
 
 /* Open the cookie and parse the session; anything wrong is STORE_NOTFOUND. */
@@ -64,6 +68,8 @@ static enum store_result
 store_cookie_load(struct store *st, void *conn, const char *cookie,
     time_t now, struct session **out, char **cause)
 {
+	(void)conn;
+	(void)cause;
 	struct session	*s;
 	unsigned char	*pt;
 	size_t		 len;
@@ -108,6 +114,8 @@ static enum store_result
 store_cookie_save(struct store *st, void *conn, struct session *s, int cas,
     time_t now, char **cookie, char **cause)
 {
+	(void)conn;
+	(void)cas;
 	const struct config	*cfg = st->cfg;
 	struct cookie_attrs	 attrs;
 	char			*json, *sealed, *header;
@@ -154,6 +162,12 @@ static enum store_result
 store_cookie_destroy(struct store *st, void *conn, const char *id, long grace,
     time_t now, char **cause)
 {
+	(void)st;
+	(void)conn;
+	(void)id;
+	(void)grace;
+	(void)now;
+	(void)cause;
 	return STORE_OK;
 }
 

@@ -136,6 +136,7 @@ static memcached_return_t mc_get1(struct mc_conn *, const char *, char **,
 static int
 mc_retry(struct mc_conn *mcc, memcached_return_t rc, int *tries)
 {
+	(void)mcc;
 	if (++*tries > 2)
 		return 0;
 	switch (rc) {
@@ -226,6 +227,7 @@ enum store_result
 store_memcached_get(struct store *st, void *conn, const char *key,
     char **value, size_t *len, uint64_t *cas, char **cause)
 {
+	(void)st;
 	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
 
@@ -243,6 +245,7 @@ store_memcached_put(struct store *st, void *conn, const char *key,
     const char *value, size_t len, long ttl, enum store_mc_put how,
     uint64_t cas, char **cause)
 {
+	(void)st;
 	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
 	size_t		 klen = strlen(key);
@@ -404,6 +407,7 @@ static memcached_return_t
 mc_overwrite(struct store *st, struct mc_conn *mcc, struct session *s,
     const char *key, char **value, time_t expires, time_t until, time_t now)
 {
+	(void)st;
 	memcached_return_t rc;
 	struct session	*cur;
 	char		*old, *nvalue, *why = NULL;
@@ -695,6 +699,7 @@ mc_lock(struct store *st, void *conn, const char *cookie, long timeout,
 static void
 mc_unlock(struct store *st, void *conn)
 {
+	(void)st;
 	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
 	char		*value;

@@ -24,6 +24,10 @@
 static enum store_result
 mc_admin_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 {
+	(void)st;
+	(void)conn;
+	(void)now;
+	(void)cause;
 	*n = 0;
 	return STORE_OK;
 }
@@ -209,6 +213,8 @@ static enum store_result
 mc_admin_stats(struct store *st, void *conn, time_t now, char **out,
     char **cause)
 {
+	(void)st;
+	(void)now;
 	static const char *const names[] = {
 		"curr_items", "bytes", "get_hits", "get_misses", "evictions",
 		"uptime"

@@ -72,6 +72,7 @@ struct session *
 mc_value_parse_ver(const char *value, size_t len, char *id, time_t now,
     time_t *until, uint64_t *ver, char **cause)
 {
+	(void)now;
 	struct session	*s;
 	json_t		*o, *data = NULL;
 	json_error_t	 jerr;

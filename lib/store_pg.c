@@ -95,6 +95,7 @@ pg_getll(const PGresult *res, int col)
 struct session *
 pg_session_from_row(const PGresult *res, char *id, time_t now, char **cause)
 {
+	(void)now;
 	struct session	*s;
 	json_t		*data;
 	json_error_t	 jerr;
@@ -542,6 +543,7 @@ pg_lock(struct store *st, void *conn, const char *cookie, long timeout,
 static void
 pg_unlock(struct store *st, void *conn)
 {
+	(void)st;
 	struct pg_conn	*pc = conn;
 	PGresult	*res;
 	enum store_result rv;

@@ -38,6 +38,7 @@ pg_admin_count(struct pg_conn *pc, enum pg_stmt stmt, const char *arg, long *n,
 static enum store_result
 pg_admin_gc(struct store *st, void *conn, time_t now, long *n, char **cause)
 {
+	(void)st;
 	char	 nowbuf[32];
 
 	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
@@ -67,6 +68,7 @@ enum store_result
 store_pg_revoke_user(struct store *st, void *conn, const char *user,
     char ***keys, char ***ws_ids, long *n, char **cause)
 {
+	(void)st;
 	PGresult	*res;
 	enum store_result rv;
 	const char	*params[1];
@@ -132,6 +134,7 @@ pg_admin_show(struct store *st, void *conn, const char *what,
 static enum store_result
 pg_admin_init(struct store *st, void *conn, char **cause)
 {
+	(void)st;
 	int	 fresh;
 
 	return pg_conn_ensure(conn, &fresh, cause);
@@ -142,6 +145,7 @@ static enum store_result
 pg_admin_stats(struct store *st, void *conn, time_t now, char **out,
     char **cause)
 {
+	(void)st;
 	PGresult	*res;
 	enum store_result rv;
 	const char	*params[1];

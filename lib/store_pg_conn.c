@@ -57,6 +57,7 @@ pg_conn_message(const char *msg)
 static void
 pg_conn_notice(void *arg, const PGresult *res)
 {
+	(void)arg;
 	const char	*sev, *msg;
 	char		*text;
 

@@ -351,6 +351,7 @@ drop:
 static void *
 wsctl_retry_main(void *arg)
 {
+	(void)arg;
 	struct timespec	 ts;
 
 	pthread_mutex_lock(&wsctl_retry_lock);

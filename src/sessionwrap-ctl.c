@@ -75,6 +75,9 @@ usage(FILE *f)
 static int
 ctl_keygen(struct config *cfg, int argc, char **argv)
 {
+	(void)cfg;
+	(void)argc;
+	(void)argv;
 	char	*k = crypto_keygen();
 
 	printf("%s\n", k);
@@ -87,6 +90,8 @@ ctl_keygen(struct config *cfg, int argc, char **argv)
 static int
 ctl_check_config(struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct keyring	*keys = NULL;
 	struct store	*store;
 	void		*conn;
@@ -136,6 +141,7 @@ ctl_get_unsafe(const char *s)
 static int
 ctl_get(struct config *cfg, int argc, char **argv)
 {
+	(void)cfg;
 	json_t		*root, *v;
 	json_error_t	 err;
 	const char	*s;
@@ -250,6 +256,8 @@ ctl_store_fail(const char *what, enum store_result res, char *cause)
 static int
 ctl_init_db(struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct ctl_store cs;
 	enum store_result res;
 	char		*cause = NULL;
@@ -273,6 +281,8 @@ ctl_init_db(struct config *cfg, int argc, char **argv)
 static int
 ctl_gc(struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct ctl_store cs;
 	enum store_result res;
 	char		*cause = NULL;
@@ -396,6 +406,8 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 static int
 ctl_stats(struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct ctl_store cs;
 	enum store_result res = STORE_OK;
 	char		*cause = NULL, *out = NULL;

@@ -288,6 +288,7 @@ fcgi_finish(struct fcgi_conn *fc, int input_done)
 static ssize_t
 cgi_read(void *ctx, char *buf, size_t len, long long deadline)
 {
+	(void)ctx;
 	struct pollfd	 pfd;
 	long long	 left;
 	ssize_t		 n;
@@ -317,6 +318,7 @@ cgi_read(void *ctx, char *buf, size_t len, long long deadline)
 static int
 cgi_write(void *ctx, const char *buf, size_t len)
 {
+	(void)ctx;
 	ssize_t	 n;
 
 	while (len > 0) {
@@ -335,6 +337,7 @@ cgi_write(void *ctx, const char *buf, size_t len)
 static void
 cgi_error(void *ctx, const char *buf, size_t len)
 {
+	(void)ctx;
 	if (write(STDERR_FILENO, buf, len) == -1) {
 		/* Nowhere to report it. */
 	}
@@ -343,6 +346,7 @@ cgi_error(void *ctx, const char *buf, size_t len)
 static void
 cgi_flush(void *ctx)
 {
+	(void)ctx;
 }
 
 /*
@@ -353,6 +357,7 @@ cgi_flush(void *ctx)
 static void
 cgi_abort(void *ctx)
 {
+	(void)ctx;
 }
 
 /* One worker thread: accept and handle FastCGI requests forever. */

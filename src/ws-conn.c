@@ -148,6 +148,7 @@ ws_conn_linger(struct ws_conn *c)
 void
 ws_conn_accept(int fd, struct sockaddr *sa, int salen)
 {
+	(void)salen;
 	struct ws_conn		*c;
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
@@ -243,6 +244,7 @@ static void
 ws_conn_wslay_frame(wslay_event_context_ptr ctx,
     const struct wslay_event_on_frame_recv_start_arg *arg, void *data)
 {
+	(void)ctx;
 	struct ws_conn	*c = data;
 
 	if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
@@ -289,6 +291,7 @@ static ssize_t
 ws_conn_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     int flags, void *arg)
 {
+	(void)flags;
 	struct ws_conn	*c = arg;
 	int		 n;
 
@@ -306,6 +309,7 @@ static ssize_t
 ws_conn_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data,
     size_t len, int flags, void *arg)
 {
+	(void)flags;
 	struct ws_conn	*c = arg;
 
 	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
@@ -534,6 +538,7 @@ ws_conn_read_cb(struct bufferevent *bev, void *arg)
 static void
 ws_conn_write_cb(struct bufferevent *bev, void *arg)
 {
+	(void)bev;
 	struct ws_conn	*c = arg;
 
 	switch (c->state) {
@@ -557,6 +562,7 @@ ws_conn_write_cb(struct bufferevent *bev, void *arg)
 static void
 ws_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
+	(void)bev;
 	struct ws_conn	*c = arg;
 
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
@@ -571,6 +577,8 @@ ws_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 ws_conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
 	struct ws_conn	*c = arg;
 
 	if (c->state == WS_CONN_OPEN) {

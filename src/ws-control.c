@@ -105,6 +105,7 @@ ws_control_free(struct bufferevent *bev)
 static void
 ws_control_read(struct bufferevent *bev, void *arg)
 {
+	(void)arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	struct evbuffer	*out = bufferevent_get_output(bev);
 	char		*line;
@@ -138,6 +139,7 @@ ws_control_write(struct bufferevent *bev, void *arg)
 static void
 ws_control_event(struct bufferevent *bev, short what, void *arg)
 {
+	(void)arg;
 	if ((what & BEV_EVENT_EOF) &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) != 0) {
 		/* Half-closed after its command: flush the reply first. */
@@ -153,6 +155,10 @@ static void
 ws_control_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	(void)l;
+	(void)sa;
+	(void)salen;
+	(void)arg;
 	struct bufferevent	*bev;
 	struct timeval		 tv = { WS_CONTROL_TIMEOUT, 0 };
 

@@ -167,6 +167,8 @@ ws_handler_free(struct ws_handler *h)
 static void
 ws_handler_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
 	struct ws_handler	*h = arg;
 	struct timeval		 tv = { WS_HANDLER_KILL_AFTER, 0 };
 
@@ -265,6 +267,7 @@ ws_handler_out_event(struct bufferevent *bev, short what, void *arg)
 static void
 ws_handler_in_write(struct bufferevent *bev, void *arg)
 {
+	(void)bev;
 	struct ws_handler	*h = arg;
 
 	if (h->conn != NULL)
@@ -275,6 +278,7 @@ ws_handler_in_write(struct bufferevent *bev, void *arg)
 static void
 ws_handler_in_event(struct bufferevent *bev, short what, void *arg)
 {
+	(void)bev;
 	struct ws_handler	*h = arg;
 
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {

@@ -126,6 +126,8 @@ ws_loader_main(void *arg)
 static void
 ws_loader_ready(evutil_socket_t fd, short what, void *arg)
 {
+	(void)what;
+	(void)arg;
 	struct ws_jobs	 done = TAILQ_HEAD_INITIALIZER(done);
 	struct ws_job	*j;
 	char		 buf[64];

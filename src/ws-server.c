@@ -128,6 +128,8 @@ static void
 ws_server_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	(void)l;
+	(void)arg;
 	ws_conn_accept(fd, sa, salen);
 }
 
@@ -135,6 +137,9 @@ ws_server_accept(struct evconnlistener *l, evutil_socket_t fd,
 static void
 ws_server_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
+	(void)arg;
 	if (ws_server->listener != NULL)
 		evconnlistener_enable(ws_server->listener);
 }
@@ -143,6 +148,7 @@ ws_server_accept_resume(evutil_socket_t fd, short what, void *arg)
 static void
 ws_server_accept_error(struct evconnlistener *l, void *arg)
 {
+	(void)arg;
 	struct timeval	 tv = { 1, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 
@@ -245,6 +251,9 @@ ws_server_reload(void)
 static void
 ws_server_exit_cb(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
+	(void)arg;
 	ws_conn_drop_all();
 	event_base_loopexit(ws_server->base, NULL);
 }
@@ -275,6 +284,8 @@ ws_server_shutdown(void)
 static void
 ws_server_signal(evutil_socket_t sig, short what, void *arg)
 {
+	(void)what;
+	(void)arg;
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
@@ -295,6 +306,9 @@ ws_server_signal(evutil_socket_t sig, short what, void *arg)
 static void
 ws_server_sweep(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
+	(void)arg;
 	ws_conn_sweep(time(NULL));
 }
 

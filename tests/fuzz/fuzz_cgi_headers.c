@@ -24,6 +24,8 @@ static struct config	 fuzz_cfg;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	config_init(&fuzz_cfg);
 	return 0;

@@ -21,6 +21,8 @@ static char	 fuzz_path[64];
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	if ((fuzz_fd = memfd_create("fuzz_config", MFD_CLOEXEC)) == -1) {
 		perror("memfd_create");

@@ -15,6 +15,8 @@ static const char *const fuzz_names[] = { "sessionwrap", "s" };
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	return 0;
 }

@@ -39,6 +39,8 @@ fuzz_setup_fail(const char *what, char *cause)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	char	*cause = NULL;
 
 	fuzz_quiet();

@@ -189,6 +189,7 @@ static memcached_return_t
 fuzz_mget(memcached_st *mc, const char * const *keys, const size_t *lens,
     size_t n)
 {
+	(void)mc;
 	FUZZ_ASSERT(n == 1 && fm.pending == NULL);
 	if (!fuzz_key_ok(lens[0]))
 		return MEMCACHED_BAD_KEY_PROVIDED;
@@ -202,6 +203,7 @@ static memcached_result_st *
 fuzz_fetch_result(memcached_st *mc, memcached_result_st *res,
     memcached_return_t *rc)
 {
+	(void)mc;
 	struct fuzz_item	*it;
 	struct fuzz_result	*r;
 
@@ -260,6 +262,8 @@ static memcached_return_t
 fuzz_add(memcached_st *mc, const char *key, size_t klen, const char *value,
     size_t len, time_t exptime, uint32_t flags)
 {
+	(void)mc;
+	(void)flags;
 	FUZZ_ASSERT(exptime >= 0);
 	if (!fuzz_key_ok(klen))
 		return MEMCACHED_BAD_KEY_PROVIDED;
@@ -275,6 +279,8 @@ static memcached_return_t
 fuzz_set(memcached_st *mc, const char *key, size_t klen, const char *value,
     size_t len, time_t exptime, uint32_t flags)
 {
+	(void)mc;
+	(void)flags;
 	FUZZ_ASSERT(exptime >= 0);
 	if (!fuzz_key_ok(klen))
 		return MEMCACHED_BAD_KEY_PROVIDED;
@@ -288,6 +294,8 @@ static memcached_return_t
 fuzz_cas(memcached_st *mc, const char *key, size_t klen, const char *value,
     size_t len, time_t exptime, uint32_t flags, uint64_t cas)
 {
+	(void)mc;
+	(void)flags;
 	struct fuzz_item *it;
 
 	FUZZ_ASSERT(exptime >= 0);
@@ -306,6 +314,8 @@ fuzz_cas(memcached_st *mc, const char *key, size_t klen, const char *value,
 static memcached_return_t
 fuzz_delete(memcached_st *mc, const char *key, size_t klen, time_t exptime)
 {
+	(void)mc;
+	(void)exptime;
 	struct fuzz_item *it;
 
 	if (!fuzz_key_ok(klen))
@@ -330,6 +340,8 @@ fuzz_setup_fail(const char *what, char *cause)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	char	*cause = NULL;
 
 	fuzz_quiet();

@@ -86,6 +86,8 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	static const struct {
 		int		 type;
 		const char	*rel;

@@ -57,22 +57,28 @@ static int		 fuzz_handler;	/* its address is the fake handler */
 void
 ws_registry_add(struct ws_conn *c, const char *ws_id)
 {
+	(void)c;
+	(void)ws_id;
 }
 
 void
 ws_registry_remove(struct ws_conn *c)
 {
+	(void)c;
 }
 
 u_int
 ws_registry_count(const char *ws_id)
 {
+	(void)ws_id;
 	return 0;
 }
 
 int
 ws_registry_closed(const char *ws_id, time_t now)
 {
+	(void)ws_id;
+	(void)now;
 	return 0;
 }
 
@@ -80,6 +86,10 @@ struct ws_handler *
 ws_handler_start(struct ws_conn *c, const struct ws_request *req,
     const struct session *s, const char *addr, char **cause)
 {
+	(void)c;
+	(void)req;
+	(void)s;
+	(void)addr;
 	*cause = xstrdup("no handler in the fuzzer");
 	return NULL;
 }
@@ -105,11 +115,14 @@ ws_handler_detach(struct ws_handler *h)
 void
 ws_handler_throttle(struct ws_handler *h, int on)
 {
+	(void)h;
+	(void)on;
 }
 
 size_t
 ws_handler_pending(struct ws_handler *h)
 {
+	(void)h;
 	return 0;
 }
 
@@ -117,6 +130,7 @@ ws_handler_pending(struct ws_handler *h)
 int
 ws_server_cookie(const char *header, char **value, const char **cause)
 {
+	(void)header;
 	*value = NULL;
 	*cause = "no session cookie";
 	return 401;
@@ -125,18 +139,21 @@ ws_server_cookie(const char *header, char **value, const char **cause)
 const char *
 ws_registry_entry_id(const struct ws_entry *e)
 {
+	(void)e;
 	return "";
 }
 
 u_int
 ws_registry_addr_add(const char *addr)
 {
+	(void)addr;
 	return 1;
 }
 
 void
 ws_registry_addr_del(const char *addr)
 {
+	(void)addr;
 }
 
 /* Loads submitted and not yet freed (the loader frees them, even cancelled). */
@@ -147,6 +164,7 @@ struct ws_job *
 ws_loader_submit(const char *cookie, time_t now, u_int limit,
     void (*done)(struct ws_job *), void *arg)
 {
+	(void)limit;
 	struct ws_job	*j;
 
 	j = xcalloc(1, sizeof *j);
@@ -193,6 +211,7 @@ static ssize_t
 fuzz_ref_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     int flags, void *arg)
 {
+	(void)flags;
 	struct fuzz_ref	*r = arg;
 	size_t		 n = r->len - r->off;
 
@@ -212,6 +231,10 @@ static ssize_t
 fuzz_ref_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *arg)
 {
+	(void)data;
+	(void)len;
+	(void)flags;
+	(void)arg;
 	wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 	return -1;
 }
@@ -350,6 +373,8 @@ fuzz_build(struct buf *out, const uint8_t *p, size_t n)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	config_init(&fuzz_cfg);
 	ws_server = &fuzz_server;

@@ -16,6 +16,8 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	return 0;
 }

@@ -94,6 +94,8 @@ fuzz_next(void)
 static int
 fuzz_socket(int domain, int type, int proto)
 {
+	(void)type;
+	(void)proto;
 	FUZZ_ASSERT(domain == AF_UNIX);
 	fz.sockets++;
 	return FUZZ_FD;
@@ -103,6 +105,8 @@ fuzz_socket(int domain, int type, int proto)
 static int
 fuzz_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
+	(void)sa;
+	(void)len;
 	FUZZ_ASSERT(fd == FUZZ_FD);
 	return 0;
 }
@@ -111,6 +115,7 @@ fuzz_connect(int fd, const struct sockaddr *sa, socklen_t len)
 static ssize_t
 fuzz_send(int fd, const void *p, size_t len, int flags)
 {
+	(void)flags;
 	size_t	 n;
 
 	FUZZ_ASSERT(fd == FUZZ_FD && len > 0);
@@ -129,6 +134,7 @@ fuzz_send(int fd, const void *p, size_t len, int flags)
 static ssize_t
 fuzz_recv(int fd, void *p, size_t len, int flags)
 {
+	(void)flags;
 	uint32_t	 r;
 	size_t		 n;
 
@@ -190,6 +196,8 @@ fuzz_close(int fd)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	fuzz_quiet();
 	memset(fuzz_pad, 'x', sizeof fuzz_pad);
 	return 0;
