@@ -25,6 +25,10 @@ JAR=$T/jar
 
 gate_checks
 authorizer_checks 302
+sw_stop
+sw_config login_required=/ login_url=/cgi-bin/login.sh
+sw_start --threads 4
+next_checks
 
 step "the auth location is internal; a client cannot claim the role"
 req_nojar /.sessionwrap-auth
