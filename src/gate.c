@@ -12,19 +12,6 @@
 #include "url.h"
 #include "xmalloc.h"
 
-/* One %XX hex digit's value; -1 when it is not one. */
-static int
-gate_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode len bytes into buf (len + 1 bytes); its length, or -1. */
 static ssize_t
 gate_decode(const char *in, size_t len, int decode, char *buf)
@@ -39,8 +26,8 @@ gate_decode(const char *in, size_t len, int decode, char *buf)
 			buf[n++] = in[i];
 			continue;
 		}
-		if (len - i < 3 || (hi = gate_hex(in[i + 1])) == -1 ||
-		    (lo = gate_hex(in[i + 2])) == -1 || (hi == 0 && lo == 0))
+		if (len - i < 3 || (hi = url_hex(in[i + 1])) == -1 ||
+		    (lo = url_hex(in[i + 2])) == -1 || (hi == 0 && lo == 0))
 			return -1;
 		buf[n++] = (char)(hi << 4 | lo);
 		i += 2;

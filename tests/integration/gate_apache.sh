@@ -10,14 +10,8 @@ sw_setup
 need_cmd apache2 curl python3 openssl
 need_sessionwrap
 [ -f /usr/lib/apache2/modules/mod_authnz_fcgi.so ] || skip "Apache mod_authnz_fcgi not installed"
-docroot_setup
 . "$top_srcdir/tests/integration/gate_common.sh"
 gate_setup
-sw_secret
-[ "$(id -u)" = 0 ] && chown www-data:www-data "$T/secret"
-sw_config login_required="/cgi-bin/app/ /cgi-bin/Up/" \
-    login_url=/cgi-bin/login.sh csrf_trusted_origins=https://trusted.example
-sw_start --threads 4
 # The authorizer's TCP listener: a second sessionwrap, same configuration.
 AUTHZ_PORT=$(free_port)
 PATH="$top_builddir/src:$PATH" setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP" -c "$T/sw.conf" \
@@ -40,9 +34,6 @@ apache_start
 JAR=$T/jar
 : > "$JAR"
 
-gate_checks
-authorizer_checks 302
-
 step "the web server's own authentication stands over the session's user"
 gate_login alice
 req /cgi-bin/basic/mark.sh -u bob:bobpw
@@ -50,10 +41,8 @@ expect_status 200 "Basic-authenticated script"
 grep -q '^ran user=alice remote_user=bob auth_type=Basic ' "$T/out.b" ||
     fail "Basic over a session: $(cat "$T/out.b")"
 gate_logout
-sw_stop
-sw_config login_required=/ login_url=/cgi-bin/login.sh
-sw_start --threads 4
-next_checks
+
+gate_all
 
 sw_alive "at the end"
 kill -0 "$AUTHZ_PID" 2>/dev/null || fail "the authorizer's sessionwrap died"

@@ -4,9 +4,11 @@
 # login_url = /cgi-bin/login.sh, csrf_trusted_origins = https://trusted.example;
 # $DOCROOT/private/ behind the web server's access check (authorizer_checks).
 
-# gate_setup: the protected scripts (app/mark.sh, up/mark.sh: they leave
-# $MARK when they run) and the private static file.
+# gate_setup: the document root (docroot_setup), the protected scripts
+# (app/mark.sh, up/mark.sh: they leave $MARK when they run), the private
+# static file, and sessionwrap started with the configuration above.
 gate_setup() {
+	docroot_setup
 	MARK=$T/state/ran
 	for d in app up; do
 		mkdir -p "$SCRIPT_ROOT/$d"
@@ -24,6 +26,18 @@ EOF
 	chmod 755 "$DOCROOT/private"
 	echo "private file" > "$DOCROOT/private/secret.txt"
 	chmod 644 "$DOCROOT/private/secret.txt"
+	sw_secret
+	[ "$(id -u)" = 0 ] && chown www-data:www-data "$T/secret"
+	sw_config login_required="/cgi-bin/app/ /cgi-bin/Up/" \
+	    login_url=/cgi-bin/login.sh csrf_trusted_origins=https://trusted.example
+	sw_start --threads 4
+}
+
+# gate_everything: sessionwrap again with login_required = / (next_checks).
+gate_everything() {
+	sw_stop
+	sw_config login_required=/ login_url=/cgi-bin/login.sh
+	sw_start --threads 4
 }
 
 # not_run WHAT: the protected script did not run (and forget any run).
@@ -212,4 +226,16 @@ authorizer_checks() {
 	expect_status "$1" "static file after logout"
 	grep -q 'private file' "$T/out.b" && fail "after logout: the private file was served"
 	return 0
+}
+
+# gate_all: on a fresh jar, gate_checks and authorizer_checks 302 (every
+# server passes a refusal of its access check on), then next_checks with
+# everything protected.
+gate_all() {
+	JAR=$T/jar
+	: > "$JAR"
+	gate_checks
+	authorizer_checks 302
+	gate_everything
+	next_checks
 }
