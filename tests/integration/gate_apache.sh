@@ -1,5 +1,6 @@
 #!/bin/sh
-# The gate through Apache (contrib/apache.conf, mod_proxy_fcgi):
+# The gate through Apache (contrib/apache.conf, mod_proxy_fcgi; and plain
+# CGI under mod_cgi + Action, contrib/apache-cgi.conf):
 # login_required, path tricks, REMOTE_USER, cross-origin refusal
 # (tests/integration/gate_common.sh); and a static folder behind the same
 # login through mod_authnz_fcgi (contrib/apache-authnz-fcgi.conf): 302 to the
@@ -25,6 +26,15 @@ chmod 755 "$SCRIPT_ROOT/basic"
 cp "$SCRIPT_ROOT/app/mark.sh" "$SCRIPT_ROOT/basic/mark.sh"
 printf 'bob:%s\n' "$(openssl passwd -apr1 bobpw)" > "$T/htpasswd"
 chmod 644 "$T/htpasswd"
+# Plain CGI under mod_cgi + Action (contrib/apache-cgi.conf): the target
+# is PATH_INFO there.
+install_scripts "$DOCROOT/cgi"
+cp -R "$SCRIPT_ROOT/app" "$DOCROOT/cgi/app"
+SW_CONF=$T/sw-cgi.conf SCRIPT_ROOT=$DOCROOT/cgi sw_config login_required=/cgi/app/ \
+    login_url=/cgi/login.sh
+mkdir -p "$T/swcgi"
+cp "$SESSIONWRAP" "$T/swcgi/sessionwrap"
+chmod 755 "$T/swcgi/sessionwrap"
 APACHE_MODULES="authn_core authz_user authnz_fcgi auth_basic authn_file"
 APACHE_EXTRA=$(sed -e "s|127.0.0.1:9101|127.0.0.1:$AUTHZ_PORT|g" \
     -e "s|/var/www/sessionwrap|$DOCROOT|g" "$top_srcdir/contrib/apache-authnz-fcgi.conf"
@@ -33,6 +43,29 @@ printf '<Directory %s>\nAuthType Basic\nAuthName basic\nAuthBasicProvider file\n
 apache_start
 JAR=$T/jar
 : > "$JAR"
+
+step "plain CGI through Action: the gate, the login page, REMOTE_USER"
+rm -f "$MARK"
+req /cgi/app/mark.sh
+expect_status 302 "CGI: anonymous GET"
+case $(header Location) in
+*/cgi/login.sh?next=%2Fcgi%2Fapp%2Fmark.sh) ;;
+*) fail "CGI: Location: $(header Location)" ;;
+esac
+not_run "CGI: anonymous GET"
+for p in /cgi//app/mark.sh /cgi/./app/mark.sh /cgi/%61pp/mark.sh /cgi/x/../app/mark.sh \
+    /cgi/login.sh/../app/mark.sh; do
+	refused_anon "$p"
+done
+req /cgi/login.sh?user=carol
+expect_status 200 "CGI: login page"
+req /cgi/app/mark.sh
+expect_status 200 "CGI: logged-in GET"
+grep -q '^ran user=carol remote_user=carol auth_type=Session ' "$T/out.b" ||
+    fail "CGI: logged-in GET: $(cat "$T/out.b")"
+req /cgi/login.sh?logout=1
+req /cgi/app/mark.sh
+expect_status 302 "CGI: after logout"
 
 step "the web server's own authentication stands over the session's user"
 gate_login alice
