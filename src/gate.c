@@ -327,7 +327,7 @@ gate_refuse(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 /* The gate's answer in place of the script, or NULL; see gate.h. */
 char *
 gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
-    enum gate_role role, const char *user)
+    enum gate_role role, const char *user, const char *setcookie)
 {
 	char	*s;
 
@@ -340,7 +340,9 @@ gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 		if (user != NULL) {
 			xasprintf(&s, "Status: 200 OK\r\n"
 			    "Variable-REMOTE_USER: %s\r\n"
-			    "Variable-AUTH_TYPE: Session\r\n\r\n", user);
+			    "Variable-AUTH_TYPE: Session\r\n%s%s%s\r\n", user,
+			    setcookie ? "Set-Cookie: " : "",
+			    setcookie ? setcookie : "", setcookie ? "\r\n" : "");
 			return s;
 		}
 		/* lighttpd and mod_authnz_fcgi send a refusal on as it is. */
@@ -348,7 +350,9 @@ gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 	case GATE_AUTH_REQUEST:
 		if (user != NULL) {
 			xasprintf(&s, "Status: 200 OK\r\nX-Remote-User: %s\r\n"
-			    "Cache-Control: no-store\r\n\r\n", user);
+			    "%s%s%sCache-Control: no-store\r\n\r\n", user,
+			    setcookie ? "Set-Cookie: " : "",
+			    setcookie ? setcookie : "", setcookie ? "\r\n" : "");
 			return s;
 		}
 		/* nginx allows 401 and 403 only; it redirects by error_page. */

@@ -13,13 +13,22 @@ need_sessionwrap
 [ -f /usr/lib/apache2/modules/mod_authnz_fcgi.so ] || skip "Apache mod_authnz_fcgi not installed"
 . "$top_srcdir/tests/integration/gate_common.sh"
 gate_setup
-# The authorizer's TCP listener: a second sessionwrap, same configuration.
+# The authorizer's TCP listener: a second sessionwrap, same configuration
+# (started again with it by gate_restart).
 AUTHZ_PORT=$(free_port)
-PATH="$top_builddir/src:$PATH" setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP" -c "$T/sw.conf" \
-    --listen "127.0.0.1:$AUTHZ_PORT" --threads 2 >>"$T/sessionwrap.log" 2>&1 </dev/null &
-AUTHZ_PID=$!
-sw_track "$AUTHZ_PID"
-wait_for_port "$AUTHZ_PORT" 10 "$AUTHZ_PID"
+gate_restarted() {
+	if [ -n "$AUTHZ_PID" ]; then
+		kill -TERM "$AUTHZ_PID" 2>/dev/null
+		wait "$AUTHZ_PID" 2>/dev/null
+	fi
+	PATH="$top_builddir/src:$PATH" setsid $SW_PDEATH $SW_WRAP "$SESSIONWRAP" -c "$T/sw.conf" \
+	    --listen "127.0.0.1:$AUTHZ_PORT" --threads 2 >>"$T/sessionwrap.log" 2>&1 </dev/null &
+	AUTHZ_PID=$!
+	sw_track "$AUTHZ_PID"
+	wait_for_port "$AUTHZ_PORT" 10 "$AUTHZ_PID"
+}
+AUTHZ_PID=
+gate_restarted
 # Scripts behind Apache's own Basic authentication: its REMOTE_USER stands.
 mkdir -p "$SCRIPT_ROOT/basic"
 chmod 755 "$SCRIPT_ROOT/basic"

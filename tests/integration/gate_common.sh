@@ -35,9 +35,8 @@ EOF
 
 # gate_everything: sessionwrap again with login_required = / (next_checks).
 gate_everything() {
-	sw_stop
-	sw_config login_required=/ login_url=/cgi-bin/login.sh
-	sw_start --threads 4
+	gate_restart login_required=/ login_url=/cgi-bin/login.sh store=cookie \
+	    idle_timeout=1800
 }
 
 # not_run WHAT: the protected script did not run (and forget any run).
@@ -228,14 +227,46 @@ authorizer_checks() {
 	return 0
 }
 
-# gate_all: on a fresh jar, gate_checks and authorizer_checks 302 (every
-# server passes a refusal of its access check on), then next_checks with
-# everything protected.
+# gate_restart KEY=VALUE...: sessionwrap again with these keys (and the
+# test's gate_restarted, when it has one, for its other sessionwraps).
+gate_restart() {
+	sw_stop
+	sw_config "$@"
+	sw_start --threads 4
+	if command -v gate_restarted >/dev/null 2>&1; then
+		gate_restarted
+	fi
+}
+
+# touch_checks [STORE]: with idle_timeout = 3 s, a session that only passes
+# access checks stays logged in past it (each refreshes it: in a server
+# STORE, or with the cookie store a new cookie the web server passes on),
+# and ends 3 s after the last one.
+touch_checks() {
+	step "access checks refresh the session; idle_timeout still ends it (${1:-cookie})"
+	gate_restart login_required=/cgi-bin/app/ login_url=/cgi-bin/login.sh \
+	    idle_timeout=3 touch_interval=0 "store=${1:-cookie}"
+	: > "$JAR"
+	gate_login erin
+	for _i in 1 2 3 4 5; do
+		sleep 1
+		req /private/secret.txt
+		expect_status 200 "static file, ${_i} s after the login"
+	done
+	sleep 4
+	req /private/secret.txt
+	expect_status 302 "static file 4 s after the last request"
+}
+
+# gate_all [STORE]: on a fresh jar, gate_checks and authorizer_checks 302
+# (every server passes a refusal of its access check on), touch_checks
+# STORE, then next_checks with everything protected.
 gate_all() {
 	JAR=$T/jar
 	: > "$JAR"
 	gate_checks
 	authorizer_checks 302
+	touch_checks "$@"
 	gate_everything
 	next_checks
 }

@@ -8,14 +8,20 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 sw_setup
-need_cmd lighttpd curl python3
+need_cmd lighttpd curl python3 memcached
 need_sessionwrap
 . "$top_srcdir/tests/integration/gate_common.sh"
 gate_setup
 LIGHTTPD_EXTRA=$(sed -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
     -e "s|/var/www/sessionwrap|$DOCROOT|g" "$top_srcdir/contrib/lighttpd-authorizer.conf")
 lighttpd_start
-gate_all
+# lighttpd passes no header of an Authorizer's 200 on, so no new cookie:
+# the refresh needs a server store.
+. "$top_srcdir/tests/integration/store_servers.sh"
+stores_init
+MC_PORT=$(free_port)
+mc_start 1 "$MC_PORT"
+gate_all "memcached://127.0.0.1:$MC_PORT"
 sw_alive "at the end"
 kill -0 "$LIGHTTPD_PID" 2>/dev/null || fail "lighttpd died"
 pass
