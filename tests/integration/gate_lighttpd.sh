@@ -11,7 +11,23 @@ sw_setup
 need_cmd lighttpd curl python3 memcached
 need_sessionwrap
 . "$top_srcdir/tests/integration/gate_common.sh"
+
 gate_setup
+
+step "bad gate keys stop start-up and check-config, with the reason"
+SW_CONF=$T/bad.conf
+export SW_CONF
+for kv in login_required=cgi-bin/ login_url=login csrf_trusted_origins=https://a/b \
+    csrf_trusted_origins=null; do
+	sw_config "$kv"
+	"$SESSIONWRAP" -c "$T/bad.conf" --listen "unix:$T/bad.sock" </dev/null >/dev/null 2>"$T/bad.err" &&
+	    fail "sessionwrap started with $kv"
+	grep -q "${kv%%=*}" "$T/bad.err" || fail "$kv: no clear error: $(cat "$T/bad.err")"
+	"$SESSIONWRAP_CTL" -c "$T/bad.conf" check-config >/dev/null 2>"$T/bad.err" &&
+	    fail "check-config accepted $kv"
+	grep -q "${kv%%=*}" "$T/bad.err" || fail "check-config, $kv: no clear error: $(cat "$T/bad.err")"
+done
+unset SW_CONF
 LIGHTTPD_EXTRA=$(sed -e "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
     -e "s|/var/www/sessionwrap|$DOCROOT|g" "$top_srcdir/contrib/lighttpd-authorizer.conf")
 lighttpd_start
