@@ -12,6 +12,7 @@
 #include "cgi.h"
 #include "clock.h"
 #include "cookie.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "num.h"
@@ -634,6 +635,65 @@ done:
 	buf_free(&hdr);
 }
 
+/*
+ * Read and drop the body of a request the gate answers: a web server still
+ * sending it (mod_proxy_fcgi sends even an empty one) must not find the
+ * connection closed under it. Bounded by the deadline, as for a script.
+ */
+static void
+req_discard_body(struct req *r)
+{
+	struct req_body	 b;
+	ssize_t		 n;
+
+	req_body_init(r, &b);
+	while (!b.done) {
+		n = r->io->read(r->io->ctx, b.buf, sizeof b.buf, r->deadline);
+		if (n <= 0 || (b.remaining >= 0 && (b.remaining -= n) == 0)) {
+			r->input_done = n >= 0;
+			break;
+		}
+	}
+}
+
+/*
+ * The gate, before any script is found or run: cross-origin refusal; then,
+ * for a protected path or the web server's access check, the session
+ * (loaded now) and the gate's answer. 0 to go on, -1 when answered, or the
+ * status to fail with.
+ */
+static int
+req_gate(struct req *r, enum gate_role role)
+{
+	char	*answer;
+	int	 status;
+
+	if ((status = csrf_check(r->cfg, req_getenv_cb, r)) != 0) {
+		if (role != GATE_AUTHORIZER)
+			req_discard_body(r);
+		return status;
+	}
+	if (role == GATE_RESPONDER &&
+	    !gate_protected(r->cfg, req_getenv_cb, r, r->sw->cgi))
+		return 0;
+	r->rs.name = req_name(r);
+	if ((status = rsession_load(&r->rs)) != 0)
+		return status;
+	/* An access check passed: refresh the session as a page would. */
+	if (role != GATE_RESPONDER && r->rs.s->user != NULL)
+		(void)req_save(r);
+	if ((answer = gate_answer(r->cfg, req_getenv_cb, r, role,
+	    r->rs.s->user, r->setcookie)) == NULL)
+		return 0;
+	/* An Authorizer gets no request body (FastCGI 1.0, 6.3). */
+	if (role != GATE_AUTHORIZER)
+		req_discard_body(r);
+	r->io->write(r->io->ctx, answer, strlen(answer));
+	free(answer);
+	r->state = REQ_FAILED;
+	return -1;
+}
+
 /* Handle one request from start to end; see request.h. */
 int
 request_handle(struct worker *w, char **envp, const struct rio *io)
@@ -664,17 +724,23 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	 */
 	req_cookie(&r);
 	rsession_prefetch(&r.rs);
+	if ((status = req_gate(&r, gate_role(req_getenv_cb, &r))) != 0) {
+		if (status > 0)
+			req_fail(&r, status);
+		goto out;
+	}
 	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status);
 		goto out;
 	}
 	req_env_cgi(&r, &env);
 	r.rs.name = r.script;
-	if ((status = rsession_load(&r.rs)) != 0) {
+	if (r.rs.s == NULL && (status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status);
 		cgi_env_free(&env);
 		goto out;
 	}
+	gate_remote_user(&env, r.cfg, req_getenv_cb, &r, r.rs.s->user);
 
 	argv[0] = r.script;
 	argv[1] = NULL;
