@@ -58,6 +58,10 @@ struct config {
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;
+	/* sessionwrap-login (sessionwrap itself does not read them) */
+	char	*login_htpasswd;	/* Apache htpasswd file */
+	char	*login_template;	/* HTML page instead of the built-in one */
+	char	*login_throttle_file;	/* failed-login counters of this host */
 	int	 log_level;
 	int	 syslog;
 
