@@ -12,6 +12,7 @@
 #include "cgi.h"
 #include "clock.h"
 #include "cookie.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "pump.h"
@@ -634,6 +635,35 @@ done:
 	buf_free(&hdr);
 }
 
+/*
+ * The gate, before any script is found or run: cross-origin refusal; then,
+ * for a protected path or the web server's access check, the session
+ * (loaded now) and the gate's answer. 0 to go on, -1 when answered, or the
+ * status to fail with.
+ */
+static int
+req_gate(struct req *r, enum gate_role role)
+{
+	char	*answer;
+	int	 status;
+
+	if ((status = csrf_check(r->cfg, req_getenv_cb, r)) != 0)
+		return status;
+	if (role == GATE_RESPONDER &&
+	    !gate_protected(r->cfg, req_getenv_cb, r, r->sw->cgi))
+		return 0;
+	r->rs.name = req_name(r);
+	if ((status = rsession_load(&r->rs)) != 0)
+		return status;
+	if ((answer = gate_answer(r->cfg, req_getenv_cb, r, role,
+	    r->rs.s->user)) == NULL)
+		return 0;
+	r->io->write(r->io->ctx, answer, strlen(answer));
+	free(answer);
+	r->state = REQ_FAILED;
+	return -1;
+}
+
 /* Handle one request from start to end; see request.h. */
 int
 request_handle(struct worker *w, char **envp, const struct rio *io)
@@ -664,17 +694,23 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	 */
 	req_cookie(&r);
 	rsession_prefetch(&r.rs);
+	if ((status = req_gate(&r, gate_role(req_getenv_cb, &r))) != 0) {
+		if (status > 0)
+			req_fail(&r, status);
+		goto out;
+	}
 	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status);
 		goto out;
 	}
 	req_env_cgi(&r, &env);
 	r.rs.name = r.script;
-	if ((status = rsession_load(&r.rs)) != 0) {
+	if (r.rs.s == NULL && (status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status);
 		cgi_env_free(&env);
 		goto out;
 	}
+	gate_remote_user(&env, r.cfg, req_getenv_cb, &r, r.rs.s->user);
 
 	argv[0] = r.script;
 	argv[1] = NULL;
