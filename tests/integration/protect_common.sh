@@ -4,6 +4,7 @@
 # login_lib.sh. The store is memcached, so that a logout ends the session
 # for every copy of its cookie.
 #
+#   protect_apps      # the apps and their configuration (also for the demo)
 #   protect_setup     # repository, apps in the script root, users, sessionwrap
 #   (start the web server with $PROTECT_ENV passed to scripts)
 #   protect_checks    # anonymous refused, logins, pages, push, logout
@@ -13,34 +14,20 @@
 # The variables the apps need, which the web server passes and pass_env names.
 PROTECT_VARS="SW_LOGIN_CONF GITWEB_CONFIG CGIT_CONFIG GIT_PROJECT_ROOT GIT_HTTP_EXPORT_ALL"
 
-protect_setup() {
-	need_cmd git memcached
+# protect_apps: gitweb, cgit and git-http-backend copied unmodified into
+# $SCRIPT_ROOT (gitweb.cgi, cgit.cgi, git.cgi) with sessionwrap-login
+# (login.cgi), for the repositories in $T/git; their configuration shows
+# the logged-in user on every page.
+protect_apps() {
 	for f in /usr/share/gitweb/gitweb.cgi /usr/lib/cgit/cgit.cgi \
 	    /usr/lib/git-core/git-http-backend; do
 		[ -x "$f" ] || skip "$f not installed (Debian: gitweb, cgit, git)"
 	done
-	stores_init
-	MC_PORT=$(free_port)
-	mc_start 1 "$MC_PORT"
-	# A bare repository with one commit, and a clone to push from.
-	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example GIT_COMMITTER_NAME=t \
-	    GIT_COMMITTER_EMAIL=t@example HOME=$T
-	git config --global init.defaultBranch main
-	git config --global safe.directory '*'
-	git init -q --bare "$T/git/repo.git"
-	git -C "$T/git/repo.git" config http.receivepack true
-	git init -q "$T/work"
-	echo one > "$T/work/file"
-	git -C "$T/work" add file
-	git -C "$T/work" commit -q -m "first commit"
-	git -C "$T/work" push -q "$T/git/repo.git" main
-	# The apps, copied unmodified into the script root.
 	cp /usr/share/gitweb/gitweb.cgi "$SCRIPT_ROOT/gitweb.cgi"
 	cp /usr/lib/cgit/cgit.cgi "$SCRIPT_ROOT/cgit.cgi"
 	cp /usr/lib/git-core/git-http-backend "$SCRIPT_ROOT/git.cgi"
 	chmod 755 "$SCRIPT_ROOT"/*.cgi
 	login_install "$SCRIPT_ROOT"
-	# Their configuration: the user shown on every page.
 	cat > "$T/gitweb.conf" <<GW
 our \$projectroot = "$T/git";
 our \$site_name = "gitweb for " . (\$ENV{REMOTE_USER} || "nobody");
@@ -52,16 +39,45 @@ printf '<p id="cgit-user">cgit for %s</p>\n' "${REMOTE_USER:-nobody}"
 CU
 	chmod 755 "$T/cgit-user.sh"
 	echo "about" > "$T/cgit-about.html"
-	cat > "$T/cgitrc" <<CG
-virtual-root=/cgi-bin/cgit.cgi/
-cache-size=0
-about-filter=$T/cgit-user.sh
-root-readme=$T/cgit-about.html
-repo.url=repo
-repo.path=$T/git/repo.git
-repo.desc=the test repository
-CG
+	{
+		echo "virtual-root=/cgi-bin/cgit.cgi/"
+		echo "cache-size=0"
+		echo "about-filter=$T/cgit-user.sh"
+		echo "root-readme=$T/cgit-about.html"
+		for r in "$T"/git/*.git; do
+			echo "repo.url=$(basename "$r" .git)"
+			echo "repo.path=$r"
+		done
+	} > "$T/cgitrc"
 	chmod -R a+rX "$T/git" "$T/gitweb.conf" "$T/cgitrc" "$T/cgit-about.html"
+}
+
+# protect_lighttpd_extra: the LIGHTTPD_EXTRA that passes $PROTECT_VARS.
+protect_lighttpd_extra() {
+	_env=
+	for _v in $PROTECT_VARS; do
+		_env="$_env${_env:+, }\"$_v\" => \"$(protect_env_value "$_v")\""
+	done
+	printf 'server.modules += ( "mod_setenv" )\nsetenv.add-environment = ( %s )\n' "$_env"
+}
+
+protect_setup() {
+	need_cmd git memcached
+	stores_init
+	MC_PORT=$(free_port)
+	mc_start 1 "$MC_PORT"
+	# A bare repository with one commit, and a clone to push from.
+	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example GIT_COMMITTER_NAME=t \
+	    GIT_COMMITTER_EMAIL=t@example HOME=$T
+	git config --global init.defaultBranch main
+	git config --global safe.directory '*'
+	git init -q --bare "$T/git/repo.git"
+	git init -q "$T/work"
+	echo one > "$T/work/file"
+	git -C "$T/work" add file
+	git -C "$T/work" commit -q -m "first commit"
+	git -C "$T/work" push -q "$T/git/repo.git" main
+	protect_apps
 	login_users
 	sw_secret
 	sw_config "store=memcached://127.0.0.1:$MC_PORT" \

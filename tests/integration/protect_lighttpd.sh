@@ -10,12 +10,7 @@ need_cmd lighttpd curl python3
 need_sessionwrap
 docroot_setup
 protect_setup
-env=
-for v in $PROTECT_VARS; do
-	env="$env${env:+, }\"$v\" => \"$(protect_env_value "$v")\""
-done
-LIGHTTPD_EXTRA="server.modules += ( \"mod_setenv\" )
-setenv.add-environment = ( $env )"
+LIGHTTPD_EXTRA=$(protect_lighttpd_extra)
 lighttpd_start
 protect_checks
 pass
