@@ -28,9 +28,15 @@ protect_apps() {
 	cp /usr/lib/git-core/git-http-backend "$SCRIPT_ROOT/git.cgi"
 	chmod 755 "$SCRIPT_ROOT"/*.cgi
 	login_install "$SCRIPT_ROOT"
+	# Their stylesheets and pictures, where their pages look for them.
+	cp -R /usr/share/gitweb/static "$SCRIPT_ROOT/static" 2>/dev/null
+	for f in cgit.css cgit.png favicon.ico; do
+		[ ! -f "/usr/share/cgit/$f" ] || cp "/usr/share/cgit/$f" "$DOCROOT/$f"
+	done
 	cat > "$T/gitweb.conf" <<GW
 our \$projectroot = "$T/git";
 our \$site_name = "gitweb for " . (\$ENV{REMOTE_USER} || "nobody");
+our \$home_link_str = "projects of " . (\$ENV{REMOTE_USER} || "nobody");
 GW
 	cat > "$T/cgit-user.sh" <<'CU'
 #!/bin/sh
@@ -49,7 +55,7 @@ CU
 			echo "repo.path=$r"
 		done
 	} > "$T/cgitrc"
-	chmod -R a+rX "$T/git" "$T/gitweb.conf" "$T/cgitrc" "$T/cgit-about.html"
+	chmod -R a+rX "$T/git" "$DOCROOT" "$T/gitweb.conf" "$T/cgitrc" "$T/cgit-about.html"
 }
 
 # protect_lighttpd_extra: the LIGHTTPD_EXTRA that passes $PROTECT_VARS.
