@@ -2,13 +2,15 @@
  * sessionwrap-login: the login form in front of apps that know nothing of
  * sessions. login-form.c parses the POST and checks `next`, login-page.c
  * renders the form, login-auth.c checks an htpasswd file (libaprutil),
- * login-throttle.c counts failures.
+ * login-throttle.c counts failures (lib/counter.c).
  */
 #ifndef SW_LOGIN_H
 #define SW_LOGIN_H
 
 #include <stddef.h>
 #include <time.h>
+
+struct counter;
 
 #define LOGIN_MAX_BODY		8192	/* bytes of a POSTed form */
 #define LOGIN_MAX_USER		255	/* bytes of a user name */
@@ -69,14 +71,15 @@ enum login_throttle {
 	LOGIN_THROTTLE_ERROR		/* the counter cannot be reached */
 };
 /*
- * Before checking a password: refuse when the user or the address is over
- * its limit, else count this attempt as a failure in advance (so parallel
- * attempts cannot pass the limit together).
+ * Before checking a password: count this attempt as a failure in advance
+ * (so parallel attempts cannot pass a limit together), and refuse when the
+ * user or the address is then over its limit. Arguments: the counters,
+ * the user, the client address, now.
  */
-enum login_throttle login_throttle_begin(const char *, const char *,
+enum login_throttle login_throttle_begin(struct counter *, const char *,
 	    const char *, time_t, char **);
 /* After a successful login: forget the user's failures and this attempt. */
-int	 login_throttle_success(const char *, const char *, const char *,
+int	 login_throttle_success(struct counter *, const char *, const char *,
 	    time_t, char **);
 
 #endif

@@ -21,6 +21,7 @@
 #include <apr_general.h>
 
 #include "config.h"
+#include "counter.h"
 #include "http.h"
 #include "log.h"
 #include "login.h"
@@ -176,11 +177,43 @@ login_body(size_t *len, const char **why)
 	return body;
 }
 
+/* The throttle refused the attempt (429) or failed (503). */
+static int
+login_refused(struct login_req *lr, struct login_form *f, struct counter *c,
+    enum login_throttle t, char *cause)
+{
+	counter_close(c);
+	if (t == LOGIN_THROTTLE_ERROR) {
+		log_warnx("login throttle: %s", cause);
+		free(cause);
+		return login_plain(lr, 503, "Logins are unavailable.");
+	}
+	log_warnx("login for %s from %s refused: too many failures", f->user,
+	    lr->addr);
+	return login_form_page(lr, 429, f->next, f->user,
+	    "Too many failed logins. Try again later.");
+}
+
+/* The password was wrong (401 and the form) or unreadable (500). */
+static int
+login_failed(struct login_req *lr, struct login_form *f, enum login_auth a,
+    char *cause)
+{
+	if (a == LOGIN_AUTH_ERROR) {
+		log_warnx("login_htpasswd: %s", cause);
+		free(cause);
+		return login_plain(lr, 500, "The login is misconfigured.");
+	}
+	log_info("failed login for %s from %s", f->user, lr->addr);
+	return login_form_page(lr, 401, f->next, f->user,
+	    "Wrong user name or password.");
+}
+
 /* A well-formed login attempt: throttle, check, then the answer. */
 static int
 login_attempt(struct login_req *lr, struct login_form *f)
 {
-	const char		*file = lr->cfg.login_throttle_file;
+	struct counter		*c;
 	enum login_throttle	 t;
 	enum login_auth		 a;
 	char			*cause = NULL;
@@ -189,42 +222,31 @@ login_attempt(struct login_req *lr, struct login_form *f)
 		log_warnx("login_htpasswd is not set");
 		return login_plain(lr, 500, "The login is misconfigured.");
 	}
-	t = login_throttle_begin(file, f->user, lr->addr, time(NULL), &cause);
-	if (t == LOGIN_THROTTLE_ERROR) {
-		log_warnx("login throttle: %s", cause);
-		free(cause);
-		return login_plain(lr, 503, "Logins are unavailable.");
-	}
-	if (t == LOGIN_THROTTLE_REFUSE) {
-		log_warnx("login for %s from %s refused: too many failures",
-		    f->user, lr->addr);
-		return login_form_page(lr, 429, f->next, f->user,
-		    "Too many failed logins. Try again later.");
-	}
+	if ((c = counter_open(&lr->cfg, &cause)) == NULL)
+		t = LOGIN_THROTTLE_ERROR;
+	else
+		t = login_throttle_begin(c, f->user, lr->addr, time(NULL),
+		    &cause);
+	if (t != LOGIN_THROTTLE_OK)
+		return login_refused(lr, f, c, t, cause);
 	a = login_auth_check(lr->cfg.login_htpasswd, f->user, f->password,
 	    &cause);
-	if (a == LOGIN_AUTH_ERROR) {
-		log_warnx("login_htpasswd: %s", cause);
-		free(cause);
-		return login_plain(lr, 500, "The login is misconfigured.");
+	if (a != LOGIN_AUTH_OK) {
+		counter_close(c);
+		return login_failed(lr, f, a, cause);
 	}
-	if (a == LOGIN_AUTH_FAIL) {
-		log_info("failed login for %s from %s", f->user, lr->addr);
-		return login_form_page(lr, 401, f->next, f->user,
-		    "Wrong user name or password.");
-	}
-	if (login_throttle_success(file, f->user, lr->addr, time(NULL),
+	if (login_throttle_success(c, f->user, lr->addr, time(NULL),
 	    &cause) == -1) {
 		log_warnx("login throttle: %s", cause);
 		free(cause);
 	}
+	counter_close(c);
 	log_info("login of %s from %s", f->user, lr->addr);
 	login_status(303);
 	printf("X-Session-Login: %s\r\nLocation: %s\r\n\r\n", f->user,
 	    login_next(f->next));
 	return 0;
 }
-
 /* POST: log in, or out with logout=1. */
 static int
 login_post(struct login_req *lr)

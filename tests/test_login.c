@@ -12,6 +12,8 @@
 
 #include <apr_general.h>
 
+#include "config.h"
+#include "counter.h"
 #include "../src/login.h"
 #include "../tests/test.h"
 
@@ -246,57 +248,119 @@ test_auth(void)
 	free(cause);
 }
 
-/* 5 per user, 20 per address, within the window; success forgets. */
+/* The policy over a counter backend: 5 per user, 20 per address. */
+static void
+test_throttle_on(struct counter *c, time_t now)
+{
+	char	*cause = NULL, u[16];
+	int	 i;
+
+	for (i = 0; i < LOGIN_MAX_PER_USER; i++)
+		CHECK(login_throttle_begin(c, "bob", "10.0.0.1", now,
+		    &cause) == LOGIN_THROTTLE_OK);
+	CHECK(login_throttle_begin(c, "bob", "10.0.0.1", now, &cause) ==
+	    LOGIN_THROTTLE_REFUSE);
+	CHECK(login_throttle_begin(c, "bob", "10.0.0.2", now, &cause) ==
+	    LOGIN_THROTTLE_REFUSE);
+	/* Another user, even from the same address, is not locked out. */
+	CHECK(login_throttle_begin(c, "amy", "10.0.0.1", now, &cause) ==
+	    LOGIN_THROTTLE_OK);
+	CHECK(login_throttle_success(c, "amy", "10.0.0.1", now, &cause) == 0);
+	/* One address trying many users. */
+	for (i = 0; i < LOGIN_MAX_PER_ADDR; i++) {
+		snprintf(u, sizeof u, "u%d", i);
+		CHECK(login_throttle_begin(c, u, "10.0.0.9", now, &cause) ==
+		    LOGIN_THROTTLE_OK);
+	}
+	CHECK(login_throttle_begin(c, "new", "10.0.0.9", now, &cause) ==
+	    LOGIN_THROTTLE_REFUSE);
+	CHECK(login_throttle_begin(c, "new2", "10.0.0.8", now, &cause) ==
+	    LOGIN_THROTTLE_OK);
+	/* A success gives the user a clean slate. */
+	for (i = 0; i < LOGIN_MAX_PER_USER - 1; i++)
+		CHECK(login_throttle_begin(c, "cid", "10.0.1.1", now,
+		    &cause) == LOGIN_THROTTLE_OK);
+	CHECK(login_throttle_success(c, "cid", "10.0.1.1", now, &cause) == 0);
+	for (i = 0; i < LOGIN_MAX_PER_USER; i++)
+		CHECK(login_throttle_begin(c, "cid", "10.0.1.1", now,
+		    &cause) == LOGIN_THROTTLE_OK);
+	CHECK(login_throttle_begin(c, "cid", "10.0.1.1", now, &cause) ==
+	    LOGIN_THROTTLE_REFUSE);
+	free(cause);
+}
+
+/* The file backend: the policy, the window's end, counts never below 0. */
 static void
 test_throttle(void)
 {
-	char	 path[] = "/tmp/test_login_t.XXXXXX", *cause = NULL, u[16];
-	time_t	 now = 1000000;
-	int	 i, fd;
+	struct config	 cfg;
+	struct counter	*c;
+	char		 path[] = "/tmp/test_login_t.XXXXXX", *cause = NULL;
+	char		 key[COUNTER_KEY_LEN + 1];
+	long		 v = -1;
+	time_t		 now = 1000000;
+	int		 fd;
 
 	fd = mkstemp(path);
 	CHECK(fd != -1);
 	close(fd);
-	for (i = 0; i < LOGIN_MAX_PER_USER; i++)
-		CHECK(login_throttle_begin(path, "bob", "10.0.0.1", now,
-		    &cause) == LOGIN_THROTTLE_OK);
-	CHECK(login_throttle_begin(path, "bob", "10.0.0.1", now, &cause) ==
-	    LOGIN_THROTTLE_REFUSE);
-	CHECK(login_throttle_begin(path, "bob", "10.0.0.2", now, &cause) ==
-	    LOGIN_THROTTLE_REFUSE);
-	/* Another user, even from the same address, is not locked out. */
-	CHECK(login_throttle_begin(path, "amy", "10.0.0.1", now, &cause) ==
-	    LOGIN_THROTTLE_OK);
-	CHECK(login_throttle_success(path, "amy", "10.0.0.1", now, &cause) ==
-	    0);
+	config_init(&cfg);
+	CHECK(config_set(&cfg, "login_throttle_file", path, &cause) == 0);
+	c = counter_open(&cfg, &cause);
+	CHECK(c != NULL && strcmp(counter_name(c), "file") == 0);
+	test_throttle_on(c, now);
 	/* The window passes. */
-	CHECK(login_throttle_begin(path, "bob", "10.0.0.1",
-	    now + LOGIN_WINDOW, &cause) == LOGIN_THROTTLE_OK);
-	/* One address trying many users. */
-	now += 2 * LOGIN_WINDOW;
-	for (i = 0; i < LOGIN_MAX_PER_ADDR; i++) {
-		snprintf(u, sizeof u, "u%d", i);
-		CHECK(login_throttle_begin(path, u, "10.0.0.9", now, &cause) ==
-		    LOGIN_THROTTLE_OK);
-	}
-	CHECK(login_throttle_begin(path, "new", "10.0.0.9", now, &cause) ==
-	    LOGIN_THROTTLE_REFUSE);
-	CHECK(login_throttle_begin(path, "new", "10.0.0.8", now, &cause) ==
-	    LOGIN_THROTTLE_OK);
-	/* A success gives the user a clean slate. */
-	for (i = 0; i < LOGIN_MAX_PER_USER - 1; i++)
-		CHECK(login_throttle_begin(path, "cid", "10.0.1.1", now,
-		    &cause) == LOGIN_THROTTLE_OK);
-	CHECK(login_throttle_success(path, "cid", "10.0.1.1", now, &cause) ==
-	    0);
-	for (i = 0; i < LOGIN_MAX_PER_USER; i++)
-		CHECK(login_throttle_begin(path, "cid", "10.0.1.1", now,
-		    &cause) == LOGIN_THROTTLE_OK);
-	CHECK(login_throttle_begin(path, "cid", "10.0.1.1", now, &cause) ==
-	    LOGIN_THROTTLE_REFUSE);
+	CHECK(login_throttle_begin(c, "bob", "10.0.0.1", now + LOGIN_WINDOW,
+	    &cause) == LOGIN_THROTTLE_OK);
+	memset(key, 'a', COUNTER_KEY_LEN);
+	key[COUNTER_KEY_LEN] = '\0';
+	CHECK(counter_add(c, key, -3, 60, now, &v, &cause) == 0 && v == 0);
+	CHECK(counter_add(c, key, 2, 60, now, &v, &cause) == 0 && v == 2);
+	CHECK(counter_add(c, key, 1, 60, now + 59, &v, &cause) == 0 && v == 3);
+	CHECK(counter_add(c, key, 1, 60, now + 60, &v, &cause) == 0 && v == 1);
+	CHECK(counter_remove(c, key, now + 60, &cause) == 0);
+	CHECK(counter_add(c, key, 0, 60, now + 60, &v, &cause) == 0 && v == 0);
+	counter_close(c);
 	unlink(path);
-	CHECK(login_throttle_begin("/nonexistent/dir/f", "a", "b", now,
-	    &cause) == LOGIN_THROTTLE_ERROR);
+	config_free(&cfg);
+	/* The file cannot be made. */
+	config_init(&cfg);
+	CHECK(config_set(&cfg, "login_throttle_file", "/nonexistent/dir/f",
+	    &cause) == 0);
+	c = counter_open(&cfg, &cause);
+	CHECK(c != NULL);
+	CHECK(login_throttle_begin(c, "a", "b", now, &cause) ==
+	    LOGIN_THROTTLE_ERROR);
+	CHECK(cause != NULL && strstr(cause, "/nonexistent/dir/f") != NULL);
+	free(cause);
+	counter_close(c);
+	config_free(&cfg);
+}
+
+/*
+ * With SW_TEST_COUNTER_STORE (a memcached:// or postgresql:// store, set
+ * by tests/integration/login_stores.sh), the policy on that backend.
+ */
+static void
+test_throttle_store(void)
+{
+	const char	*store = getenv("SW_TEST_COUNTER_STORE");
+	struct config	 cfg;
+	struct counter	*c;
+	char		*cause = NULL;
+
+	if (store == NULL || *store == '\0')
+		return;
+	config_init(&cfg);
+	CHECK(config_set(&cfg, "store", store, &cause) == 0);
+	c = counter_open(&cfg, &cause);
+	if (c == NULL)
+		fprintf(stderr, "counter_open %s: %s\n", store, cause);
+	CHECK(c != NULL && strcmp(counter_name(c), "file") != 0);
+	if (c != NULL)
+		test_throttle_on(c, time(NULL));
+	counter_close(c);
+	config_free(&cfg);
 	free(cause);
 }
 
@@ -309,6 +373,7 @@ main(void)
 	test_page();
 	test_auth();
 	test_throttle();
+	test_throttle_store();
 	apr_terminate();
 	return test_done("test_login");
 }
