@@ -58,16 +58,44 @@ csrf_trusted(const struct config *cfg, const char *origin)
 	return 0;
 }
 
-/* True when Origin names the host the request was sent to. */
-static int
-csrf_same_host(const char *origin, const char *reqhost)
+/* The port of a host[:port] of len bytes (NULL: none), *plen its length. */
+static const char *
+csrf_port(const char *host, size_t len, size_t *plen)
 {
-	const char	*h;
-	size_t		 hl;
+	const char	*c;
+
+	/* An IPv6 literal's colons are inside its brackets. */
+	for (c = host + len; c > host && c[-1] != ':' && c[-1] != ']'; c--)
+		;
+	if (c == host || c[-1] != ':')
+		return NULL;
+	*plen = host + len - c;
+	return c;
+}
+
+/*
+ * True when Origin names the host the request was sent to: host[:port] as
+ * Host has it (Go). A Host without a port (Debian's nginx sends $host, no
+ * port) matches an Origin of that host with no port, or with the port the
+ * request came to (SERVER_PORT).
+ */
+static int
+csrf_same_host(const char *origin, const char *reqhost, const char *sport)
+{
+	const char	*h, *op;
+	size_t		 hl, rl, opl = 0;
 
 	if (reqhost == NULL || csrf_origin_host(origin, &h, &hl) == -1)
 		return 0;
-	return strlen(reqhost) == hl && strncasecmp(reqhost, h, hl) == 0;
+	rl = strlen(reqhost);
+	if (rl == hl && strncasecmp(reqhost, h, hl) == 0)
+		return 1;
+	if (csrf_port(reqhost, rl, &opl) != NULL ||
+	    (op = csrf_port(h, hl, &opl)) == NULL)
+		return 0;
+	return hl - opl - 1 == rl && strncasecmp(reqhost, h, rl) == 0 &&
+	    sport != NULL && strlen(sport) == opl &&
+	    strncmp(sport, op, opl) == 0;
 }
 
 /* 0 or 403; see gate.h. */
@@ -93,7 +121,8 @@ csrf_check(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx)
 	if (origin == NULL || *origin == '\0')
 		return 0;
 	/* "null" (a sandboxed or file: page) names no host: refused. */
-	if (csrf_same_host(origin, getenv_fn(ctx, "HTTP_HOST")) ||
+	if (csrf_same_host(origin, getenv_fn(ctx, "HTTP_HOST"),
+	    getenv_fn(ctx, "SERVER_PORT")) ||
 	    csrf_trusted(cfg, origin))
 		return 0;
 	log_warnx("cross-origin %s refused (Origin)", method ? method :

@@ -356,9 +356,8 @@ gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 			    "Variable-AUTH_TYPE: Session\r\n\r\n", user);
 			return s;
 		}
-		/* lighttpd sends our answer on; Apache makes its own 401. */
-		return gate_refuse(cfg, getenv_fn, ctx,
-		    getenv_fn(ctx, "FCGI_APACHE_ROLE") == NULL, "");
+		/* lighttpd and mod_authnz_fcgi send a refusal on as it is. */
+		return gate_refuse(cfg, getenv_fn, ctx, 1, "");
 	case GATE_AUTH_REQUEST:
 		if (user != NULL) {
 			xasprintf(&s, "Status: 200 OK\r\nX-Remote-User: %s\r\n"

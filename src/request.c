@@ -636,6 +636,27 @@ done:
 }
 
 /*
+ * Read and drop the body of a request the gate answers: a web server still
+ * sending it (mod_proxy_fcgi sends even an empty one) must not find the
+ * connection closed under it. Bounded by the deadline, as for a script.
+ */
+static void
+req_discard_body(struct req *r)
+{
+	struct req_body	 b;
+	ssize_t		 n;
+
+	req_body_init(r, &b);
+	while (!b.done) {
+		n = r->io->read(r->io->ctx, b.buf, sizeof b.buf, r->deadline);
+		if (n <= 0 || (b.remaining >= 0 && (b.remaining -= n) == 0)) {
+			r->input_done = n >= 0;
+			break;
+		}
+	}
+}
+
+/*
  * The gate, before any script is found or run: cross-origin refusal; then,
  * for a protected path or the web server's access check, the session
  * (loaded now) and the gate's answer. 0 to go on, -1 when answered, or the
@@ -647,8 +668,11 @@ req_gate(struct req *r, enum gate_role role)
 	char	*answer;
 	int	 status;
 
-	if ((status = csrf_check(r->cfg, req_getenv_cb, r)) != 0)
+	if ((status = csrf_check(r->cfg, req_getenv_cb, r)) != 0) {
+		if (role != GATE_AUTHORIZER)
+			req_discard_body(r);
 		return status;
+	}
 	if (role == GATE_RESPONDER &&
 	    !gate_protected(r->cfg, req_getenv_cb, r, r->sw->cgi))
 		return 0;
@@ -658,6 +682,9 @@ req_gate(struct req *r, enum gate_role role)
 	if ((answer = gate_answer(r->cfg, req_getenv_cb, r, role,
 	    r->rs.s->user)) == NULL)
 		return 0;
+	/* An Authorizer gets no request body (FastCGI 1.0, 6.3). */
+	if (role != GATE_AUTHORIZER)
+		req_discard_body(r);
 	r->io->write(r->io->ctx, answer, strlen(answer));
 	free(answer);
 	r->state = REQ_FAILED;

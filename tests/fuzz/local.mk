@@ -17,6 +17,7 @@ FUZZ_TARGETS = \
 	fuzz_config \
 	fuzz_cookie_header \
 	fuzz_cookie_open \
+	fuzz_gate_path \
 	fuzz_login_form \
 	fuzz_merge_patch \
 	fuzz_script_path \
@@ -49,6 +50,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie_header \
 	tests/fuzz/fuzz_cookie_open \
+	tests/fuzz/fuzz_gate_path \
 	tests/fuzz/fuzz_login_form \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
@@ -153,6 +155,12 @@ tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/f
 tests_fuzz_fuzz_script_path_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_script_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_script_path_LDADD = $(FUZZ_LINKLIBS)
+
+# src/gate.c and src/csrf.c: the gate's path normaliser, next=, Origin.
+tests_fuzz_fuzz_gate_path_SOURCES = tests/fuzz/fuzz_gate_path.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_gate_path_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_gate_path_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_gate_path_LDADD = $(FUZZ_LINKLIBS)
 
 # src/login-form.c: sessionwrap-login's POST parser and `next` checker.
 tests_fuzz_fuzz_login_form_SOURCES = tests/fuzz/fuzz_login_form.c tests/fuzz/fuzz.h

@@ -95,6 +95,11 @@ gate_checks() {
 	expect_json 'j.get("REMOTE_USER", "") + "/" + j.get("AUTH_TYPE", "") + "/" + j.get("HTTP_REMOTE_USER", "")' '//' \
 	    "REMOTE_USER, AUTH_TYPE, HTTP_REMOTE_USER of an anonymous request"
 
+	step "a client cannot claim the Authorizer or auth_request role"
+	refused_anon /cgi-bin/app/mark.sh -H 'Sessionwrap-Role: auth_request' \
+	    -H 'Fcgi-Role: AUTHORIZER' -H 'Fcgi-Apache-Role: AUTHENTICATOR'
+	grep -q '^Variable-' "$T/out.h" && fail "Variable-* header reached the client"
+
 	step "login_url itself is never protected"
 	req '/cgi-bin/login.sh?next=%2Fcgi-bin%2Fapp%2Fmark.sh'
 	expect_status 200 "login page"
@@ -141,6 +146,32 @@ gate_checks() {
 	req /cgi-bin/app/mark.sh
 	expect_status 302 "GET after logout"
 	not_run "GET after logout"
+}
+
+# next_checks: with login_required = / (everything), next= is a local path
+# whatever the client sent: never "//host" nor "/\host".
+next_checks() {
+	step "next= is always a local path"
+	_n302=0
+	for p in '//cgi-bin/do.py' '///cgi-bin/do.py' '/.//cgi-bin/do.py' \
+	    '//evil.example/../cgi-bin/do.py' '/%2f/cgi-bin/do.py' \
+	    '/%5C/../cgi-bin/do.py' '/cgi-bin/do.py?//evil.example' \
+	    '/cgi-bin/do.py?%0d%0aSet-Cookie:%20a=b' '/cgi-bin/do.py?a=%5C%5Cevil'; do
+		req_nojar "$p" --path-as-is
+		log "anonymous $p: $STATUS $(header Location)"
+		[ "$STATUS" = 302 ] || [ "$STATUS" = 400 ] || [ "$STATUS" = 404 ] ||
+		    fail "anonymous $p: status $STATUS"
+		header Set-Cookie | grep -q '^a=' && fail "$p: a header was injected"
+		[ "$STATUS" = 302 ] || continue
+		_n302=$((_n302 + 1))
+		_n=$(header Location | sed -n 's/.*[?&]next=//p')
+		_d=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote_plus(sys.argv[1]))' "$_n")
+		case $_d in
+		/[!/\\]*) ;;
+		*) fail "$p: next=$_n decodes to '$_d', not a local path" ;;
+		esac
+	done
+	[ "$_n302" -ge 6 ] || fail "only $_n302 of the tricks reached the gate"
 }
 
 # authorizer_checks ANON: the static $DOCROOT/private/ behind the web

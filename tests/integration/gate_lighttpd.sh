@@ -26,6 +26,10 @@ JAR=$T/jar
 
 gate_checks
 authorizer_checks 302
+sw_stop
+sw_config login_required=/ login_url=/cgi-bin/login.sh
+sw_start --threads 4
+next_checks
 sw_alive "at the end"
 kill -0 "$LIGHTTPD_PID" 2>/dev/null || fail "lighttpd died"
 pass
