@@ -148,7 +148,7 @@ static const struct config_key config_keys[] = {
 	  "HTML file sessionwrap-login shows instead of its built-in form" },
 	{ "login_throttle_file", CONFIG_STRING, C(login_throttle_file), 0, 0,
 	  "/var/lib/sessionwrap/login-throttle",
-	  "file counting failed logins on this host (fcntl-locked)" },
+	  "failed-login counts of this host with the cookie store" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",
