@@ -188,6 +188,13 @@ protect_checks() {
 	push_as "$cookie" || fail "a logged-in push failed: $(cat "$T/push.log")"
 	[ "$(git -C "$T/git/repo.git" rev-parse main)" = "$(git -C "$T/work" rev-parse HEAD)" ] ||
 	    fail "the logged-in push did not move main"
+	# The same with the cookie jar as git's (libcurl's) cookie file.
+	echo "$(date +%s%N)" >> "$T/work/file"
+	git -C "$T/work" commit -q -a -m "change through the cookie file"
+	git -C "$T/work" -c "http.cookieFile=$JAR" push -q "$BASE/cgi-bin/git.cgi/repo.git" \
+	    HEAD:main >"$T/push.log" 2>&1 || fail "a push with the cookie file failed: $(cat "$T/push.log")"
+	[ "$(git -C "$T/git/repo.git" rev-parse main)" = "$(git -C "$T/work" rev-parse HEAD)" ] ||
+	    fail "the push with the cookie file did not move main"
 	git -c "http.extraHeader=Cookie: sessionwrap=$cookie" clone -q \
 	    "$BASE/cgi-bin/git.cgi/repo.git" "$T/clone" || fail "a logged-in clone failed"
 	req '/cgi-bin/gitweb.cgi?p=repo.git;a=summary'
