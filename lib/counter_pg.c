@@ -40,27 +40,6 @@ counter_pg_match(const char *store)
 	    strncmp(store, "postgres:", 9) == 0;
 }
 
-/* Make the table unless it is there, serialised like the store's own. */
-static int
-counter_pg_schema(PGconn *pg, char **cause)
-{
-	PGresult	*res;
-	int		 exists;
-
-	res = PQexec(pg, "SELECT to_regclass('" PG_COUNTERS "') IS NOT NULL");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*cause = pg_conn_message(PQerrorMessage(pg));
-		PQclear(res);
-		return -1;
-	}
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (exists)
-		return 0;
-	return pg_conn_simple(pg, "BEGIN; SELECT pg_advisory_xact_lock("
-	    PG_SCHEMA_LOCK "); " PG_COUNTERS_SCHEMA " COMMIT;", cause);
-}
-
 /* Connect with the store's conninfo, bounded in time. */
 static void *
 counter_pg_open(const struct config *cfg, char **cause)
@@ -79,7 +58,8 @@ counter_pg_open(const struct config *cfg, char **cause)
 		return NULL;
 	}
 	if (pg_conn_simple(pg, "SET statement_timeout = 5000", cause) != 0 ||
-	    counter_pg_schema(pg, cause) != 0) {
+	    pg_conn_table_ensure(pg, PG_COUNTERS, PG_COUNTERS_SCHEMA,
+	    cause) != 0) {
 		PQfinish(pg);
 		return NULL;
 	}

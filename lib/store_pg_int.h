@@ -118,6 +118,9 @@ long		 pg_conn_stmt_timeout(struct pg_conn *, enum pg_stmt);
 enum store_result pg_conn_ensure(struct pg_conn *, int *, char **);
 /* Run a simple SQL text on a connection; -1 and *cause. */
 int		 pg_conn_simple(PGconn *, const char *, char **);
+/* Run the DDL unless the table exists, under the schema lock. */
+int		 pg_conn_table_ensure(PGconn *, const char *, const char *,
+		    char **);
 /* The libpq connection string for a store value (store_pg.c). */
 char		*pg_conninfo(const char *);
 /*

@@ -280,27 +280,19 @@ login_post(struct login_req *lr)
 	return rv;
 }
 
-/* The configuration: $SW_LOGIN_CONF, else sessionwrap's default file. */
+/*
+ * The configuration: $SW_LOGIN_CONF (what the web server names), else
+ * sessionwrap's default file; never argv.
+ */
 static void
 login_config(struct config *cfg)
 {
 	const char	*file = getenv("SW_LOGIN_CONF");
-	char		*cause;
 
-	if (file == NULL || *file == '\0') {
-		config_main_noargs(cfg, "sessionwrap-login");
-		return;
-	}
-	log_init("sessionwrap-login", 0);
-	config_init(cfg);
-	if (config_load(cfg, file, &cause) == -1) {
-		log_errx("%s", cause);
-		free(cause);
+	if (file != NULL && *file != '\0' &&
+	    setenv("SESSIONWRAP_CONF", file, 1) == -1)
 		exit(2);
-	}
-	if (cfg->syslog)
-		log_init("sessionwrap-login", 1);
-	log_set_level(cfg->log_level);
+	config_main_noargs(cfg, "sessionwrap-login");
 }
 
 int

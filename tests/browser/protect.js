@@ -10,32 +10,11 @@
 //       NODE_PATH=.../node_modules node protect.js
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { helpers } = require("./lib.js");
 
 const BASE = process.env.BASE;
 const EVIL = process.env.EVIL;
-const ARTIFACTS = process.env.ARTIFACTS;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const NAME = "browser_protect";
-
-function log(msg) {
-	process.stderr.write(`${NAME}: ${msg}\n`);
-}
-
-async function shot(page, name) {
-	const file = path.join(ARTIFACTS, name + ".png");
-	await page.screenshot({ path: file, fullPage: true });
-	log(`screenshot ${file}`);
-}
-
-function check(cond, what) {
-	if (!cond)
-		throw new Error(what);
-	log(`ok: ${what}`);
-}
+const { check, shot, run } = helpers("browser_protect");
 
 // Submit the form #id of the other origin's page; the answer's status.
 async function crossPost(page, id) {
@@ -48,77 +27,50 @@ async function crossPost(page, id) {
 	return resp.status();
 }
 
-async function main() {
-	fs.mkdirSync(ARTIFACTS, { recursive: true });
-	const profile = fs.mkdtempSync(path.join(os.tmpdir(), "sw-chromium-"));
-	const context = await chromium.launchPersistentContext(profile, {
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-background-networking", "--disable-component-update",
-		    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-		viewport: { width: 900, height: 600 },
-	});
-	try {
-		context.setDefaultTimeout(15000);
-		const [first] = context.pages();
-		const p = first || await context.newPage();
-		p.on("console", (m) => log(`console: ${m.text()}`));
+run({ width: 900, height: 600 }, async (context, p) => {
+	await p.goto(BASE + "/cgi-bin/gitweb.cgi");
+	check(/\/cgi-bin\/login\.cgi\?next=%2Fcgi-bin%2Fgitweb\.cgi$/.test(p.url()),
+	    `anonymous gitweb goes to the login form (${p.url()})`);
+	check(await p.isVisible("label[for=user]") && await p.isVisible("label[for=password]"),
+	    "the form has labelled fields");
+	await shot(p, "01-login-form");
 
-		await p.goto(BASE + "/cgi-bin/gitweb.cgi");
-		check(/\/cgi-bin\/login\.cgi\?next=%2Fcgi-bin%2Fgitweb\.cgi$/.test(p.url()),
-		    `anonymous gitweb goes to the login form (${p.url()})`);
-		check(await p.isVisible("label[for=user]") && await p.isVisible("label[for=password]"),
-		    "the form has labelled fields");
-		await shot(p, "01-login-form");
+	await p.getByLabel("User name").fill("alice");
+	await p.getByLabel("Password").fill("wrong");
+	await Promise.all([p.waitForLoadState("load"), p.click("button[type=submit]")]);
+	check((await p.textContent("#message")).includes("Wrong user name or password"),
+	    "a wrong password shows the form again with a message");
+	await p.getByLabel("Password").fill("demo");
+	await Promise.all([p.waitForURL(/\/cgi-bin\/gitweb\.cgi$/),
+	    p.click("button[type=submit]")]);
+	check((await p.title()).includes("gitweb for alice"), `gitweb shows alice (${await p.title()})`);
+	check(await p.isVisible("text=projects of alice"), "on the page too");
+	await shot(p, "02-gitweb");
 
-		await p.getByLabel("User name").fill("alice");
-		await p.getByLabel("Password").fill("wrong");
-		await Promise.all([p.waitForLoadState("load"), p.click("button[type=submit]")]);
-		check((await p.textContent("#message")).includes("Wrong user name or password"),
-		    "a wrong password shows the form again with a message");
-		await p.getByLabel("Password").fill("demo");
-		await Promise.all([p.waitForURL(/\/cgi-bin\/gitweb\.cgi$/),
-		    p.click("button[type=submit]")]);
-		check((await p.title()).includes("gitweb for alice"), `gitweb shows alice (${await p.title()})`);
-		check(await p.isVisible("text=projects of alice"), "on the page too");
-		await shot(p, "02-gitweb");
+	await Promise.all([p.waitForLoadState("load"), p.click("a.list >> text=sessionwrap.git")]);
+	check(/a=summary/.test(p.url()) || /p=sessionwrap\.git/.test(p.url()),
+	    `the project's summary (${p.url()})`);
+	check((await p.content()).includes("gitweb for alice"), "the summary shows alice");
+	await shot(p, "03-gitweb-summary");
 
-		await Promise.all([p.waitForLoadState("load"), p.click("a.list >> text=sessionwrap.git")]);
-		check(/a=summary/.test(p.url()) || /p=sessionwrap\.git/.test(p.url()),
-		    `the project's summary (${p.url()})`);
-		check((await p.content()).includes("gitweb for alice"), "the summary shows alice");
-		await shot(p, "03-gitweb-summary");
+	await p.goto(BASE + "/cgi-bin/cgit.cgi/");
+	check(await p.isVisible("text=sessionwrap"), "cgit lists the repository");
+	await p.goto(BASE + "/cgi-bin/cgit.cgi/?p=about");
+	check((await p.textContent("#cgit-user")) === "cgit for alice", "cgit shows alice");
+	await shot(p, "04-cgit");
 
-		await p.goto(BASE + "/cgi-bin/cgit.cgi/");
-		check(await p.isVisible("text=sessionwrap"), "cgit lists the repository");
-		await p.goto(BASE + "/cgi-bin/cgit.cgi/?p=about");
-		check((await p.textContent("#cgit-user")) === "cgit for alice", "cgit shows alice");
-		await shot(p, "04-cgit");
-
-		for (const id of ["logout", "app"]) {
-			const status = await crossPost(p, id);
-			check(status === 403, `a cross-origin form POST (${id}) from ${EVIL} is refused: ${status}`);
-		}
-		await shot(p, "05-cross-origin-refused");
-		await p.goto(BASE + "/cgi-bin/gitweb.cgi");
-		check((await p.title()).includes("gitweb for alice"), "still logged in after the cross-origin POSTs");
-
-		await p.goto(BASE + "/");
-		await Promise.all([p.waitForURL(BASE + "/"), p.click("#logout")]);
-		await p.goto(BASE + "/cgi-bin/gitweb.cgi");
-		check(/\/cgi-bin\/login\.cgi\?next=/.test(p.url()), `after logout gitweb asks for login (${p.url()})`);
-		check(await p.isVisible("input[name=user]"), "the login form is shown");
-		await shot(p, "06-logged-out");
-	} finally {
-		await context.close();
-		fs.rmSync(profile, { recursive: true, force: true });
+	for (const id of ["logout", "app"]) {
+		const status = await crossPost(p, id);
+		check(status === 403, `a cross-origin form POST (${id}) from ${EVIL} is refused: ${status}`);
 	}
-}
+	await shot(p, "05-cross-origin-refused");
+	await p.goto(BASE + "/cgi-bin/gitweb.cgi");
+	check((await p.title()).includes("gitweb for alice"), "still logged in after the cross-origin POSTs");
 
-main().then(() => {
-	log("all checks passed");
-}, (e) => {
-	log(`FAIL: ${e && e.stack ? e.stack : e}`);
-	process.exitCode = 1;
+	await p.goto(BASE + "/");
+	await Promise.all([p.waitForURL(BASE + "/"), p.click("#logout")]);
+	await p.goto(BASE + "/cgi-bin/gitweb.cgi");
+	check(/\/cgi-bin\/login\.cgi\?next=/.test(p.url()), `after logout gitweb asks for login (${p.url()})`);
+	check(await p.isVisible("input[name=user]"), "the login form is shown");
+	await shot(p, "06-logged-out");
 });
