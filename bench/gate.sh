@@ -17,27 +17,23 @@
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
-duration=3
-workers=$(nproc 2>/dev/null || echo 2)
-connections=16
-rounds=6
+duration=3 connections=16 rounds=6 workers=$(nproc 2>/dev/null || echo 2)
+# --name VALUE or --name=VALUE, each a positive integer.
 while [ $# -gt 0 ]; do
 	case $1 in
-	--duration) duration=$2; shift ;;
-	--duration=*) duration=${1#*=} ;;
-	--workers) workers=$2; shift ;;
-	--workers=*) workers=${1#*=} ;;
-	--connections) connections=$2; shift ;;
-	--connections=*) connections=${1#*=} ;;
-	--rounds) rounds=$2; shift ;;
-	--rounds=*) rounds=${1#*=} ;;
 	-h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) echo "gate.sh: unknown argument $1" >&2; exit 2 ;;
+	--*=*) opt=${1%%=*} val=${1#*=} ;;
+	*) opt=$1 val=${2-}; [ $# -gt 1 ] && shift ;;
 	esac
 	shift
-done
-for v in "$duration" "$workers" "$connections" "$rounds"; do
-	case $v in ''|*[!0-9]*|0) echo "gate.sh: numbers must be positive integers" >&2; exit 2 ;; esac
+	case $opt in
+	--duration|--workers|--connections|--rounds) ;;
+	*) echo "gate.sh: unknown argument $opt" >&2; exit 2 ;;
+	esac
+	case $val in
+	''|*[!0-9]*|0) echo "gate.sh: $opt must be a positive integer" >&2; exit 2 ;;
+	esac
+	eval "${opt#--}=\$val"
 done
 
 top_srcdir=$top

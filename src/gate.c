@@ -12,19 +12,6 @@
 #include "url.h"
 #include "xmalloc.h"
 
-/* One %XX hex digit's value; -1 when it is not one. */
-static int
-gate_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode len bytes into buf (len + 1 bytes); its length, or -1. */
 static ssize_t
 gate_decode(const char *in, size_t len, int decode, char *buf)
@@ -39,8 +26,8 @@ gate_decode(const char *in, size_t len, int decode, char *buf)
 			buf[n++] = in[i];
 			continue;
 		}
-		if (len - i < 3 || (hi = gate_hex(in[i + 1])) == -1 ||
-		    (lo = gate_hex(in[i + 2])) == -1 || (hi == 0 && lo == 0))
+		if (len - i < 3 || (hi = url_hex(in[i + 1])) == -1 ||
+		    (lo = url_hex(in[i + 2])) == -1 || (hi == 0 && lo == 0))
 			return -1;
 		buf[n++] = (char)(hi << 4 | lo);
 		i += 2;
@@ -340,7 +327,7 @@ gate_refuse(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 /* The gate's answer in place of the script, or NULL; see gate.h. */
 char *
 gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
-    enum gate_role role, const char *user)
+    enum gate_role role, const char *user, const char *setcookie)
 {
 	char	*s;
 
@@ -353,7 +340,9 @@ gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 		if (user != NULL) {
 			xasprintf(&s, "Status: 200 OK\r\n"
 			    "Variable-REMOTE_USER: %s\r\n"
-			    "Variable-AUTH_TYPE: Session\r\n\r\n", user);
+			    "Variable-AUTH_TYPE: Session\r\n%s%s%s\r\n", user,
+			    setcookie ? "Set-Cookie: " : "",
+			    setcookie ? setcookie : "", setcookie ? "\r\n" : "");
 			return s;
 		}
 		/* lighttpd and mod_authnz_fcgi send a refusal on as it is. */
@@ -361,7 +350,9 @@ gate_answer(const struct config *cfg, gate_getenv_fn getenv_fn, void *ctx,
 	case GATE_AUTH_REQUEST:
 		if (user != NULL) {
 			xasprintf(&s, "Status: 200 OK\r\nX-Remote-User: %s\r\n"
-			    "Cache-Control: no-store\r\n\r\n", user);
+			    "%s%s%sCache-Control: no-store\r\n\r\n", user,
+			    setcookie ? "Set-Cookie: " : "",
+			    setcookie ? setcookie : "", setcookie ? "\r\n" : "");
 			return s;
 		}
 		/* nginx allows 401 and 403 only; it redirects by error_page. */

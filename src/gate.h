@@ -44,10 +44,11 @@ char		*gate_next(gate_getenv_fn, void *);
 /*
  * The answer the gate gives in place of the script (the whole CGI response,
  * the caller frees it), or NULL to go on: login needed, or the web server's
- * access check. user is the session's (NULL: anonymous).
+ * access check. user is the session's (NULL: anonymous); setcookie, when
+ * not NULL, the refreshed session's cookie for a passed access check.
  */
 char		*gate_answer(const struct config *, gate_getenv_fn, void *,
-		     enum gate_role, const char *);
+		     enum gate_role, const char *, const char *);
 /*
  * REMOTE_USER and AUTH_TYPE=Session for a logged-in request (remote_user
  * on), unless the web server authenticated it; and never a client's

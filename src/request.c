@@ -679,8 +679,11 @@ req_gate(struct req *r, enum gate_role role)
 	r->rs.name = req_name(r);
 	if ((status = rsession_load(&r->rs)) != 0)
 		return status;
+	/* An access check passed: refresh the session as a page would. */
+	if (role != GATE_RESPONDER && r->rs.s->user != NULL)
+		(void)req_save(r);
 	if ((answer = gate_answer(r->cfg, req_getenv_cb, r, role,
-	    r->rs.s->user)) == NULL)
+	    r->rs.s->user, r->setcookie)) == NULL)
 		return 0;
 	/* An Authorizer gets no request body (FastCGI 1.0, 6.3). */
 	if (role != GATE_AUTHORIZER)

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "gate.h"
 #include "log.h"
 #include "session.h"
 #include "startup.h"
@@ -97,7 +98,8 @@ ctl_check_config(struct config *cfg, int argc, char **argv)
 	void		*conn;
 	char		*cause;
 
-	if (startup_open(cfg, NULL, &keys, &store, &cause) == -1) {
+	/* The gate's keys too; script_root is sessionwrap's own check. */
+	if (startup_open(cfg, gate_config_check, &keys, &store, &cause) == -1) {
 		fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
 		free(cause);
 		return 1;

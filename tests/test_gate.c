@@ -251,7 +251,7 @@ test_answer(void)
 	config_set(&cfg, "login_url", "/cgi/login.sh", NULL);
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		a = gate_answer(&cfg, fake_getenv, (void *)t[i].env, t[i].role,
-		    t[i].user);
+		    t[i].user, NULL);
 		if (t[i].has == NULL)
 			CHECK(a == NULL);
 		else {
@@ -261,16 +261,27 @@ test_answer(void)
 		}
 		free(a);
 	}
+	/* A passed access check carries the refreshed cookie. */
+	a = gate_answer(&cfg, fake_getenv, (void *)t[4].env, GATE_AUTHORIZER,
+	    "alice", "sessionwrap=v; Path=/");
+	CHECK(a != NULL && strstr(a, "\r\nSet-Cookie: sessionwrap=v; Path=/"
+	    "\r\n\r\n") != NULL);
+	free(a);
+	a = gate_answer(&cfg, fake_getenv, (void *)t[7].env, GATE_AUTH_REQUEST,
+	    "alice", "sessionwrap=v");
+	CHECK(a != NULL && strstr(a, "\r\nSet-Cookie: sessionwrap=v\r\n") !=
+	    NULL);
+	free(a);
 	/* Without login_url: 401 for a GET too. */
 	config_set(&cfg, "login_url", "", NULL);
 	a = gate_answer(&cfg, fake_getenv, (void *)t[0].env, GATE_RESPONDER,
-	    NULL);
+	    NULL, NULL);
 	CHECK(a != NULL && strncmp(a, "Status: 401", 11) == 0);
 	free(a);
 	/* A login_url with a query of its own takes next= after '&'. */
 	config_set(&cfg, "login_url", "/login?realm=git", NULL);
 	a = gate_answer(&cfg, fake_getenv, (void *)t[0].env, GATE_RESPONDER,
-	    NULL);
+	    NULL, NULL);
 	CHECK(a != NULL && strstr(a, "Location: /login?realm=git&next=") !=
 	    NULL);
 	free(a);

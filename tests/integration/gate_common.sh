@@ -4,9 +4,11 @@
 # login_url = /cgi-bin/login.sh, csrf_trusted_origins = https://trusted.example;
 # $DOCROOT/private/ behind the web server's access check (authorizer_checks).
 
-# gate_setup: the protected scripts (app/mark.sh, up/mark.sh: they leave
-# $MARK when they run) and the private static file.
+# gate_setup: the document root (docroot_setup), the protected scripts
+# (app/mark.sh, up/mark.sh: they leave $MARK when they run), the private
+# static file, and sessionwrap started with the configuration above.
 gate_setup() {
+	docroot_setup
 	MARK=$T/state/ran
 	for d in app up; do
 		mkdir -p "$SCRIPT_ROOT/$d"
@@ -24,6 +26,17 @@ EOF
 	chmod 755 "$DOCROOT/private"
 	echo "private file" > "$DOCROOT/private/secret.txt"
 	chmod 644 "$DOCROOT/private/secret.txt"
+	sw_secret
+	[ "$(id -u)" = 0 ] && chown www-data:www-data "$T/secret"
+	sw_config login_required="/cgi-bin/app/ /cgi-bin/Up/" \
+	    login_url=/cgi-bin/login.sh csrf_trusted_origins=https://trusted.example
+	sw_start --threads 4
+}
+
+# gate_everything: sessionwrap again with login_required = / (next_checks).
+gate_everything() {
+	gate_restart login_required=/ login_url=/cgi-bin/login.sh store=cookie \
+	    idle_timeout=1800
 }
 
 # not_run WHAT: the protected script did not run (and forget any run).
@@ -212,4 +225,48 @@ authorizer_checks() {
 	expect_status "$1" "static file after logout"
 	grep -q 'private file' "$T/out.b" && fail "after logout: the private file was served"
 	return 0
+}
+
+# gate_restart KEY=VALUE...: sessionwrap again with these keys (and the
+# test's gate_restarted, when it has one, for its other sessionwraps).
+gate_restart() {
+	sw_stop
+	sw_config "$@"
+	sw_start --threads 4
+	if command -v gate_restarted >/dev/null 2>&1; then
+		gate_restarted
+	fi
+}
+
+# touch_checks [STORE]: with idle_timeout = 3 s, a session that only passes
+# access checks stays logged in past it (each refreshes it: in a server
+# STORE, or with the cookie store a new cookie the web server passes on),
+# and ends 3 s after the last one.
+touch_checks() {
+	step "access checks refresh the session; idle_timeout still ends it (${1:-cookie})"
+	gate_restart login_required=/cgi-bin/app/ login_url=/cgi-bin/login.sh \
+	    idle_timeout=3 touch_interval=0 "store=${1:-cookie}"
+	: > "$JAR"
+	gate_login erin
+	for _i in 1 2 3 4 5; do
+		sleep 1
+		req /private/secret.txt
+		expect_status 200 "static file, ${_i} s after the login"
+	done
+	sleep 4
+	req /private/secret.txt
+	expect_status 302 "static file 4 s after the last request"
+}
+
+# gate_all [STORE]: on a fresh jar, gate_checks and authorizer_checks 302
+# (every server passes a refusal of its access check on), touch_checks
+# STORE, then next_checks with everything protected.
+gate_all() {
+	JAR=$T/jar
+	: > "$JAR"
+	gate_checks
+	authorizer_checks 302
+	touch_checks "$@"
+	gate_everything
+	next_checks
 }

@@ -9,26 +9,12 @@
 sw_setup
 need_cmd nginx curl python3
 need_sessionwrap
-docroot_setup
 . "$top_srcdir/tests/integration/gate_common.sh"
 gate_setup
-sw_secret
-[ "$(id -u)" = 0 ] && chown www-data:www-data "$T/secret"
-sw_config login_required="/cgi-bin/app/ /cgi-bin/Up/" \
-    login_url=/cgi-bin/login.sh csrf_trusted_origins=https://trusted.example
-sw_start --threads 4
 NGINX_SERVER_EXTRA=$(sed "s|/run/sessionwrap/sessionwrap.sock|$SW_SOCK|g" \
     "$top_srcdir/contrib/nginx-auth-request.conf")
 nginx_start
-JAR=$T/jar
-: > "$JAR"
-
-gate_checks
-authorizer_checks 302
-sw_stop
-sw_config login_required=/ login_url=/cgi-bin/login.sh
-sw_start --threads 4
-next_checks
+gate_all
 
 step "the auth location is internal; a client cannot claim the role"
 req_nojar /.sessionwrap-auth
