@@ -64,6 +64,10 @@ struct config {
 	int	 remote_user;		/* REMOTE_USER for logged-in requests */
 	int	 csrf;			/* refuse cross-origin unsafe methods */
 	char	*csrf_trusted_origins;	/* origins allowed anyway */
+	/* sessionwrap-login (sessionwrap itself does not read them) */
+	char	*login_htpasswd;	/* Apache htpasswd file */
+	char	*login_template;	/* HTML page instead of the built-in one */
+	char	*login_throttle_file;	/* failed-login counters of this host */
 	int	 log_level;
 	int	 syslog;
 

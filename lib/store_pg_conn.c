@@ -140,16 +140,21 @@ pg_conn_simple(PGconn *pg, const char *sql, char **cause)
 	return 0;
 }
 
-/* Create the table unless it exists, serialised against other processes. */
-static int
-pg_conn_schema_create(PGconn *pg, char **cause)
+/*
+ * Run `ddl` unless `table` exists, serialised against other processes
+ * (the store's schema, sessionwrap-login's counters); -1 and *cause.
+ */
+int
+pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
+    char **cause)
 {
 	PGresult	*res;
 	char		*sql;
 	int		 exists, rv;
 
-	res = pg_conn_exec_sql(pg,
-	    "SELECT to_regclass('" PG_TABLE "') IS NOT NULL");
+	xasprintf(&sql, "SELECT to_regclass('%s') IS NOT NULL", table);
+	res = pg_conn_exec_sql(pg, sql);
+	free(sql);
 	if (res == NULL) {
 		xasprintf(cause, "PostgreSQL did not answer within %d ms",
 		    PG_QUERY_TIMEOUT);
@@ -166,7 +171,7 @@ pg_conn_schema_create(PGconn *pg, char **cause)
 		return 0;
 
 	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s COMMIT;",
-	    PG_SCHEMA_LOCK, pg_sql_schema);
+	    PG_SCHEMA_LOCK, ddl);
 	rv = pg_conn_simple(pg, sql, cause);
 	free(sql);
 	if (rv != 0) {
@@ -174,8 +179,15 @@ pg_conn_schema_create(PGconn *pg, char **cause)
 			free(sql);
 		return -1;
 	}
-	log_info("%s: created table " PG_TABLE, __func__);
+	log_info("%s: created table %s", __func__, table);
 	return 0;
+}
+
+/* Create the store's table unless it exists. */
+static int
+pg_conn_schema_create(PGconn *pg, char **cause)
+{
+	return pg_conn_table_ensure(pg, PG_TABLE, pg_sql_schema, cause);
 }
 
 /* Forget the connection's state after it dropped or failed to come up. */

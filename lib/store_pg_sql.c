@@ -27,7 +27,8 @@ const char pg_sql_schema[] =
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_expires_idx ON " PG_TABLE " (expires_at);\n"
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_username_idx ON " PG_TABLE " (username)\n"
 "\tWHERE username IS NOT NULL;\n"
-"CREATE INDEX IF NOT EXISTS " PG_TABLE "_public_id_idx ON " PG_TABLE " (public_id);\n";
+"CREATE INDEX IF NOT EXISTS " PG_TABLE "_public_id_idx ON " PG_TABLE " (public_id);\n"
+PG_COUNTERS_SCHEMA;
 
 #define PG_COLUMNS \
 	"data, username, ws_id, extract(epoch FROM created_at)::bigint, " \

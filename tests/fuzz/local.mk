@@ -18,6 +18,7 @@ FUZZ_TARGETS = \
 	fuzz_cookie_header \
 	fuzz_cookie_open \
 	fuzz_gate_path \
+	fuzz_login_form \
 	fuzz_merge_patch \
 	fuzz_script_path \
 	fuzz_session_deserialize \
@@ -50,6 +51,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_cookie_header \
 	tests/fuzz/fuzz_cookie_open \
 	tests/fuzz/fuzz_gate_path \
+	tests/fuzz/fuzz_login_form \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
@@ -159,6 +161,12 @@ tests_fuzz_fuzz_gate_path_SOURCES = tests/fuzz/fuzz_gate_path.c tests/fuzz/fuzz.
 tests_fuzz_fuzz_gate_path_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_gate_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_gate_path_LDADD = $(FUZZ_LINKLIBS)
+
+# src/login-form.c: sessionwrap-login's POST parser and `next` checker.
+tests_fuzz_fuzz_login_form_SOURCES = tests/fuzz/fuzz_login_form.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_login_form_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_login_form_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_login_form_LDADD = $(FUZZ_LINKLIBS)
 
 # Each target for FUZZ_SECONDS over its seed corpus (read-only; new inputs go
 # to tests/fuzz/work/ in the build tree); fails on any crash, leak or timeout.
