@@ -130,6 +130,10 @@ static const struct config_key config_keys[] = {
 	  "seconds between pings (0: none)" },
 	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
 	  "120", "seconds without any frame before closing (0: none)" },
+	/* Per-user session control (server stores). */
+	{ "max_sessions_per_user", CONFIG_NUMBER, C(max_sessions_per_user), 0,
+	  1000000, "0", "a login past N ends the user's oldest sessions (0: no "
+	  "limit)" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

@@ -58,6 +58,8 @@ struct config {
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;
+	/* Per-user session control. */
+	long	 max_sessions_per_user;	/* 0: no limit */
 	int	 log_level;
 	int	 syslog;
 
