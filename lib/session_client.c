@@ -45,8 +45,8 @@ session_client_control(const unsigned char *s, size_t n)
 
 /*
  * What a client sent, made safe to keep and print: printable UTF-8, every
- * control character and every byte that starts no valid character turned
- * into '?', cut on a character boundary to at most max bytes. Caller frees.
+ * control character (C0, DEL, C1) and every byte of no valid character
+ * turned into one '?', cut on a character boundary to at most max bytes. Caller frees.
  */
 char *
 session_client_clean(const char *in, size_t max)
@@ -63,7 +63,9 @@ session_client_clean(const char *in, size_t max)
 			if (o + 1 > max)
 				break;
 			out[o++] = '?';
-			i++;
+			/* A control character is one '?', a bad byte each. */
+			i += n != 0 && n <= len - i && utf8_valid(p + i, n) ?
+			    n : 1;
 			continue;
 		}
 		if (o + n > max)
