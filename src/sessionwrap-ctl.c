@@ -316,6 +316,7 @@ ctl_show(struct config *cfg, int argc, char **argv)
 	struct session	*s = NULL;
 	enum store_result res;
 	json_t		*o;
+	const char	*addr, *ua;
 	char		*cause = NULL, *text;
 	int		 rc = 0;
 
@@ -336,13 +337,16 @@ ctl_show(struct config *cfg, int argc, char **argv)
 	} else if (res != STORE_OK)
 		rc = ctl_store_fail("show", res, cause);
 	else {
-		o = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:I, s:O}",
+		session_client_get(s, &addr, &ua);
+		o = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:I, s:o, s:s?, "
+		    "s:s?}",
 		    "user", s->user, "ws_id", s->ws_id,
 		    "created", (json_int_t)s->created,
 		    "access", (json_int_t)s->access,
 		    "expires", (json_int_t)session_expires(s, cfg),
 		    "max_age", (json_int_t)s->max_age,
-		    "data", s->data);
+		    "data", session_client_view(s->data),
+		    "address", addr, "user_agent", ua);
 		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", text);
 		free(text);
