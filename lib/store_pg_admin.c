@@ -135,7 +135,8 @@ pg_admin_show(struct store *st, void *conn, const char *what,
 
 /*
  * The live sessions of a user (sessionwrap-ctl sessions): their public ids,
- * then each as show reads it. A session that ends meanwhile is left out.
+ * then each as show reads it. A session that ends meanwhile, or whose row
+ * fails the checks of every load, is left out.
  */
 static enum store_result
 pg_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
@@ -161,6 +162,14 @@ pg_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
 		rv = pg_admin_show(st, conn, PQgetvalue(res, i, 0), &s, cause);
 		if (rv == STORE_NOTFOUND)
 			continue;
+		/* A row that fails the session's checks: the others still count. */
+		if (rv == STORE_ERROR && ((struct pg_conn *)conn)->ready) {
+			log_warnx("%s: a session of %s skipped: %s", __func__,
+			    user, *cause);
+			free(*cause);
+			*cause = NULL;
+			continue;
+		}
 		if (rv != STORE_OK) {
 			PQclear(res);
 			return rv;

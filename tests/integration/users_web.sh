@@ -181,6 +181,14 @@ PY
 	sessions
 	[ "$(cut -f 4 "$T/list" | sort | tr '\n' ' ')" = "127.0.0.3 127.0.0.4 " ] ||
 	    fail "$NAME: after the limit: $(cat "$T/list")"
+	if [ "$NAME" = postgresql ]; then
+		step "$NAME: a row whose record breaks the rules is left out, not listed"
+		$PSQL -c "UPDATE sessionwrap_sessions SET data = jsonb_set(data, '{_sessionwrap,ua}', to_jsonb(E'a\\tb'::text)) WHERE public_id = '$(cut -f 1 "$T/list" | head -n 1)'" ||
+		    fail "$NAME: tampering with a row"
+		sessions
+		[ "$(wc -l < "$T/list")" = 1 ] || fail "$NAME: with a bad row: $(cat -A "$T/list")"
+		grep -q 'skipped' "$T/list.err" || fail "$NAME: no warning for the bad row: $(cat "$T/list.err")"
+	fi
 	$CTL revoke --user alice > /dev/null || fail "$NAME: revoke --user"
 }
 
