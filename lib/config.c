@@ -150,6 +150,10 @@ static const struct config_key config_keys[] = {
 	{ "login_throttle_file", CONFIG_STRING, C(login_throttle_file), 0, 0,
 	  "/var/lib/sessionwrap/login-throttle",
 	  "failed-login counts of this host with the cookie store" },
+	/* Per-user session control (server stores). */
+	{ "max_sessions_per_user", CONFIG_NUMBER, C(max_sessions_per_user), 0,
+	  1000000, "0", "a login past N ends the user's oldest sessions (0: no "
+	  "limit)" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

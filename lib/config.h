@@ -68,6 +68,8 @@ struct config {
 	char	*login_htpasswd;	/* Apache htpasswd file */
 	char	*login_template;	/* HTML page instead of the built-in one */
 	char	*login_throttle_file;	/* failed-login counters of this host */
+	/* Per-user session control. */
+	long	 max_sessions_per_user;	/* 0: no limit */
 	int	 log_level;
 	int	 syslog;
 

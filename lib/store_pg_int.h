@@ -43,6 +43,9 @@ enum pg_stmt {
 	PG_UNLOCK,	/* $1 advisory lock key */
 	PG_COUNT,	/* $1 now: live and expired row counts */
 	PG_REKEY,	/* $1 old key, $2 key, $3 public id, $4 now */
+	/* A user's sessions (store_pg_admin.c). */
+	PG_USER_LIST,	/* $1 username, $2 now: their public ids */
+	PG_REVOKE_ONE,	/* $1 key, $2 public id */
 	PG_NSTMTS
 };
 

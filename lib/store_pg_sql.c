@@ -102,4 +102,11 @@ const struct pg_sql_stmt pg_sql_stmts[PG_NSTMTS] = {
 	[PG_REKEY] = { "sw_rekey",
 	    "UPDATE " PG_TABLE " SET key = $2, public_id = $3 WHERE key = $1 "
 	    "AND expires_at > to_timestamp($4) RETURNING " PG_COLUMNS },
+	/* A user's sessions: sessionwrap-ctl sessions, revoke ID. */
+	[PG_USER_LIST] = { "sw_user_list",
+	    "SELECT public_id FROM " PG_TABLE " WHERE username = $1 AND "
+	    "expires_at > to_timestamp($2) AND NOT doomed" },
+	[PG_REVOKE_ONE] = { "sw_revoke_one",
+	    "DELETE FROM " PG_TABLE " WHERE key = $1 OR public_id = $2 "
+	    "RETURNING key, ws_id" },
 };

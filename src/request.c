@@ -717,6 +717,9 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	r.rs.cfg = r.cfg;
 	r.rs.ops = w->sw->store->ops;
 	r.rs.now = r.now;
+	/* What a login records of its client (session_client_set). */
+	r.rs.addr = req_getenv(&r, "REMOTE_ADDR");
+	r.rs.ua = req_getenv(&r, "HTTP_USER_AGENT");
 
 	/*
 	 * A store that can starts loading the session now and works on it

@@ -22,6 +22,7 @@ FUZZ_TARGETS = \
 	fuzz_merge_patch \
 	fuzz_script_path \
 	fuzz_session_deserialize \
+	fuzz_session_client \
 	fuzz_utf8 \
 	fuzz_ws_control \
 	fuzz_ws_handshake \
@@ -55,6 +56,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
+	tests/fuzz/fuzz_session_client \
 	tests/fuzz/fuzz_utf8 \
 	tests/fuzz/fuzz_ws_control \
 	tests/fuzz/fuzz_ws_handshake \
@@ -105,6 +107,12 @@ tests_fuzz_fuzz_session_deserialize_SOURCES = tests/fuzz/fuzz_session_deserializ
 tests_fuzz_fuzz_session_deserialize_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_session_deserialize_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_session_deserialize_LDADD = $(FUZZ_LINKLIBS)
+
+# lib/session_client.c: a client's address and User-Agent, the login record.
+tests_fuzz_fuzz_session_client_SOURCES = tests/fuzz/fuzz_session_client.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_session_client_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_session_client_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_session_client_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_utf8_SOURCES = tests/fuzz/fuzz_utf8.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_utf8_CFLAGS = $(FUZZ_COMPILE)
