@@ -29,7 +29,8 @@ enum config_type {
 	CONFIG_LOCK,
 	CONFIG_LOGLEVEL,
 	CONFIG_INT,		/* int within [min, max] */
-	CONFIG_MODE		/* long: octal file mode */
+	CONFIG_MODE,		/* long: octal file mode */
+	CONFIG_FORMAT		/* enum session_format: sessionwrap, aiohttp */
 };
 
 struct config_key {
@@ -130,6 +131,15 @@ static const struct config_key config_keys[] = {
 	  "seconds between pings (0: none)" },
 	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
 	  "120", "seconds without any frame before closing (0: none)" },
+	/* Sharing sessions with Python apps (session_aiohttp.c). */
+	{ "cookie_format", CONFIG_FORMAT, C(cookie_format), 0, 0, "sessionwrap",
+	  "sessionwrap, or aiohttp (aiohttp-session's Fernet cookie)" },
+	{ "fernet_key_file", CONFIG_STRING, C(fernet_key_file), 0, 0, NULL,
+	  "Fernet keys for cookie_format = aiohttp, one per line, first current" },
+	{ "user_key", CONFIG_STRING, C(user_key), 0, 0, NULL,
+	  "aiohttp session data key holding the user (e.g. AIOHTTP_SECURITY)" },
+	{ "store_format", CONFIG_FORMAT, C(store_format), 0, 0, "sessionwrap",
+	  "sessionwrap, or aiohttp (aiohttp-session's memcached layout)" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",
@@ -278,6 +288,14 @@ config_assign(struct config *cfg, const struct config_key *k, const char *value,
 		if ((b = log_level_parse(value)) == -1)
 			break;
 		*(int *)field = b;
+		return 0;
+	case CONFIG_FORMAT:
+		if (strcasecmp(value, "sessionwrap") == 0)
+			*(enum session_format *)field = FORMAT_SESSIONWRAP;
+		else if (strcasecmp(value, "aiohttp") == 0)
+			*(enum session_format *)field = FORMAT_AIOHTTP;
+		else
+			break;
 		return 0;
 	}
 	xasprintf(cause, "bad value \"%s\"", value);
