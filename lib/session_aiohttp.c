@@ -116,17 +116,19 @@ session_aiohttp_identity(json_t *data, char *user, const json_t *res,
 	const char	*rid = session_aiohttp_str(res, "id");
 	const char	*ws = session_aiohttp_str(res, "ws_id");
 	struct session	*s;
-	int		 same;
+	int		 same, kept;
 
 	same = (seen == NULL && user == NULL) ||
 	    (seen != NULL && user != NULL && strcmp(seen, user) == 0);
-	if (id == NULL)
+	kept = res != NULL && same && (id != NULL || rid != NULL) && ws != NULL;
+	/* A server store's item name stays; a cookie's id only when kept. */
+	if (id == NULL && kept)
 		id = rid;
 	s = session_from_store(id != NULL ? xstrdup(id) :
 	    crypto_random_id(SESSION_ID_BYTES), ws != NULL ? xstrdup(ws) : NULL,
 	    data);
 	s->user = user;
-	if (res != NULL && same && id != NULL && ws != NULL) {
+	if (kept) {
 		s->created = (time_t)session_aiohttp_int(res, "login",
 		    SESSION_AIOHTTP_TIME_MAX, created);
 		s->access = (time_t)session_aiohttp_int(res, "access",

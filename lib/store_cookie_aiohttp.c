@@ -76,8 +76,8 @@ store_cookie_aiohttp_unseal(struct store *st, void *priv, const char *cookie,
 		free(cause);
 		return NULL;
 	}
-	if (stamp > s->access)
-		s->access = stamp < now ? stamp : now;
+	/* Whoever saved last, the stamp says when: the idle clock runs from it. */
+	s->access = stamp < now ? stamp : now;
 	if (keyidx > 0)
 		store_rekeyed(s, keyidx);
 	return s;

@@ -1,0 +1,224 @@
+#!/bin/sh
+# One login shared with a real aiohttp app (Debian's python3-aiohttp,
+# python3-aiohttp-session, python3-cryptography) behind one lighttpd: /py/
+# is proxied to aiohttp, /cgi-bin/ goes to sessionwrap with
+# cookie_format = aiohttp. A login on either side is seen by the other, a
+# counter goes up on both in turn, a logout on either side ends the session
+# for both; tokens sealed with another key, tampered, expired or
+# future-dated are fresh sessions; a rotated key file still opens old
+# cookies and re-seals them with the new key.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+sw_setup
+need_cmd lighttpd curl python3
+need_sessionwrap
+# Debian's python3 with its packages, not another one first on PATH.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+"$PY" -c 'import aiohttp, aiohttp_session, cryptography' 2>/dev/null ||
+    skip "python3-aiohttp, python3-aiohttp-session or python3-cryptography missing"
+docroot_setup
+sw_secret
+JAR=$T/jar
+COOKIE=AIOHTTP_SESSION
+
+# fernet CMD ARGS: the test's Fernet tool (keys, tokens, opening cookies).
+fernet() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys, time
+from cryptography.fernet import Fernet
+cmd = sys.argv[1]
+if cmd == "key":
+    print(Fernet.generate_key().decode())
+elif cmd == "token":
+    # token KEYFILE AGE USER: a session sealed with the file's first key,
+    # stamped AGE seconds ago (negative: in the future).
+    key = open(sys.argv[2]).readline().strip()
+    now = int(time.time())
+    data = {"created": now, "session": {"AIOHTTP_SECURITY": sys.argv[4], "n": 7}}
+    print(Fernet(key)._encrypt_from_parts(json.dumps(data).encode(),
+          now - int(sys.argv[3]), b"\x00" * 16).decode())
+elif cmd == "open":
+    # open KEYFILE TOKEN: the session JSON, or INVALID.
+    key = open(sys.argv[2]).readline().strip()
+    try:
+        print(Fernet(key).decrypt(sys.argv[3].strip('"').encode()).decode())
+    except Exception:
+        print("INVALID")
+PYEOF
+}
+
+fernet key > "$T/fernet.a" && fernet key > "$T/fernet.b" ||
+    fail "cannot make Fernet keys"
+chmod 600 "$T/fernet.a" "$T/fernet.b"
+cp "$T/fernet.a" "$T/fernet"
+
+# py_start [MEMCACHED_PORT]: the aiohttp app on $PY_PORT.
+py_start() {
+	PY_PORT=${PY_PORT:-$(free_port)}
+	setsid $SW_PDEATH "$PY" "$SCRIPTS_SRC/aiohttp_app.py" "$PY_PORT" \
+	    "$T/fernet.a" "$@" >>"$T/aiohttp.log" 2>&1 </dev/null &
+	PY_PID=$!
+	sw_track "$PY_PID"
+	wait_for_port "$PY_PORT" 20 "$PY_PID"
+}
+py_stop() {
+	kill "$PY_PID" 2>/dev/null
+	wait "$PY_PID" 2>/dev/null
+}
+
+# py PATH: a request to the aiohttp app through lighttpd; `pyj EXPR` reads
+# its JSON answer as j.
+py() {
+	req "/py/$1"
+	expect_status 200 "/py/$1"
+}
+pyj() {
+	"$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(json.dumps(eval(sys.argv[2]), sort_keys=True))' "$T/out.b" "$1"
+}
+expect_py() {
+	_got=$(pyj "$1")
+	[ "$_got" = "$2" ] || fail "${3:-$1}: expected '$2', got '$_got' ($(cat "$T/out.b"))"
+}
+# cgi QUERY: do.py through sessionwrap (its environment as JSON).
+cgi() {
+	req "/cgi-bin/do.py${1:+?$1}"
+	expect_status 200 "do.py $1"
+}
+
+sw_config cookie_name=$COOKIE cookie_format=aiohttp \
+    fernet_key_file="$T/fernet" user_key=AIOHTTP_SECURITY
+sw_start
+py_start
+LIGHTTPD_EXTRA="server.modules += ( \"mod_proxy\" )
+\$HTTP[\"url\"] =~ \"^/py/\" {
+	proxy.server = ( \"\" => (( \"host\" => \"127.0.0.1\", \"port\" => $PY_PORT )) )
+}"
+lighttpd_start
+
+step "a login on the Python side is seen by a CGI script"
+: > "$JAR"
+py "login?user=alice"
+expect_py 'j["user"]' '"alice"'
+case $(jar_cookie "$JAR" $COOKIE) in
+'"gAAAAA'*) ;;
+*) fail "aiohttp's cookie is not a quoted Fernet token: $(cat "$JAR")" ;;
+esac
+cgi
+expect_json 'j["SESSION_USER"]' alice "SESSION_USER after a Python login"
+expect_json 's' '{}' "SESSION without the user and reserved keys"
+ID1=$(body_json 'j["SESSION_ID"]')
+cgi
+expect_json 'j["SESSION_ID"]' "$ID1" "SESSION_ID stable across requests"
+expect_json 'j["SESSION_NEW"]' 0
+
+step "a counter goes up on both sides in turn"
+py count
+expect_py 'j["n"]' 1
+req /cgi-bin/counter.sh
+grep -q '^n=2 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+py count
+expect_py '[j["n"], j["user"]]' '[3, "alice"]'
+expect_py '"sessionwrap" in j["keys"]' true "the reserved key travels with the session"
+req /cgi-bin/counter.sh
+grep -q '^n=4 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+cgi
+expect_json 'j["SESSION_ID"]' "$ID1" "SESSION_ID after saves on both sides"
+
+step "the cookie sessionwrap seals is aiohttp's JSON under the Fernet key"
+OPENED=$(fernet open "$T/fernet.a" "$(jar_cookie "$JAR" $COOKIE)")
+echo "$OPENED" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+s = d["session"]
+assert isinstance(d["created"], int), d
+assert s["AIOHTTP_SECURITY"] == "alice" and s["n"] == "4", d
+r = s["sessionwrap"]
+assert set(r) >= {"id", "ws_id", "login", "access", "user"}, r' ||
+    fail "sealed session: $OPENED"
+
+step "a script cannot name the user through the data"
+cgi "$(do_query 'X-Session-Set: AIOHTTP_SECURITY=mallory')"
+py whoami
+expect_py 'j["user"]' '"alice"' "user after X-Session-Set of user_key"
+
+step "a logout on the sessionwrap side ends the session for Python"
+cgi "$(do_query 'X-Session-Logout: 1')"
+py whoami
+expect_py '[j["user"], j["n"], j["new"]]' '[null, null, true]'
+cgi
+expect_json 'j["SESSION_USER"]' ""
+
+step "a login on the sessionwrap side is seen by Python; Python's logout ends it"
+cgi "$(do_query 'X-Session-Login: bob')"
+py count
+expect_py '[j["user"], j["n"]]' '["bob", 1]'
+cgi
+expect_json 'j["SESSION_USER"]' bob
+ID2=$(body_json 'j["SESSION_ID"]')
+py logout
+cgi
+expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "after Python's logout"
+[ "$(body_json 'j["SESSION_ID"]')" != "$ID2" ] || fail "session id kept across Python's logout"
+
+step "Python logs in another user over a session sessionwrap knows: new identity"
+py "login?user=carol"
+cgi
+expect_json 'j["SESSION_USER"]' carol
+ID3=$(body_json 'j["SESSION_ID"]')
+py "login?user=dave"
+cgi
+expect_json 'j["SESSION_USER"]' dave
+[ "$(body_json 'j["SESSION_ID"]')" != "$ID3" ] || fail "session id kept across a Python login"
+
+# with_cookie VALUE: do.py with only this session cookie.
+with_cookie() {
+	_jar=$JAR
+	JAR=
+	req /cgi-bin/do.py -b "$COOKIE=$1"
+	JAR=$_jar
+}
+# fresh WHAT TOKEN: a cookie that must give a fresh session.
+fresh() {
+	with_cookie "$2"
+	expect_status 200 "$1"
+	expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "$1"
+}
+
+step "another key, tampered, truncated, expired, future-dated: fresh sessions"
+GOOD=$(fernet token "$T/fernet.a" 0 mallory)
+with_cookie "$GOOD"
+expect_json 'j["SESSION_USER"]' mallory "a genuine token (the control case)"
+fresh "sealed with another key" "$(fernet token "$T/fernet.b" 0 mallory)"
+fresh "tampered" "$(echo "$GOOD" | sed 's/^\(.\{60\}\)./\1A/;s/^\(.\{61\}\)A/\1B/')"
+fresh "truncated" "$(echo "$GOOD" | cut -c1-100)"
+fresh "padding dropped" "$(echo "$GOOD" | tr -d =)"
+fresh "expired (idle_timeout)" "$(fernet token "$T/fernet.a" 1900 mallory)"
+fresh "future-dated by 120 s" "$(fernet token "$T/fernet.a" -120 mallory)"
+fresh "quoted with a stray quote" "\"$GOOD"
+with_cookie "\"$(fernet token "$T/fernet.a" -30 mallory)\""
+expect_json 'j["SESSION_USER"]' mallory "quoted, 30 s ahead: within the skew"
+sw_alive "after the forged tokens"
+
+step "a rotated key file still opens old cookies and re-seals them"
+: > "$JAR"
+py "login?user=erin"
+sw_stop
+cat "$T/fernet.b" "$T/fernet.a" > "$T/fernet"
+sw_start
+cgi
+expect_json 'j["SESSION_USER"]' erin "old cookie after rotation"
+NEWC=$(set_cookie_of $COOKIE | sed "s/^$COOKIE=//;s/;.*//")
+[ -n "$NEWC" ] || fail "no new cookie after a rotated key opened the old one"
+[ "$(fernet open "$T/fernet.b" "$NEWC")" != INVALID ] ||
+    fail "the re-sealed cookie does not open with the new first key"
+[ "$(fernet open "$T/fernet.a" "$NEWC")" = INVALID ] ||
+    fail "the re-sealed cookie still opens with the old key"
+sw_stop
+cp "$T/fernet.b" "$T/fernet"
+sw_start
+fresh "old key removed from the file" "$(fernet token "$T/fernet.a" 0 erin)"
+
+sw_alive "at the end"
+pass
