@@ -57,7 +57,8 @@ session_aiohttp_reserved(const struct session *s)
 
 /* Serialize as aiohttp does: json.dumps's separators, ASCII only. */
 char *
-session_aiohttp_encode(const struct session *s, const struct config *cfg)
+session_aiohttp_encode(const struct session *s, const struct config *cfg,
+    time_t until)
 {
 	json_t	*data, *j;
 	char	*out;
@@ -78,6 +79,9 @@ session_aiohttp_encode(const struct session *s, const struct config *cfg)
 	    "session", data);
 	if (j == NULL)
 		fatalx("%s: json_pack failed", __func__);
+	if (until != 0)
+		json_object_set_new(j, "until",
+		    session_json_check(json_integer(until)));
 	out = json_dumps(j, JSON_ENSURE_ASCII);
 	json_decref(j);
 	if (out == NULL)
@@ -149,7 +153,7 @@ session_aiohttp_identity(json_t *data, char *user, const json_t *res,
 /* Parse aiohttp's JSON into a session. */
 struct session *
 session_aiohttp_decode(const char *buf, size_t len, const struct config *cfg,
-    const char *id, time_t now, char **cause)
+    const char *id, time_t now, time_t *until, char **cause)
 {
 	struct session	*s = NULL;
 	json_t		*j, *v, *data, *res;
@@ -174,6 +178,9 @@ session_aiohttp_decode(const char *buf, size_t len, const struct config *cfg,
 		}
 		created = json_integer_value(v);
 	}
+	if (until != NULL)
+		*until = (time_t)session_aiohttp_int(j, "until",
+		    SESSION_AIOHTTP_TIME_MAX, 0);
 	v = json_object_get(j, "session");
 	if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
 		xasprintf(cause, "session: \"session\" is not an object");

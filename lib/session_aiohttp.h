@@ -21,17 +21,22 @@
  */
 #define SESSION_AIOHTTP_RESERVED	"sessionwrap"
 
-/* The JSON for a session (user in user_key, own fields reserved); caller frees. */
+/*
+ * The JSON for a session (user in user_key, own fields reserved); with
+ * `until` non-zero also "until": T beside "created", a server store's end
+ * of grace for a replaced id (Python ignores it). Caller frees.
+ */
 char		*session_aiohttp_encode(const struct session *,
-		    const struct config *);
+		    const struct config *, time_t);
 /*
  * A session from aiohttp's JSON at `now`; `id` (may be NULL) is the id to
  * keep when the reserved key has none (a server store's item name). A
  * session without the reserved key, or whose user the Python side changed,
- * gets a fresh identity and is marked changed. NULL and *cause on bad
- * input.
+ * gets a fresh identity and is marked changed. "until" in *until (0:
+ * none; may be NULL). NULL and *cause on bad input.
  */
 struct session	*session_aiohttp_decode(const char *, size_t,
-		    const struct config *, const char *, time_t, char **);
+		    const struct config *, const char *, time_t, time_t *,
+		    char **);
 
 #endif

@@ -67,7 +67,7 @@ store_cookie_aiohttp_unseal(struct store *st, void *priv, const char *cookie,
 		return NULL;
 	}
 	s = session_aiohttp_decode((const char *)pt, len, st->cfg, NULL, now,
-	    &cause);
+	    NULL, &cause);
 	crypto_wipe(pt, len);
 	free(pt);
 	if (s == NULL) {
@@ -90,7 +90,7 @@ store_cookie_aiohttp_seal(struct store *st, void *priv,
 {
 	char	*json, *token;
 
-	json = session_aiohttp_encode(s, st->cfg);
+	json = session_aiohttp_encode(s, st->cfg, 0);
 	*jsonlen = strlen(json);
 	token = fernet_encrypt(priv, json, *jsonlen, now);
 	crypto_wipe(json, *jsonlen);

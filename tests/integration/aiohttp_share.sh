@@ -6,10 +6,14 @@
 # counter goes up on both in turn, a logout on either side ends the session
 # for both; tokens sealed with another key, tampered, expired or
 # future-dated are fresh sessions; a rotated key file still opens old
-# cookies and re-seals them with the new key.
+# cookies and re-seals them with the new key. Then the same login, counter
+# and logouts with store_format = aiohttp on a real memcached (aiohttp's
+# MemcachedStorage layout), where an unknown id is a fresh session.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/integration/store_servers.sh"
 
 sw_setup
+stores_init
 need_cmd lighttpd curl python3
 need_sessionwrap
 # Debian's python3 with its packages, not another one first on PATH.
@@ -220,5 +224,84 @@ cp "$T/fernet.b" "$T/fernet"
 sw_start
 fresh "old key removed from the file" "$(fernet token "$T/fernet.a" 0 erin)"
 
+sw_alive "after the cookie layout"
+
+# mc_get KEY: the value memcached holds under KEY, or nothing.
+mc_get() {
+	"$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"get " + sys.argv[2].encode() + b"\r\n")
+d = b""
+while not d.endswith(b"END\r\n"):
+    d += s.recv(65536)
+lines = d.split(b"\r\n")
+print(lines[1].decode() if lines[0].startswith(b"VALUE") else "")' "$MC_PORT" "$1"
+}
+# mc_cookie: the session cookie of the jar (aiohttp's plain id).
+mc_cookie() {
+	jar_cookie "$JAR" $COOKIE | tr -d '"'
+}
+
+step "memcached layout: a login on the Python side is seen by a CGI script"
+MC_PORT=$(free_port)
+mc_start 1 "$MC_PORT"
+sw_stop
+sw_config cookie_name=$COOKIE store="memcached://127.0.0.1:$MC_PORT" \
+    store_format=aiohttp user_key=AIOHTTP_SECURITY
+sw_start
+py_stop
+py_start "$MC_PORT"
+: > "$JAR"
+py "login?user=alice"
+PYID=$(mc_cookie)
+echo "$PYID" | grep -Eq '^[0-9a-f]{32}$' || fail "aiohttp's id is not uuid4().hex: $PYID"
+cgi
+expect_json 'j["SESSION_USER"]' alice "SESSION_USER after a Python login (memcached)"
+expect_json 's' '{}' "SESSION without the user and reserved keys (memcached)"
+MID=$(body_json 'j["SESSION_ID"]')
+
+step "memcached layout: a counter goes up on both sides in turn"
+py count
+expect_py 'j["n"]' 1
+req /cgi-bin/counter.sh
+grep -q '^n=2 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+py count
+expect_py '[j["n"], j["user"]]' '[3, "alice"]'
+req /cgi-bin/counter.sh
+grep -q '^n=4 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+[ "$(mc_cookie)" = "$PYID" ] || fail "the id changed: $PYID -> $(mc_cookie)"
+cgi
+expect_json 'j["SESSION_ID"]' "$MID" "SESSION_ID stable (memcached)"
+mc_get "${COOKIE}_$PYID" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+s = d["session"]
+assert isinstance(d["created"], int), d
+assert s["AIOHTTP_SECURITY"] == "alice" and s["n"] == "4", d
+assert "ws_id" in s["sessionwrap"], d' ||
+    fail "item ${COOKIE}_<id>: $(mc_get "${COOKIE}_$PYID")"
+
+step "memcached layout: a logout on the sessionwrap side ends it for Python"
+cgi "$(do_query 'X-Session-Logout: 1')"
+[ -z "$(mc_get "${COOKIE}_$PYID")" ] || fail "item still there after logout"
+py whoami
+expect_py '[j["user"], j["n"], j["new"]]' '[null, null, true]'
+
+step "memcached layout: a sessionwrap login is seen by Python; Python's logout ends it"
+: > "$JAR"
+cgi "$(do_query 'X-Session-Login: bob')"
+SWID=$(mc_cookie)
+[ -n "$SWID" ] && [ -n "$(mc_get "${COOKIE}_$SWID")" ] ||
+    fail "no item ${COOKIE}_<cookie> after a sessionwrap login"
+py count
+expect_py '[j["user"], j["n"]]' '["bob", 1]'
+py logout
+cgi
+expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "after Python's logout (memcached)"
+
+step "memcached layout: unknown or malformed ids are fresh sessions, never adopted"
+for c in 0123456789abcdef0123456789abcdef 'a%20b' "$(printf 'x%.0s' $(seq 70))"; do
+	with_cookie "$c"
+	expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "cookie $c"
+done
 sw_alive "at the end"
 pass
