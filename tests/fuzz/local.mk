@@ -24,6 +24,8 @@ FUZZ_TARGETS = \
 	fuzz_ws_control \
 	fuzz_ws_handshake \
 	fuzz_wsctl_reply
+# Sharing sessions with Python apps.
+FUZZ_TARGETS += fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_TARGETS += fuzz_mc_index fuzz_mc_value
 endif
@@ -55,6 +57,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_ws_control \
 	tests/fuzz/fuzz_ws_handshake \
 	tests/fuzz/fuzz_wsctl_reply
+FUZZ_PROGS += tests/fuzz/fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_PROGS += tests/fuzz/fuzz_mc_index tests/fuzz/fuzz_mc_value
 endif
@@ -91,6 +94,11 @@ tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/f
 tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LINKLIBS)
+
+tests_fuzz_fuzz_fernet_SOURCES = tests/fuzz/fuzz_fernet.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_fernet_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_fernet_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_fernet_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_merge_patch_SOURCES = tests/fuzz/fuzz_merge_patch.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_COMPILE)
