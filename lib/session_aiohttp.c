@@ -55,6 +55,25 @@ session_aiohttp_reserved(const struct session *s)
 	return r;
 }
 
+/* json.dumps writes \u escapes with lowercase hex digits; jansson upper. */
+static void
+session_aiohttp_lower_escapes(char *p)
+{
+	int	 i;
+
+	while ((p = strchr(p, '\\')) != NULL) {
+		if (p[1] != 'u') {
+			p += p[1] != '\0' ? 2 : 1;
+			continue;
+		}
+		for (i = 2; i < 6 && p[i] != '\0'; i++) {
+			if (p[i] >= 'A' && p[i] <= 'F')
+				p[i] = (char)(p[i] - 'A' + 'a');
+		}
+		p += i;
+	}
+}
+
 /* Serialize as aiohttp does: json.dumps's separators, ASCII only. */
 char *
 session_aiohttp_encode(const struct session *s, const struct config *cfg,
@@ -86,6 +105,7 @@ session_aiohttp_encode(const struct session *s, const struct config *cfg,
 	json_decref(j);
 	if (out == NULL)
 		fatalx("%s: json_dumps failed", __func__);
+	session_aiohttp_lower_escapes(out);
 	return out;
 }
 
@@ -144,7 +164,8 @@ session_aiohttp_identity(json_t *data, char *user, const json_t *res,
 	/* New to sessionwrap, or logged in or out by the Python side. */
 	if (ws != NULL)
 		session_rotate_ws(s);
-	s->created = same ? (time_t)created : now;
+	/* New to sessionwrap: Python's "created"; a login seen now: now. */
+	s->created = res == NULL || same ? (time_t)created : now;
 	s->access = now;
 	s->changed = 1;
 	return s;
