@@ -134,21 +134,18 @@ fernet_keys_parse(const char *text, char **cause)
 	return fk;
 }
 
+/* fernet_keys_parse for keyring_load_file. */
+static void *
+fernet_keys_parse_text(const char *text, char **cause)
+{
+	return fernet_keys_parse(text, cause);
+}
+
 /* Read and parse a fernet_key_file. */
 struct fernet_keys *
 fernet_keys_load(const char *path, char **cause)
 {
-	struct fernet_keys	*fk;
-	char			*text, *cause1 = NULL;
-
-	if ((text = keyring_read_file(path, cause)) == NULL)
-		return NULL;
-	if ((fk = fernet_keys_parse(text, &cause1)) == NULL) {
-		xasprintf(cause, "%s: %s", path, cause1);
-		free(cause1);
-	}
-	keyring_text_free(text);
-	return fk;
+	return keyring_load_file(path, fernet_keys_parse_text, cause);
 }
 
 /* Wipe and free the keys. */

@@ -126,11 +126,14 @@ keyring_parse(const char *text, char **cause)
 	return kr;
 }
 
+/* Wipe and free what keyring_read_file returned. */
+static void	 keyring_text_free(char *);
+
 /*
  * Read a key file (secret_file, fernet_key_file) as NUL-terminated text;
  * warns when others may read it. Free with keyring_text_free.
  */
-char *
+static char *
 keyring_read_file(const char *path, char **cause)
 {
 	struct stat	 sb;
@@ -190,7 +193,7 @@ fail:
 }
 
 /* Wipe and free what keyring_read_file returned. */
-void
+static void
 keyring_text_free(char *text)
 {
 	if (text == NULL)
@@ -199,21 +202,36 @@ keyring_text_free(char *text)
 	free(text);
 }
 
-/* Read and parse secret_file. */
-struct keyring *
-keyring_load(const char *path, char **cause)
+/* Read a key file and parse its text with `parse`. */
+void *
+keyring_load_file(const char *path, void *(*parse)(const char *, char **),
+    char **cause)
 {
-	struct keyring	*kr;
-	char		*text, *cause1 = NULL;
+	void	*keys;
+	char	*text, *cause1 = NULL;
 
 	if ((text = keyring_read_file(path, cause)) == NULL)
 		return NULL;
-	if ((kr = keyring_parse(text, &cause1)) == NULL) {
+	if ((keys = parse(text, &cause1)) == NULL) {
 		xasprintf(cause, "%s: %s", path, cause1);
 		free(cause1);
 	}
 	keyring_text_free(text);
-	return kr;
+	return keys;
+}
+
+/* keyring_parse for keyring_load_file. */
+static void *
+keyring_parse_text(const char *text, char **cause)
+{
+	return keyring_parse(text, cause);
+}
+
+/* Read and parse secret_file. */
+struct keyring *
+keyring_load(const char *path, char **cause)
+{
+	return keyring_load_file(path, keyring_parse_text, cause);
 }
 
 /* Wipe and free a keyring. */

@@ -90,12 +90,14 @@ tests_fuzz_fuzz_cookie_header_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_header_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_header_LDADD = $(FUZZ_LINKLIBS)
 
-tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz_cookie_store.h
 tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LINKLIBS)
 
-tests_fuzz_fuzz_fernet_SOURCES = tests/fuzz/fuzz_fernet.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_fernet_SOURCES = tests/fuzz/fuzz_fernet.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz_cookie_store.h
 tests_fuzz_fuzz_fernet_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_fernet_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_fernet_LDADD = $(FUZZ_LINKLIBS)

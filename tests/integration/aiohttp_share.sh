@@ -92,6 +92,22 @@ cgi() {
 	expect_status 200 "do.py $1"
 }
 
+# counter_turns: "n" goes 1 to 4, Python and sessionwrap in turn, alice's.
+counter_turns() {
+	for _n in 1 2 3 4; do
+		if [ $((_n % 2)) = 1 ]; then
+			py count
+			expect_py '[j["n"], j["user"], "sessionwrap" in j["keys"]]' \
+			    "[$_n, \"alice\", true]" \
+			    "Python's turn $_n (the reserved key travels along)"
+		else
+			req /cgi-bin/counter.sh
+			grep -q "^n=$_n user=alice new=0" "$T/out.b" ||
+			    fail "counter.sh, turn $_n: $(cat "$T/out.b")"
+		fi
+	done
+}
+
 sw_config cookie_name=$COOKIE cookie_format=aiohttp \
     fernet_key_file="$T/fernet" user_key=AIOHTTP_SECURITY
 sw_start
@@ -119,15 +135,7 @@ expect_json 'j["SESSION_ID"]' "$ID1" "SESSION_ID stable across requests"
 expect_json 'j["SESSION_NEW"]' 0
 
 step "a counter goes up on both sides in turn"
-py count
-expect_py 'j["n"]' 1
-req /cgi-bin/counter.sh
-grep -q '^n=2 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
-py count
-expect_py '[j["n"], j["user"]]' '[3, "alice"]'
-expect_py '"sessionwrap" in j["keys"]' true "the reserved key travels with the session"
-req /cgi-bin/counter.sh
-grep -q '^n=4 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+counter_turns
 cgi
 expect_json 'j["SESSION_ID"]' "$ID1" "SESSION_ID after saves on both sides"
 
@@ -261,14 +269,7 @@ expect_json 's' '{}' "SESSION without the user and reserved keys (memcached)"
 MID=$(body_json 'j["SESSION_ID"]')
 
 step "memcached layout: a counter goes up on both sides in turn"
-py count
-expect_py 'j["n"]' 1
-req /cgi-bin/counter.sh
-grep -q '^n=2 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
-py count
-expect_py '[j["n"], j["user"]]' '[3, "alice"]'
-req /cgi-bin/counter.sh
-grep -q '^n=4 user=alice new=0' "$T/out.b" || fail "counter.sh: $(cat "$T/out.b")"
+counter_turns
 [ "$(mc_cookie)" = "$PYID" ] || fail "the id changed: $PYID -> $(mc_cookie)"
 cgi
 expect_json 'j["SESSION_ID"]' "$MID" "SESSION_ID stable (memcached)"
