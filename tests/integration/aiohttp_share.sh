@@ -57,6 +57,27 @@ fernet key > "$T/fernet.a" && fernet key > "$T/fernet.b" ||
 chmod 600 "$T/fernet.a" "$T/fernet.b"
 cp "$T/fernet.a" "$T/fernet"
 
+step "start-up refuses what cannot work"
+# refused WHAT PATTERN KEY=VALUE...: check-config exits non-zero, saying so.
+refused() {
+	_what=$1
+	_pat=$2
+	shift 2
+	SW_CONF=$T/bad.conf sw_config "$@"
+	if "$SESSIONWRAP_CTL" -c "$T/bad.conf" check-config >"$T/bad.out" 2>&1; then
+		fail "$_what: accepted"
+	fi
+	grep -Eq "$_pat" "$T/bad.out" || fail "$_what: $(cat "$T/bad.out")"
+}
+printf 'not a key\n' > "$T/fernet.bad"
+refused "no fernet_key_file" "needs fernet_key_file" cookie_format=aiohttp
+refused "a line that is no Fernet key" "fernet.bad: line 1: not a Fernet key" \
+    cookie_format=aiohttp fernet_key_file="$T/fernet.bad"
+refused "store_format on the cookie store" "built for store = memcached" \
+    store_format=aiohttp
+refused "user_key alone" "user_key needs" user_key=AIOHTTP_SECURITY
+refused "an unknown format" 'bad value "django"' cookie_format=django
+
 # py_start [MEMCACHED_PORT]: the aiohttp app on $PY_PORT.
 py_start() {
 	PY_PORT=${PY_PORT:-$(free_port)}
