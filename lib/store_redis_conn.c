@@ -7,6 +7,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +136,19 @@ void *
 rd_conn_open(struct store *st, char **cause)
 {
 	struct rd_store	*rs;
+	struct sigaction sa;
 
 	if (st->keys == NULL || keyring_count(st->keys) == 0) {
 		*cause = xstrdup("the redis store needs secret_file "
 		    "(keys for signed ids and store keys)");
 		return NULL;
 	}
+	/*
+	 * hiredis writes with write(2): a server gone away must be an error,
+	 * not SIGPIPE (sessionwrap and sessionwrap-ws ignore it already).
+	 */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	rs = xcalloc(1, sizeof *rs);
 	if (rd_uri_parse(st->cfg->store, &rs->uri, cause) != 0) {
 		free(rs);
