@@ -357,6 +357,84 @@ rd_destroy(struct store *st, void *conn, const char *id, long grace,
 }
 
 /*
+ * Delete a lock key if it still holds our token: 1 when deleted, 0 when it
+ * expired (another may hold it now), -1 when Redis could not be asked.
+ */
+static int
+rd_unlock_key(struct rd_conn *rc, const char *key, const char *token)
+{
+	redisReply	*r;
+	const char	*argv[2];
+	char		*cause = NULL;
+	int		 rv;
+
+	argv[0] = key;
+	argv[1] = token;
+	if (rd_conn_script(rc, RD_SCRIPT_UNLOCK, 1, 2, argv, NULL, &r,
+	    &cause) != STORE_OK) {
+		log_warnx("%s: %s", __func__, cause);
+		free(cause);
+		return -1;
+	}
+	rv = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	return rv;
+}
+
+/*
+ * A lock whose release failed (Redis was down) outlives a restart in the
+ * append-only file: release it at the next chance, until it expires; -1
+ * while it cannot be.
+ */
+static int
+rd_unlock_stale(struct rd_conn *rc)
+{
+	if (rc->stale_key == NULL)
+		return 0;
+	if (clock_ms() < rc->stale_until &&
+	    rd_unlock_key(rc, rc->stale_key, rc->stale_token) == -1)
+		return -1;
+	free(rc->stale_key);
+	free(rc->stale_token);
+	rc->stale_key = rc->stale_token = NULL;
+	return 0;
+}
+
+/* Keep a lock (key and token, taken over) to release before the next one. */
+static void
+rd_unlock_later(struct rd_conn *rc, char *key, char *token,
+    const struct config *cfg)
+{
+	free(rc->stale_key);
+	free(rc->stale_token);
+	rc->stale_key = key;
+	rc->stale_token = token;
+	rc->stale_until = clock_ms() + 1000LL * (cfg->handler_timeout +
+	    RD_LOCK_MARGIN);
+}
+
+/* Release our lock, unless it expired and someone else holds it now. */
+static void
+rd_unlock(struct store *st, void *conn)
+{
+	struct rd_conn	*rc = conn;
+	int		 rv;
+
+	if (rc->lock_key == NULL)
+		return;
+	rv = rd_unlock_key(rc, rc->lock_key, rc->lock_token);
+	if (rv == 0)
+		log_warnx("%s: session lock expired while held", __func__);
+	if (rv == -1)
+		rd_unlock_later(rc, rc->lock_key, rc->lock_token, st->cfg);
+	else {
+		free(rc->lock_key);
+		free(rc->lock_token);
+	}
+	rc->lock_key = rc->lock_token = NULL;
+}
+
+/*
  * Take the session's lock: SET "<key>:lock" to a random token, NX with a
  * TTL that covers a handler running its full handler_timeout (so it only
  * expires on its own when its holder died), polled with jittered back-off
@@ -380,6 +458,12 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 		*cause = xstrdup("a session lock is already held");
 		return STORE_ERROR;
 	}
+	/* One unreleased lock at a time: none taken while Redis is away. */
+	if (rd_unlock_stale(rc) != 0) {
+		*cause = xstrdup("redis: an earlier session lock is not "
+		    "released yet (Redis unreachable)");
+		return STORE_ERROR;
+	}
 	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
 		return STORE_NOTFOUND;
 	key = rd_key(st, 0, id);
@@ -400,8 +484,11 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 	deadline = clock_ms() + (timeout > 0 ? timeout : 1) * 1000LL;
 	for (;;) {
 		if ((rv = rd_conn_cmd(rc, 6, argv, NULL, &r, cause)) !=
-		    STORE_OK)
-			break;
+		    STORE_OK) {
+			/* Redis may have taken it before it went away. */
+			rd_unlock_later(rc, key, token, st->cfg);
+			return rv;
+		}
 		got = r->type == REDIS_REPLY_STATUS;
 		freeReplyObject(r);
 		if (got) {
@@ -423,35 +510,6 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 	free(key);
 	free(token);
 	return rv;
-}
-
-/* Release our lock, unless it expired and someone else holds it now. */
-static void
-rd_unlock(struct store *st, void *conn)
-{
-	struct rd_conn	*rc = conn;
-	redisReply	*r;
-	const char	*argv[2];
-	char		*cause = NULL;
-
-	(void)st;
-	if (rc->lock_key == NULL)
-		return;
-	argv[0] = rc->lock_key;
-	argv[1] = rc->lock_token;
-	if (rd_conn_script(rc, RD_SCRIPT_UNLOCK, 1, 2, argv, NULL, &r,
-	    &cause) != STORE_OK) {
-		log_warnx("%s: %s", __func__, cause);
-		free(cause);
-	} else {
-		if (r->type == REDIS_REPLY_INTEGER && r->integer != 1)
-			log_warnx("%s: session lock expired while held",
-			    __func__);
-		freeReplyObject(r);
-	}
-	free(rc->lock_key);
-	free(rc->lock_token);
-	rc->lock_key = rc->lock_token = NULL;
 }
 
 const struct store_ops store_redis_ops = {

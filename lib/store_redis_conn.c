@@ -208,6 +208,8 @@ rd_conn_free(void *arg)
 	rd_conn_drop(rc);
 	free(rc->lock_key);
 	free(rc->lock_token);
+	free(rc->stale_key);
+	free(rc->stale_token);
 	free(rc->doomed_key);
 	free(rc);
 }

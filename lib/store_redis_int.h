@@ -70,6 +70,9 @@ struct rd_conn {
 	char		 sha[RD_NSCRIPTS][41];	/* SCRIPT LOAD's answers */
 	char		*lock_key;	/* full key of the lock we hold */
 	char		*lock_token;	/* our value in it */
+	char		*stale_key;	/* a lock we failed to release... */
+	char		*stale_token;	/* ...with our token in it... */
+	long long	 stale_until;	/* ...until it expires (clock_ms) */
 	char		*doomed_key;	/* last loaded session was replaced... */
 	time_t		 doomed_until;	/* ...and stays readable until then */
 };
