@@ -54,7 +54,8 @@ static const struct config_key config_keys[] = {
 	{ "listen_mode", CONFIG_MODE, C(listen_mode), 0, 0777, "0660",
 	  "permissions of a unix: listening socket (octal)" },
 	{ "store", CONFIG_STRING, C(store), 0, 0, "cookie",
-	  "cookie, postgresql://..., memcached://host:port[,...]" },
+	  "cookie, postgresql://..., memcached://host:port[,...], "
+	  "redis://[user:password@]host:port[/db], redis+unix:///path" },
 	{ "cache", CONFIG_STRING, C(cache), 0, 0, NULL,
 	  "memcached://... in front of a PostgreSQL store" },
 	{ "secret_file", CONFIG_STRING, C(secret_file), 0, 0, NULL,

@@ -25,6 +25,9 @@ static const struct store_ops *const store_table[] = {
 #ifdef HAVE_MEMCACHED
 	&store_memcached_ops,
 #endif
+#ifdef HAVE_REDIS
+	&store_redis_ops,
+#endif
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
 

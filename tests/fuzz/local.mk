@@ -29,6 +29,9 @@ FUZZ_TARGETS += fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_TARGETS += fuzz_mc_index fuzz_mc_value
 endif
+if HAVE_REDIS
+FUZZ_TARGETS += fuzz_redis_value
+endif
 if HAVE_WEBSOCKET
 FUZZ_TARGETS += fuzz_ws_frames
 endif
@@ -60,6 +63,9 @@ FUZZ_PROGS = \
 FUZZ_PROGS += tests/fuzz/fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_PROGS += tests/fuzz/fuzz_mc_index tests/fuzz/fuzz_mc_value
+endif
+if HAVE_REDIS
+FUZZ_PROGS += tests/fuzz/fuzz_redis_value
 endif
 if HAVE_WEBSOCKET
 FUZZ_PROGS += tests/fuzz/fuzz_ws_frames
@@ -141,6 +147,13 @@ tests_fuzz_fuzz_mc_index_SOURCES = tests/fuzz/fuzz_mc_index.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_mc_index_CFLAGS = $(FUZZ_COMPILE) $(LIBMEMCACHED_CFLAGS)
 tests_fuzz_fuzz_mc_index_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_mc_index_LDADD = $(FUZZ_LINKLIBS)
+
+# lib/store_redis_value.c and _admin.c: a session's hash fields and INFO
+# text as the Redis server hands them back.
+tests_fuzz_fuzz_redis_value_SOURCES = tests/fuzz/fuzz_redis_value.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_redis_value_CFLAGS = $(FUZZ_COMPILE) $(HIREDIS_CFLAGS)
+tests_fuzz_fuzz_redis_value_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_redis_value_LDADD = $(FUZZ_LINKLIBS)
 
 # lib/wsctl.c: replies of the control socket, over scripted socket calls.
 tests_fuzz_fuzz_wsctl_reply_SOURCES = tests/fuzz/fuzz_wsctl_reply.c tests/fuzz/fuzz.h
