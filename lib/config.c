@@ -140,7 +140,7 @@ static const struct config_key config_keys[] = {
 	{ "user_key", CONFIG_STRING, C(user_key), 0, 0, NULL,
 	  "aiohttp session data key holding the user (e.g. AIOHTTP_SECURITY)" },
 	{ "store_format", CONFIG_FORMAT, C(store_format), 0, 0, "sessionwrap",
-	  "sessionwrap, or aiohttp (aiohttp-session's memcached layout)" },
+	  "sessionwrap, or aiohttp (aiohttp-session's memcached/Redis layout)" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

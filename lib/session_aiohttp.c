@@ -12,6 +12,9 @@
 #include "session_aiohttp.h"
 #include "xmalloc.h"
 
+/* Longest id taken from a cookie: uuid4().hex is 32, ours 24. */
+#define SESSION_AIOHTTP_ID_MAX		64
+
 /* Latest time accepted in "created" and the reserved fields. */
 #define SESSION_AIOHTTP_TIME_MAX	((json_int_t)SESSION_NEVER)
 
@@ -223,4 +226,18 @@ session_aiohttp_decode(const char *buf, size_t len, const struct config *cfg,
 out:
 	json_decref(j);
 	return s;
+}
+
+/* The id a cookie value names, when it can be one. */
+int
+session_aiohttp_cookie_id(const char *cookie, char **id)
+{
+	size_t	 len = strlen(cookie);
+
+	*id = NULL;
+	if (len == 0 || len > SESSION_AIOHTTP_ID_MAX ||
+	    !b64url_valid(cookie, len))
+		return -1;
+	*id = xstrdup(cookie);
+	return 0;
 }

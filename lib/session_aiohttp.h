@@ -39,4 +39,11 @@ struct session	*session_aiohttp_decode(const char *, size_t,
 		    const struct config *, const char *, time_t, time_t *,
 		    char **);
 
+/*
+ * The id a server store's cookie names in aiohttp's layouts: the value
+ * itself when it can be one (base64url, which uuid4().hex is too, at most
+ * 64 characters). 0 and *id (caller frees), or -1.
+ */
+int		 session_aiohttp_cookie_id(const char *, char **);
+
 #endif

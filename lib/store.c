@@ -110,7 +110,7 @@ store_open(const struct config *cfg, const struct keyring *keys, char **cause)
 
 /*
  * Sharing sessions with Python apps: aiohttp's layouts exist for the
- * cookie store (cookie_format) and memcached (store_format) only, and
+ * cookie store (cookie_format), memcached and Redis (store_format), and
  * user_key means something only with one of them. 0, or -1 and *cause.
  */
 static int
@@ -123,10 +123,11 @@ store_layout_check(const struct config *cfg, const struct store_ops *ops,
 		return -1;
 	}
 	if (cfg->store_format == FORMAT_AIOHTTP &&
-	    strcmp(ops->name, "memcached") != 0) {
+	    strcmp(ops->name, "memcached") != 0 &&
+	    strcmp(ops->name, "redis") != 0) {
 		xasprintf(cause, "store_format = aiohttp: aiohttp-session's "
-		    "layout is built for store = memcached://... only, not "
-		    "for the %s store", ops->name);
+		    "layouts are built for store = memcached://... and "
+		    "redis://... only, not for the %s store", ops->name);
 		return -1;
 	}
 	if (cfg->user_key != NULL && cfg->cookie_format != FORMAT_AIOHTTP &&

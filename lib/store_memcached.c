@@ -20,6 +20,7 @@
 #include "store.h"
 #include "store_admin.h"
 #include "store_memcached.h"
+#include "session_aiohttp.h"
 #include "store_memcached_int.h"
 #include "xmalloc.h"
 
@@ -111,7 +112,7 @@ int
 mc_cookie_id(struct store *st, const char *cookie, char **id)
 {
 	if (mc_aiohttp_on(st))
-		return mc_aiohttp_cookie_id(cookie, id);
+		return session_aiohttp_cookie_id(cookie, id);
 	return store_verify_id_key(st->keys, cookie, id);
 }
 

@@ -16,9 +16,6 @@
 #include "store_memcached_int.h"
 #include "xmalloc.h"
 
-/* Longest id taken from a cookie: uuid4().hex is 32, ours 24. */
-#define MC_AIOHTTP_ID_MAX	64
-
 /* True when the store keeps aiohttp's layout. */
 int
 mc_aiohttp_on(const struct store *st)
@@ -34,22 +31,6 @@ mc_aiohttp_key(struct store *st, const char *id)
 
 	xasprintf(&key, "%s_%s", st->cfg->cookie_name, id);
 	return key;
-}
-
-/*
- * The id a cookie names: the value itself when it can be one (base64url,
- * which uuid4().hex is too, at most 64 characters). 0, or -1.
- */
-int
-mc_aiohttp_cookie_id(const char *cookie, char **id)
-{
-	size_t	 len = strlen(cookie);
-
-	*id = NULL;
-	if (len == 0 || len > MC_AIOHTTP_ID_MAX || !b64url_valid(cookie, len))
-		return -1;
-	*id = xstrdup(cookie);
-	return 0;
 }
 
 /* The value: aiohttp's JSON, "until" beside "created" when doomed. */

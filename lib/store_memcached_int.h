@@ -119,7 +119,6 @@ int		 mc_cookie_id(struct store *, const char *, char **);
 /* store_format = aiohttp (store_memcached_aiohttp.c). */
 int		 mc_aiohttp_on(const struct store *);
 char		*mc_aiohttp_key(struct store *, const char *);
-int		 mc_aiohttp_cookie_id(const char *, char **);
 char		*mc_aiohttp_value(struct store *, const struct session *, time_t);
 struct session	*mc_aiohttp_parse(struct store *, const char *, size_t, char *,
 		    time_t, time_t *, char **);

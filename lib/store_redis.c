@@ -179,6 +179,8 @@ rd_load(struct store *st, void *conn, const char *cookie, time_t now,
 	int		 keyidx;
 
 	*out = NULL;
+	if (rd_aiohttp_on(st))
+		return rd_aiohttp_load(st, rc, cookie, now, out, cause);
 	if (cookie == NULL ||
 	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
@@ -288,6 +290,8 @@ rd_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	int		 argc, nkeys, i;
 
 	*cookie = NULL;
+	if (rd_aiohttp_on(st))
+		return rd_aiohttp_save(st, rc, s, cas, now, cookie, cause);
 	oaccess = s->access;
 	s->access = now;
 	key = rd_key(st, 0, s->id);
@@ -341,6 +345,8 @@ rd_destroy(struct store *st, void *conn, const char *id, long grace,
 	const char	*argv[4];
 	char		*key, g[24], t[24];
 
+	if (rd_aiohttp_on(st))
+		return rd_aiohttp_destroy(st, rc, id, grace, now, cause);
 	key = rd_key(st, 0, id);
 	snprintf(g, sizeof g, "%lld", grace > 0 ? (long long)now + grace : 0);
 	snprintf(t, sizeof t, "%lld", (long long)now);
@@ -464,11 +470,18 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 		    "released yet (Redis unreachable)");
 		return STORE_ERROR;
 	}
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	if (cookie == NULL)
 		return STORE_NOTFOUND;
-	key = rd_key(st, 0, id);
-	free(id);
-	id = key;
+	if (rd_aiohttp_on(st))
+		id = rd_aiohttp_cookie_key(st, cookie);
+	else if (store_verify_id(st->keys, cookie, &id) == 0) {
+		key = rd_key(st, 0, id);
+		free(id);
+		id = key;
+	} else
+		id = NULL;
+	if (id == NULL)
+		return STORE_NOTFOUND;
 	xasprintf(&key, "%s" RD_LOCK_SUFFIX, id);
 	free(id);
 	token = crypto_random_id(12);

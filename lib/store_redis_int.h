@@ -168,6 +168,19 @@ int		 rd_value_hash_ok(const char *, size_t);
 int		 rd_admin_info_get(const char *, size_t, const char *, char *,
 		    size_t);
 
+/*
+ * store_format = aiohttp (store_redis_aiohttp.c): aiohttp-session's
+ * RedisStorage layout, which load, save, destroy and lock hand over to.
+ */
+int		 rd_aiohttp_on(const struct store *);
+char		*rd_aiohttp_cookie_key(struct store *, const char *);
+enum store_result rd_aiohttp_load(struct store *, struct rd_conn *,
+		    const char *, time_t, struct session **, char **);
+enum store_result rd_aiohttp_save(struct store *, struct rd_conn *,
+		    struct session *, int, time_t, char **, char **);
+enum store_result rd_aiohttp_destroy(struct store *, struct rd_conn *,
+		    const char *, long, time_t, char **);
+
 /* What only sessionwrap-ctl calls (store_redis_admin.c). */
 extern const struct store_admin_ops rd_admin_ops;
 

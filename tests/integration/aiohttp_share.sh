@@ -7,8 +7,9 @@
 # for both; tokens sealed with another key, tampered, expired or
 # future-dated are fresh sessions; a rotated key file still opens old
 # cookies and re-seals them with the new key. Then the same login, counter
-# and logouts with store_format = aiohttp on a real memcached (aiohttp's
-# MemcachedStorage layout), where an unknown id is a fresh session.
+# and logouts with store_format = aiohttp on a real memcached and a real
+# redis-server (aiohttp's MemcachedStorage and RedisStorage layouts), where
+# an unknown id is a fresh session.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
 
@@ -78,7 +79,7 @@ refused "store_format on the cookie store" "built for store = memcached" \
 refused "user_key alone" "user_key needs" user_key=AIOHTTP_SECURITY
 refused "an unknown format" 'bad value "django"' cookie_format=django
 
-# py_start [MEMCACHED_PORT]: the aiohttp app on $PY_PORT.
+# py_start [memcached|redis PORT]: the aiohttp app on $PY_PORT.
 py_start() {
 	PY_PORT=${PY_PORT:-$(free_port)}
 	setsid $SW_PDEATH "$PY" "$SCRIPTS_SRC/aiohttp_app.py" "$PY_PORT" \
@@ -255,8 +256,12 @@ fresh "old key removed from the file" "$(fernet token "$T/fernet.a" 0 erin)"
 
 sw_alive "after the cookie layout"
 
-# mc_get KEY: the value memcached holds under KEY, or nothing.
-mc_get() {
+# item_get KEY: the value the server store holds under KEY, or nothing.
+item_get() {
+	if [ "$LAYOUT" = redis ]; then
+		redis-cli -s "$T/run/rd1.sock" --raw GET "$1"
+		return
+	fi
 	"$PY" -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 s.sendall(b"get " + sys.argv[2].encode() + b"\r\n")
@@ -266,64 +271,90 @@ while not d.endswith(b"END\r\n"):
 lines = d.split(b"\r\n")
 print(lines[1].decode() if lines[0].startswith(b"VALUE") else "")' "$MC_PORT" "$1"
 }
-# mc_cookie: the session cookie of the jar (aiohttp's plain id).
-mc_cookie() {
+# store_cookie: the session cookie of the jar (aiohttp's plain id).
+store_cookie() {
 	jar_cookie "$JAR" $COOKIE | tr -d '"'
 }
-
-step "memcached layout: a login on the Python side is seen by a CGI script"
-MC_PORT=$(free_port)
-mc_start 1 "$MC_PORT"
-sw_stop
-sw_config cookie_name=$COOKIE store="memcached://127.0.0.1:$MC_PORT" \
-    store_format=aiohttp user_key=AIOHTTP_SECURITY
-sw_start
-py_stop
-py_start "$MC_PORT"
-: > "$JAR"
-py "login?user=alice"
-PYID=$(mc_cookie)
-echo "$PYID" | grep -Eq '^[0-9a-f]{32}$' || fail "aiohttp's id is not uuid4().hex: $PYID"
-cgi
-expect_json 'j["SESSION_USER"]' alice "SESSION_USER after a Python login (memcached)"
-expect_json 's' '{}' "SESSION without the user and reserved keys (memcached)"
-MID=$(body_json 'j["SESSION_ID"]')
-
-step "memcached layout: a counter goes up on both sides in turn"
-counter_turns
-[ "$(mc_cookie)" = "$PYID" ] || fail "the id changed: $PYID -> $(mc_cookie)"
-cgi
-expect_json 'j["SESSION_ID"]' "$MID" "SESSION_ID stable (memcached)"
-mc_get "${COOKIE}_$PYID" | "$PY" -c 'import json, sys
+# check_item KEY: aiohttp's JSON of alice's session with n = "4".
+check_item() {
+	item_get "$1" | "$PY" -c 'import json, sys
 d = json.load(sys.stdin)
 s = d["session"]
 assert isinstance(d["created"], int), d
 assert s["AIOHTTP_SECURITY"] == "alice" and s["n"] == "4", d
-assert "ws_id" in s["sessionwrap"], d' ||
-    fail "item ${COOKIE}_<id>: $(mc_get "${COOKIE}_$PYID")"
+assert "ws_id" in s["sessionwrap"], d' || fail "$LAYOUT item $1: $(item_get "$1")"
+	if [ "$LAYOUT" = redis ]; then
+		_ttl=$(redis-cli -s "$T/run/rd1.sock" TTL "$1")
+		[ "$_ttl" -gt 1700 ] && [ "$_ttl" -le 1800 ] ||
+		    fail "redis TTL of $1: $_ttl, expected the idle timeout (1800 s)"
+	fi
+}
 
-step "memcached layout: a logout on the sessionwrap side ends it for Python"
-cgi "$(do_query 'X-Session-Logout: 1')"
-[ -z "$(mc_get "${COOKIE}_$PYID")" ] || fail "item still there after logout"
-py whoami
-expect_py '[j["user"], j["n"], j["new"]]' '[null, null, true]'
+# server_layout LAYOUT URI PORT: the shared login with store_format = aiohttp.
+server_layout() {
+	LAYOUT=$1
+	step "$1 layout: a login on the Python side is seen by a CGI script"
+	sw_stop
+	sw_config cookie_name=$COOKIE store="$2" store_format=aiohttp \
+	    user_key=AIOHTTP_SECURITY
+	sw_start
+	py_stop
+	py_start "$1" "$3"
+	: > "$JAR"
+	py "login?user=alice"
+	PYID=$(store_cookie)
+	echo "$PYID" | grep -Eq '^[0-9a-f]{32}$' ||
+	    fail "aiohttp's id is not uuid4().hex: $PYID"
+	cgi
+	expect_json 'j["SESSION_USER"]' alice "SESSION_USER after a Python login ($1)"
+	expect_json 's' '{}' "SESSION without the user and reserved keys ($1)"
+	SID=$(body_json 'j["SESSION_ID"]')
 
-step "memcached layout: a sessionwrap login is seen by Python; Python's logout ends it"
-: > "$JAR"
-cgi "$(do_query 'X-Session-Login: bob')"
-SWID=$(mc_cookie)
-[ -n "$SWID" ] && [ -n "$(mc_get "${COOKIE}_$SWID")" ] ||
-    fail "no item ${COOKIE}_<cookie> after a sessionwrap login"
-py count
-expect_py '[j["user"], j["n"]]' '["bob", 1]'
-py logout
-cgi
-expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "after Python's logout (memcached)"
+	step "$1 layout: a counter goes up on both sides in turn"
+	counter_turns
+	[ "$(store_cookie)" = "$PYID" ] || fail "the id changed: $PYID -> $(store_cookie)"
+	cgi
+	expect_json 'j["SESSION_ID"]' "$SID" "SESSION_ID stable ($1)"
+	check_item "${COOKIE}_$PYID"
 
-step "memcached layout: unknown or malformed ids are fresh sessions, never adopted"
-for c in 0123456789abcdef0123456789abcdef 'a%20b' "$(printf 'x%.0s' $(seq 70))"; do
-	with_cookie "$c"
-	expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "cookie $c"
-done
+	step "$1 layout: a logout on the sessionwrap side ends it for Python"
+	cgi "$(do_query 'X-Session-Logout: 1')"
+	[ -z "$(item_get "${COOKIE}_$PYID")" ] || fail "$1 item still there after logout"
+	py whoami
+	expect_py '[j["user"], j["n"], j["new"]]' '[null, null, true]'
+
+	step "$1 layout: a sessionwrap login is seen by Python; Python's logout ends it"
+	: > "$JAR"
+	cgi "$(do_query 'X-Session-Login: bob')"
+	SWID=$(store_cookie)
+	[ -n "$SWID" ] && [ -n "$(item_get "${COOKIE}_$SWID")" ] ||
+	    fail "no $1 item ${COOKIE}_<cookie> after a sessionwrap login"
+	py count
+	expect_py '[j["user"], j["n"]]' '["bob", 1]'
+	py logout
+	cgi
+	expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "after Python's logout ($1)"
+
+	step "$1 layout: unknown or malformed ids are fresh sessions, never adopted"
+	for c in 0123456789abcdef0123456789abcdef 'a%20b' "$(printf 'x%.0s' $(seq 70))"; do
+		with_cookie "$c"
+		expect_json '[j["SESSION_USER"], j["SESSION_NEW"]]' '["","1"]' "cookie $c"
+	done
+	[ -z "$(item_get "${COOKIE}_0123456789abcdef0123456789abcdef")" ] ||
+	    fail "a client-chosen id was stored ($1)"
+}
+
+MC_PORT=$(free_port)
+mc_start 1 "$MC_PORT"
+server_layout memcached "memcached://127.0.0.1:$MC_PORT" "$MC_PORT"
+if ! "$SESSIONWRAP_CTL" --store=redis://127.0.0.1:1 check-config 2>&1 |
+    grep -q "not a known or built-in store"; then
+	need_cmd redis-server redis-cli
+	RD_PORT=$(free_port)
+	rd_start 1 "$RD_PORT"
+	server_layout redis "redis://127.0.0.1:$RD_PORT" "$RD_PORT"
+elif [ "${CI:-}" = true ]; then
+	fail "sessionwrap built without the Redis store under CI"
+fi
 sw_alive "at the end"
 pass

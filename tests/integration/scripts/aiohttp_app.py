@@ -2,7 +2,7 @@
 # sessionwrap in tests/integration/aiohttp_share.sh (run with Debian's
 # python3-aiohttp, python3-aiohttp-session, python3-cryptography).
 #
-#   python3 aiohttp_app.py PORT KEYFILE [MEMCACHED_PORT]
+#   python3 aiohttp_app.py PORT KEYFILE [memcached PORT | redis PORT]
 #
 # Routes under /py/: login?user=U (what aiohttp_security's remember does:
 # session["AIOHTTP_SECURITY"] = U), logout (session.invalidate()), count
@@ -46,6 +46,37 @@ class Memcached:
         return head.startswith(b"STORED")
 
 
+class Redis:
+    """The two calls RedisStorage makes (aioredis's get and set, RESP)."""
+
+    __version__ = "2.0.0"
+
+    def __init__(self, port):
+        self.port = port
+
+    async def _call(self, *args):
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        writer.write(out)
+        await writer.drain()
+        head = await reader.readline()
+        value = None
+        if head.startswith(b"$") and head[1:2] != b"-":
+            value = (await reader.readexactly(int(head[1:]) + 2))[:-2]
+        writer.close()
+        return head, value
+
+    async def get(self, key):
+        return (await self._call("GET", key))[1]
+
+    async def set(self, key, value, ex=None):
+        args = ["SET", key, value] + (["EX", ex] if ex else [])
+        return (await self._call(*args))[0].startswith(b"+OK")
+
+
 async def answer(request, session):
     return web.json_response({
         "user": session.get(USER_KEY),
@@ -80,12 +111,18 @@ async def whoami(request):
 def main():
     port, keyfile = int(sys.argv[1]), sys.argv[2]
     app = web.Application()
-    if len(sys.argv) > 3:
+    if len(sys.argv) > 3 and sys.argv[3] == "memcached":
         # aiomcache is not in Debian: MemcachedStorage gets our client,
         # which is all it calls (it names aiomcache.Client in annotations).
         sys.modules["aiomcache"] = types.SimpleNamespace(Client=Memcached)
         from aiohttp_session.memcached_storage import MemcachedStorage
-        storage = MemcachedStorage(Memcached(int(sys.argv[3])), max_age=3600)
+        storage = MemcachedStorage(Memcached(int(sys.argv[4])), max_age=3600)
+    elif len(sys.argv) > 3:
+        # Nor is aioredis: RedisStorage gets our client the same way.
+        sys.modules["aioredis"] = types.SimpleNamespace(
+            Redis=Redis, __version__=Redis.__version__)
+        from aiohttp_session.redis_storage import RedisStorage
+        storage = RedisStorage(Redis(int(sys.argv[4])), max_age=3600)
     else:
         key = open(keyfile).readline().strip()
         storage = EncryptedCookieStorage(key, max_age=3600)
