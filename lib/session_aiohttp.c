@@ -218,6 +218,14 @@ session_aiohttp_decode(const char *buf, size_t len, const struct config *cfg,
 
 	s = session_aiohttp_identity(data, session_aiohttp_user(data, res, cfg),
 	    res, id, created, now);
+	/*
+	 * A server store's item that outlived our idle clock was written
+	 * since by the Python side (our writes expire with that clock), which
+	 * saves only what changed: the session is in use.
+	 */
+	if (id != NULL && session_idle_timeout(s, cfg) > 0 &&
+	    s->access + session_idle_timeout(s, cfg) <= now)
+		s->access = now;
 	json_decref(res);
 	if (session_check(s, cause) != 0) {
 		session_free(s);

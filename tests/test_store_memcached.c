@@ -454,6 +454,21 @@ test_aiohttp(void)
 	free(v);
 	session_free(s);
 
+	/* Past our idle clock yet still stored: Python wrote it since. */
+	s = session_new(1000);
+	s->access = 1000;
+	v = mc_value(&st, s, 0);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 5000,
+	    &until, &cause);
+	CHECK(t != NULL && t->access == 5000 && !t->changed);
+	session_free(t);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 2000,
+	    &until, &cause);
+	CHECK(t != NULL && t->access == 1000);
+	session_free(t);
+	free(v);
+	session_free(s);
+
 	/* What aiohttp writes itself: a session new to sessionwrap. */
 	v = "{\"created\": 1900, \"session\": {\"AIOHTTP_SECURITY\": \"bob\"}}";
 	t = mc_value_parse(&st, v, strlen(v), xstrdup("0123abcd"), 2000,
@@ -462,7 +477,7 @@ test_aiohttp(void)
 	if (t != NULL) {
 		CHECK_STR(t->id, "0123abcd");
 		CHECK_STR(t->user, "bob");
-		CHECK(t->ws_id != NULL && t->changed && t->created == 2000);
+		CHECK(t->ws_id != NULL && t->changed && t->created == 1900);
 	}
 	session_free(t);
 	v = "{\"created\": \"x\", \"session\": {}}";
