@@ -272,6 +272,28 @@ rd_save_result(struct session *s, int cas, redisReply *r, char **cause)
 }
 
 /*
+ * What a save of s at key writes: its expiry in *expires and, when a login
+ * replaced it, the end of its grace in *until (0: none), which caps the
+ * expiry; returns the save mode (add, set, cas, over).
+ */
+const char *
+rd_save_plan(struct store *st, struct rd_conn *rc, const struct session *s,
+    const char *key, int cas, time_t *expires, time_t *until)
+{
+	*until = 0;
+	*expires = session_expires(s, st->cfg);
+	if (rc->doomed_key != NULL && strcmp(rc->doomed_key, key) == 0) {
+		/* Replaced by a login: never extend its grace period. */
+		*until = rc->doomed_until;
+		if (*expires > *until)
+			*expires = *until;
+	}
+	if (s->version == 0)
+		return cas ? "add" : "set";
+	return cas ? "cas" : "over";
+}
+
+/*
  * Save a session in one script: add when new (without CAS, set), CAS on
  * the version loaded, or (without CAS) overwrite what is there unless it
  * is gone, keeping a grace end set since; the user index follows.
@@ -295,17 +317,7 @@ rd_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	oaccess = s->access;
 	s->access = now;
 	key = rd_key(st, 0, s->id);
-	expires = session_expires(s, st->cfg);
-	if (rc->doomed_key != NULL && strcmp(rc->doomed_key, key) == 0) {
-		/* Replaced by a login: never extend its grace period. */
-		until = rc->doomed_until;
-		if (expires > until)
-			expires = until;
-	}
-	if (s->version == 0)
-		mode = cas ? "add" : "set";
-	else
-		mode = cas ? "cas" : "over";
+	mode = rd_save_plan(st, rc, s, key, cas, &expires, &until);
 	argc = rd_save_args(st, s, key, mode, expires, until, now, argv,
 	    argvlen, bufs, &nkeys);
 	for (i = 0; i < argc; i++)

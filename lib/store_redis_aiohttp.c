@@ -209,22 +209,12 @@ rd_aiohttp_save(struct store *st, struct rd_conn *rc, struct session *s,
 	enum store_result rv;
 	const char	*mode;
 	char		*key;
-	time_t		 expires, until = 0, oaccess = s->access;
+	time_t		 expires, until, oaccess = s->access;
 
 	*cookie = NULL;
 	s->access = now;
 	key = rd_aiohttp_key(st, s->id);
-	expires = session_expires(s, st->cfg);
-	if (rc->doomed_key != NULL && strcmp(rc->doomed_key, key) == 0) {
-		/* Replaced by a login: never extend its grace period. */
-		until = rc->doomed_until;
-		if (expires > until)
-			expires = until;
-	}
-	if (s->version == 0)
-		mode = cas ? "add" : "set";
-	else
-		mode = cas ? "cas" : "over";
+	mode = rd_save_plan(st, rc, s, key, cas, &expires, &until);
 	rv = rd_aiohttp_put(rc, st, s, key, mode, expires, until, now, cause);
 	free(key);
 	if (rv != STORE_OK) {

@@ -169,6 +169,14 @@ int		 rd_admin_info_get(const char *, size_t, const char *, char *,
 		    size_t);
 
 /*
+ * What a save of a session at key writes: *expires, *until (the end of its
+ * grace when a login replaced it; 0: none) and the mode it returns (add,
+ * set, cas, over).
+ */
+const char	*rd_save_plan(struct store *, struct rd_conn *,
+		    const struct session *, const char *, int, time_t *,
+		    time_t *);
+/*
  * store_format = aiohttp (store_redis_aiohttp.c): aiohttp-session's
  * RedisStorage layout, which load, save, destroy and lock hand over to.
  */
