@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
 #include "session.h"
 #include "session_aiohttp.h"
 #include "store.h"
