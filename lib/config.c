@@ -30,7 +30,8 @@ enum config_type {
 	CONFIG_LOCK,
 	CONFIG_LOGLEVEL,
 	CONFIG_INT,		/* int within [min, max] */
-	CONFIG_MODE		/* long: octal file mode */
+	CONFIG_MODE,		/* long: octal file mode */
+	CONFIG_FORMAT		/* enum session_format: sessionwrap, aiohttp */
 };
 
 struct config_key {
@@ -54,7 +55,8 @@ static const struct config_key config_keys[] = {
 	{ "listen_mode", CONFIG_MODE, C(listen_mode), 0, 0777, "0660",
 	  "permissions of a unix: listening socket (octal)" },
 	{ "store", CONFIG_STRING, C(store), 0, 0, "cookie",
-	  "cookie, postgresql://..., memcached://host:port[,...]" },
+	  "cookie, postgresql://..., memcached://host:port[,...], "
+	  "redis://[user:password@]host:port[/db], redis+unix:///path" },
 	{ "cache", CONFIG_STRING, C(cache), 0, 0, NULL,
 	  "memcached://... in front of a PostgreSQL store" },
 	{ "secret_file", CONFIG_STRING, C(secret_file), 0, 0, NULL,
@@ -154,6 +156,15 @@ static const struct config_key config_keys[] = {
 	{ "max_sessions_per_user", CONFIG_NUMBER, C(max_sessions_per_user), 0,
 	  1000000, "0", "a login past N ends the user's oldest sessions (0: no "
 	  "limit)" },
+	/* Sharing sessions with Python apps (session_aiohttp.c). */
+	{ "cookie_format", CONFIG_FORMAT, C(cookie_format), 0, 0, "sessionwrap",
+	  "sessionwrap, or aiohttp (aiohttp-session's Fernet cookie)" },
+	{ "fernet_key_file", CONFIG_STRING, C(fernet_key_file), 0, 0, NULL,
+	  "Fernet keys for cookie_format = aiohttp, one per line, first current" },
+	{ "user_key", CONFIG_STRING, C(user_key), 0, 0, NULL,
+	  "aiohttp session data key holding the user (e.g. AIOHTTP_SECURITY)" },
+	{ "store_format", CONFIG_FORMAT, C(store_format), 0, 0, "sessionwrap",
+	  "sessionwrap, or aiohttp (aiohttp-session's memcached/Redis layout)" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",
@@ -295,6 +306,14 @@ config_assign(struct config *cfg, const struct config_key *k, const char *value,
 		if ((b = log_level_parse(value)) == -1)
 			break;
 		*(int *)field = b;
+		return 0;
+	case CONFIG_FORMAT:
+		if (strcasecmp(value, "sessionwrap") == 0)
+			*(enum session_format *)field = FORMAT_SESSIONWRAP;
+		else if (strcasecmp(value, "aiohttp") == 0)
+			*(enum session_format *)field = FORMAT_AIOHTTP;
+		else
+			break;
 		return 0;
 	}
 	xasprintf(cause, "bad value \"%s\"", value);

@@ -16,6 +16,12 @@ enum samesite {
 	SAMESITE_NONE
 };
 
+/* Sharing sessions with Python apps: whose layout a cookie or item has. */
+enum session_format {
+	FORMAT_SESSIONWRAP = 0,	/* sessionwrap's own (default) */
+	FORMAT_AIOHTTP		/* aiohttp-session's (session_aiohttp.c) */
+};
+
 struct config {
 	char	*listen;		/* unix:PATH or HOST:PORT; NULL: fd 0 or CGI */
 	long	 listen_mode;		/* permissions of a unix:PATH socket */
@@ -70,6 +76,11 @@ struct config {
 	char	*login_throttle_file;	/* failed-login counters of this host */
 	/* Per-user session control. */
 	long	 max_sessions_per_user;	/* 0: no limit */
+	/* Sharing sessions with Python apps (session_aiohttp.c). */
+	enum session_format cookie_format; /* store = cookie: sealed how */
+	char	*fernet_key_file;	/* cookie_format = aiohttp: Fernet keys */
+	char	*user_key;		/* session data key that names the user */
+	enum session_format store_format; /* memcached items: laid out how */
 	int	 log_level;
 	int	 syslog;
 

@@ -126,13 +126,18 @@ keyring_parse(const char *text, char **cause)
 	return kr;
 }
 
-/* Read and parse secret_file; warns when others may read it. */
-struct keyring *
-keyring_load(const char *path, char **cause)
+/* Wipe and free what keyring_read_file returned. */
+static void	 keyring_text_free(char *);
+
+/*
+ * Read a key file (secret_file, fernet_key_file) as NUL-terminated text;
+ * warns when others may read it. Free with keyring_text_free.
+ */
+static char *
+keyring_read_file(const char *path, char **cause)
 {
-	struct keyring	*kr = NULL;
 	struct stat	 sb;
-	char		*text = NULL, *cause1 = NULL;
+	char		*text = NULL;
 	size_t		 len = 0;
 	ssize_t		 n;
 	int		 fd;
@@ -143,11 +148,11 @@ keyring_load(const char *path, char **cause)
 	}
 	if (fstat(fd, &sb) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		xasprintf(cause, "%s: not a regular file", path);
-		goto out;
+		goto fail;
 	}
 	/* 0640 root:www-data is a sound setup; others reading is not. */
 	if (sb.st_mode & (S_IRWXO | S_IWGRP))
@@ -162,7 +167,7 @@ keyring_load(const char *path, char **cause)
 			continue;
 		if (n == -1) {
 			xasprintf(cause, "%s: %s", path, strerror(errno));
-			goto out;
+			goto fail;
 		}
 		if (n == 0)
 			break;
@@ -170,26 +175,63 @@ keyring_load(const char *path, char **cause)
 		if (len > SECRET_FILE_MAX) {
 			xasprintf(cause, "%s: larger than %d bytes", path,
 			    SECRET_FILE_MAX);
-			goto out;
+			goto fail;
 		}
 	}
 	text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {
 		xasprintf(cause, "%s: contains a NUL byte", path);
-		goto out;
+		goto fail;
 	}
-	if ((kr = keyring_parse(text, &cause1)) == NULL) {
+	close(fd);
+	return text;
+
+fail:
+	keyring_text_free(text);
+	close(fd);
+	return NULL;
+}
+
+/* Wipe and free what keyring_read_file returned. */
+static void
+keyring_text_free(char *text)
+{
+	if (text == NULL)
+		return;
+	OPENSSL_cleanse(text, SECRET_FILE_MAX + 1);
+	free(text);
+}
+
+/* Read a key file and parse its text with `parse`. */
+void *
+keyring_load_file(const char *path, void *(*parse)(const char *, char **),
+    char **cause)
+{
+	void	*keys;
+	char	*text, *cause1 = NULL;
+
+	if ((text = keyring_read_file(path, cause)) == NULL)
+		return NULL;
+	if ((keys = parse(text, &cause1)) == NULL) {
 		xasprintf(cause, "%s: %s", path, cause1);
 		free(cause1);
 	}
+	keyring_text_free(text);
+	return keys;
+}
 
-out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, SECRET_FILE_MAX + 1);
-		free(text);
-	}
-	close(fd);
-	return kr;
+/* keyring_parse for keyring_load_file. */
+static void *
+keyring_parse_text(const char *text, char **cause)
+{
+	return keyring_parse(text, cause);
+}
+
+/* Read and parse secret_file. */
+struct keyring *
+keyring_load(const char *path, char **cause)
+{
+	return keyring_load_file(path, keyring_parse_text, cause);
 }
 
 /* Wipe and free a keyring. */

@@ -22,6 +22,13 @@ struct keyring;
 
 /* Read secret_file: one secret per line, '#' comments, first is current. */
 struct keyring	*keyring_load(const char *, char **);
+/*
+ * Read a key file (at most 64 KiB, a regular file; warns when others may
+ * read it) and parse its text, wiped after, with the given parser (as
+ * keyring_parse, or fernet_keys_parse); NULL and *cause ("file: reason").
+ */
+void		*keyring_load_file(const char *, void *(*)(const char *,
+		    char **), char **);
 /* Same from a string (tests, ctl). */
 struct keyring	*keyring_parse(const char *, char **);
 void		 keyring_free(struct keyring *);

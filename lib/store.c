@@ -25,6 +25,9 @@ static const struct store_ops *const store_table[] = {
 #ifdef HAVE_MEMCACHED
 	&store_memcached_ops,
 #endif
+#ifdef HAVE_REDIS
+	&store_redis_ops,
+#endif
 };
 #define STORE_NTABLE	(sizeof store_table / sizeof store_table[0])
 
@@ -53,6 +56,9 @@ store_names(void)
 	pthread_once(&store_names_once, store_names_init);
 	return store_names_buf;
 }
+
+static int	 store_layout_check(const struct config *,
+		    const struct store_ops *, char **);
 
 /* Pick the backend for cfg->store (with cfg->cache, the tier) and open it. */
 struct store *
@@ -88,6 +94,9 @@ store_open(const struct config *cfg, const struct keyring *keys, char **cause)
 		return NULL;
 	}
 
+	if (store_layout_check(cfg, ops, cause) != 0)
+		return NULL;
+
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->cfg = cfg;
@@ -97,6 +106,37 @@ store_open(const struct config *cfg, const struct keyring *keys, char **cause)
 		return NULL;
 	}
 	return st;
+}
+
+/*
+ * Sharing sessions with Python apps: aiohttp's layouts exist for the
+ * cookie store (cookie_format), memcached and Redis (store_format), and
+ * user_key means something only with one of them. 0, or -1 and *cause.
+ */
+static int
+store_layout_check(const struct config *cfg, const struct store_ops *ops,
+    char **cause)
+{
+	if (cfg->cookie_format == FORMAT_AIOHTTP && !ops->client_side) {
+		xasprintf(cause, "cookie_format = aiohttp is for store = cookie "
+		    "(a memcached store takes store_format = aiohttp)");
+		return -1;
+	}
+	if (cfg->store_format == FORMAT_AIOHTTP &&
+	    strcmp(ops->name, "memcached") != 0 &&
+	    strcmp(ops->name, "redis") != 0) {
+		xasprintf(cause, "store_format = aiohttp: aiohttp-session's "
+		    "layouts are built for store = memcached://... and "
+		    "redis://... only, not for the %s store", ops->name);
+		return -1;
+	}
+	if (cfg->user_key != NULL && cfg->cookie_format != FORMAT_AIOHTTP &&
+	    cfg->store_format != FORMAT_AIOHTTP) {
+		xasprintf(cause, "user_key needs cookie_format = aiohttp or "
+		    "store_format = aiohttp");
+		return -1;
+	}
+	return 0;
 }
 
 /* Close the backend and free the store. */

@@ -1,8 +1,8 @@
 /*
  * Session stores. Each backend is a const struct store_ops in a file of its
- * own (store_cookie.c, store_pg.c, store_memcached.c), found by name in the
- * table in store.c, whose entries exist only where configure found the
- * library; the cache tier (store_cache.c) stands in front of PostgreSQL
+ * own (store_cookie.c, store_pg.c, store_memcached.c, store_redis.c), found
+ * by name in the table in store.c, whose entries exist only where configure
+ * found the library; the cache tier (store_cache.c) stands in front of PostgreSQL
  * when `cache =` is set. What only sessionwrap-ctl needs is in store_admin.h.
  */
 #ifndef SW_STORE_H
@@ -152,6 +152,9 @@ extern const struct store_ops store_pg_ops;
 #endif
 #ifdef HAVE_MEMCACHED
 extern const struct store_ops store_memcached_ops;
+#endif
+#ifdef HAVE_REDIS
+extern const struct store_ops store_redis_ops;
 #endif
 #if defined(HAVE_POSTGRESQL) && defined(HAVE_MEMCACHED)
 /* The cache tier (store_cache.c): chosen by `cache =`, never by name. */

@@ -1,4 +1,8 @@
-/* Client-side store: the whole session sealed (AES-256-GCM) in the cookie. */
+/*
+ * Client-side store: the whole session sealed in the cookie, in the layout
+ * cookie_format names: sessionwrap's (AES-256-GCM, below) or aiohttp's
+ * (Fernet, store_cookie_aiohttp.c).
+ */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "store_cookie_int.h"
 #include "xmalloc.h"
 
 /*
@@ -18,8 +23,96 @@
  */
 #define STORE_COOKIE_MAX	4096
 
-/* Backend state: nothing beyond the keyring, but open must return non-NULL. */
-static int	 store_cookie_state;
+/* Backend state: the format cookie_format names and what it opened. */
+struct store_cookie_state {
+	const struct store_cookie_format	*fmt;
+	void					*priv;
+};
+
+/* The sessionwrap format needs the keyring alone. */
+static int	 store_cookie_sw_state;
+
+/* sessionwrap's format: refuse to start without a key, never invent one. */
+static void *
+store_cookie_sw_open(struct store *st, char **cause)
+{
+	if (st->keys == NULL || keyring_count(st->keys) == 0) {
+		xasprintf(cause, "store = cookie needs secret_file (generate "
+		    "one with: sessionwrap-ctl keygen > FILE)");
+		return NULL;
+	}
+	return &store_cookie_sw_state;
+}
+
+/* Nothing to release. */
+static void
+store_cookie_sw_close(void *priv)
+{
+	(void)priv;
+}
+
+/* sessionwrap's format: AES-256-GCM bound to the cookie name. */
+static struct session *
+store_cookie_sw_unseal(struct store *st, void *priv, const char *cookie,
+    time_t now)
+{
+	(void)priv;
+	(void)now;
+	struct session	*s;
+	unsigned char	*pt;
+	size_t		 len;
+	char		*cause1 = NULL;
+
+	if (crypto_open(st->keys, st->cfg->cookie_name, cookie, &pt, &len) != 0) {
+		log_debug("%s: session cookie does not open", __func__);
+		return NULL;
+	}
+	s = session_deserialize((const char *)pt, len, &cause1);
+	crypto_wipe(pt, len);
+	free(pt);
+	/* The rules every store's sessions follow (deserialize applies them). */
+	if (s != NULL && session_check(s, &cause1) != 0) {
+		session_free(s);
+		s = NULL;
+	}
+	if (s == NULL) {
+		/* Not the cause: a JSON error may quote session data. */
+		log_debug("%s: sealed session does not parse", __func__);
+		free(cause1);
+	}
+	return s;
+}
+
+/* sessionwrap's format: seal session_serialize's JSON. */
+static char *
+store_cookie_sw_seal(struct store *st, void *priv, const struct session *s,
+    time_t now, size_t *jsonlen)
+{
+	(void)priv;
+	(void)now;
+	char	*json, *sealed;
+
+	json = session_serialize(s);
+	*jsonlen = strlen(json);
+	sealed = crypto_seal(st->keys, st->cfg->cookie_name, json, *jsonlen);
+	crypto_wipe(json, *jsonlen);
+	free(json);
+	return sealed;
+}
+
+/* sessionwrap's own cookie layout. */
+static const struct store_cookie_format store_cookie_sessionwrap = {
+	/* cookie_format = sessionwrap (the default). */
+	.name = "sessionwrap",
+	/* At start-up: checks secret_file gave keys. */
+	.open = store_cookie_sw_open,
+	/* At exit: nothing to release. */
+	.close = store_cookie_sw_close,
+	/* Per request: AES-256-GCM open, then session_deserialize. */
+	.unseal = store_cookie_sw_unseal,
+	/* Per save: session_serialize, then AES-256-GCM. */
+	.seal = store_cookie_sw_seal,
+};
 
 /* Take "cookie" and "cookie:..." store values. */
 static int
@@ -28,32 +121,40 @@ store_cookie_match(const char *uri)
 	return strcmp(uri, "cookie") == 0 || strncmp(uri, "cookie:", 7) == 0;
 }
 
-/* Refuse to start without a key: never invent a per-process one. */
+/* Open the format cookie_format names. */
 static void *
 store_cookie_open(struct store *st, char **cause)
 {
-	if (st->keys == NULL || keyring_count(st->keys) == 0) {
-		xasprintf(cause, "store = cookie needs secret_file (generate "
-		    "one with: sessionwrap-ctl keygen > FILE)");
+	struct store_cookie_state	*cs;
+	void				*priv;
+	const struct store_cookie_format *fmt = &store_cookie_sessionwrap;
+
+	if (st->cfg->cookie_format == FORMAT_AIOHTTP)
+		fmt = &store_cookie_aiohttp;
+	if ((priv = fmt->open(st, cause)) == NULL)
 		return NULL;
-	}
-	return &store_cookie_state;
+	cs = xcalloc(1, sizeof *cs);
+	cs->fmt = fmt;
+	cs->priv = priv;
+	return cs;
 }
 
-/* Nothing to release. */
+/* Release the format's state. */
 static void
 store_cookie_close(void *priv)
 {
-	(void)priv;
+	struct store_cookie_state	*cs = priv;
+
+	cs->fmt->close(cs->priv);
+	free(cs);
 }
 
-/* No connection: every thread shares the immutable keyring. */
+/* No connection: every thread shares the immutable keys. */
 static void *
 store_cookie_conn_new(struct store *st, char **cause)
 {
-	(void)st;
 	(void)cause;
-	return &store_cookie_state;
+	return st->priv;
 }
 
 /* Nothing to release. */
@@ -68,33 +169,14 @@ static enum store_result
 store_cookie_load(struct store *st, void *conn, const char *cookie,
     time_t now, struct session **out, char **cause)
 {
-	(void)conn;
 	(void)cause;
-	struct session	*s;
-	unsigned char	*pt;
-	size_t		 len;
-	char		*cause1 = NULL;
+	struct store_cookie_state	*cs = conn;
+	struct session			*s;
 
 	*out = NULL;
 	if (cookie == NULL ||
-	    crypto_open(st->keys, st->cfg->cookie_name, cookie, &pt, &len) != 0) {
-		log_debug("%s: session cookie does not open", __func__);
+	    (s = cs->fmt->unseal(st, cs->priv, cookie, now)) == NULL)
 		return STORE_NOTFOUND;
-	}
-	s = session_deserialize((const char *)pt, len, &cause1);
-	crypto_wipe(pt, len);
-	free(pt);
-	/* The rules every store's sessions follow (deserialize applies them). */
-	if (s != NULL && session_check(s, &cause1) != 0) {
-		session_free(s);
-		s = NULL;
-	}
-	if (s == NULL) {
-		/* Not the cause: a JSON error may quote session data. */
-		log_debug("%s: sealed session does not parse", __func__);
-		free(cause1);
-		return STORE_NOTFOUND;
-	}
 	if (session_expired(s, st->cfg, now)) {
 		log_debug("%s: session in cookie has expired", __func__);
 		session_free(s);
@@ -114,19 +196,15 @@ static enum store_result
 store_cookie_save(struct store *st, void *conn, struct session *s, int cas,
     time_t now, char **cookie, char **cause)
 {
-	(void)conn;
 	(void)cas;
-	const struct config	*cfg = st->cfg;
-	struct cookie_attrs	 attrs;
-	char			*json, *sealed, *header;
-	size_t			 jsonlen, total;
+	struct store_cookie_state	*cs = conn;
+	const struct config		*cfg = st->cfg;
+	struct cookie_attrs		 attrs;
+	char				*sealed, *header;
+	size_t				 jsonlen, total;
 
 	*cookie = NULL;
-	json = session_serialize(s);
-	jsonlen = strlen(json);
-	sealed = crypto_seal(st->keys, cfg->cookie_name, json, jsonlen);
-	crypto_wipe(json, jsonlen);
-	free(json);
+	sealed = cs->fmt->seal(st, cs->priv, s, now, &jsonlen);
 
 	/* Measure the largest Set-Cookie this value can go out in. */
 	memset(&attrs, 0, sizeof attrs);
@@ -178,11 +256,11 @@ const struct store_ops store_cookie_ops = {
 	.match = store_cookie_match,
 	/* The session lives in the cookie; nothing server-side to lock or purge. */
 	.client_side = 1,
-	/* At start-up: checks a keyring is there. */
+	/* At start-up: opens cookie_format's keys (secret_file, fernet_key_file). */
 	.open = store_cookie_open,
-	/* At exit: nothing to release. */
+	/* At exit: releases the format's keys. */
 	.close = store_cookie_close,
-	/* Per worker thread: no connection needed. */
+	/* Per worker thread: no connection, the shared format state. */
 	.conn_new = store_cookie_conn_new,
 	/* When a worker thread exits: nothing to release. */
 	.conn_free = store_cookie_conn_free,

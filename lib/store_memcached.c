@@ -20,6 +20,7 @@
 #include "store.h"
 #include "store_admin.h"
 #include "store_memcached.h"
+#include "session_aiohttp.h"
 #include "store_memcached_int.h"
 #include "xmalloc.h"
 
@@ -98,10 +99,21 @@ mc_key(struct store *st, const char *id)
 	struct mc_store	*ms = st->priv;
 	char		*hash, *key;
 
+	if (mc_aiohttp_on(st))
+		return mc_aiohttp_key(st, id);
 	hash = store_key(st->keys, id);
 	xasprintf(&key, "%s%s", ms->prefix, hash);
 	free(hash);
 	return key;
+}
+
+/* The id a cookie names, by store_format. */
+int
+mc_cookie_id(struct store *st, const char *cookie, char **id)
+{
+	if (mc_aiohttp_on(st))
+		return session_aiohttp_cookie_id(cookie, id);
+	return store_verify_id_key(st->keys, cookie, id);
 }
 
 /*
@@ -311,7 +323,7 @@ mc_rekey(struct store *st, struct mc_conn *mcc, const char *id,
 			free(old);
 			return rc;
 		}
-		s = mc_value_parse(value, len, xstrdup(id), now, &until,
+		s = mc_value_parse(st, value, len, xstrdup(id), now, &until,
 		    &cause);
 		free(cause);
 		if (s == NULL || session_expired(s, st->cfg, now)) {
@@ -357,11 +369,12 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 
 	*out = NULL;
 	if (cookie == NULL ||
-	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
+	    (keyidx = mc_cookie_id(st, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
 	key = mc_key(st, id);
 	rc = mc_get(mcc, key, &value, &len, &cas);
 	if (rc == MEMCACHED_NOTFOUND && keyring_count(st->keys) > 1 &&
+	    !mc_aiohttp_on(st) &&
 	    (rc = mc_rekey(st, mcc, id, key, now)) == MEMCACHED_SUCCESS)
 		rc = mc_get(mcc, key, &value, &len, &cas);
 	if (rc != MEMCACHED_SUCCESS) {
@@ -371,7 +384,7 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 			return STORE_NOTFOUND;
 		return mc_error(mcc, rc, "get", cause);
 	}
-	s = mc_value_parse(value, len, id, now, &until, cause);
+	s = mc_value_parse(st, value, len, id, now, &until, cause);
 	free(value);
 	if (s == NULL) {
 		free(key);
@@ -407,7 +420,6 @@ static memcached_return_t
 mc_overwrite(struct store *st, struct mc_conn *mcc, struct session *s,
     const char *key, char **value, time_t expires, time_t until, time_t now)
 {
-	(void)st;
 	memcached_return_t rc;
 	struct session	*cur;
 	char		*old, *nvalue, *why = NULL;
@@ -426,7 +438,7 @@ mc_overwrite(struct store *st, struct mc_conn *mcc, struct session *s,
 		rc = mc_get(mcc, key, &old, &len, &cas);
 		if (rc != MEMCACHED_SUCCESS)
 			return rc;
-		cur = mc_value_parse(old, len, xstrdup(s->id), now,
+		cur = mc_value_parse(st, old, len, xstrdup(s->id), now,
 		    &cur_until, &why);
 		free(old);
 		free(why);
@@ -440,7 +452,7 @@ mc_overwrite(struct store *st, struct mc_conn *mcc, struct session *s,
 				until = cur_until;
 				if (expires > until)
 					expires = until;
-				if ((nvalue = mc_value(s, until)) == NULL)
+				if ((nvalue = mc_value(st, s, until)) == NULL)
 					return MEMCACHED_FAILURE;
 				free(*value);
 				*value = nvalue;
@@ -513,7 +525,7 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		if (expires > until)
 			expires = until;
 	}
-	if ((value = mc_value(s, until)) == NULL) {
+	if ((value = mc_value(st, s, until)) == NULL) {
 		free(key);
 		s->access = oaccess;
 		*cause = xstrdup("session data cannot be serialized");
@@ -551,7 +563,8 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	if (s->version == 0 && s->user != NULL)
 		mc_index_add(st, mcc, s->user, key, expires, now);
 	s->version = MC_VERSION_UNKNOWN;
-	*cookie = store_sign_id(st->keys, s->id);
+	*cookie = mc_aiohttp_on(st) ? xstrdup(s->id) :
+	    store_sign_id(st->keys, s->id);
 
 out:
 	if (rv != STORE_OK)
@@ -656,7 +669,7 @@ mc_lock(struct store *st, void *conn, const char *cookie, long timeout,
 		*cause = xstrdup("a session lock is already held");
 		return STORE_ERROR;
 	}
-	if (cookie == NULL || store_verify_id(st->keys, cookie, &id) != 0)
+	if (cookie == NULL || mc_cookie_id(st, cookie, &id) == -1)
 		return STORE_NOTFOUND;
 	key = mc_key(st, id);
 	free(id);

@@ -192,7 +192,7 @@ mc_admin_show(struct store *st, void *conn, const char *what,
 	time_t		 until, now = time(NULL);
 
 	*out = NULL;
-	if (store_verify_id(st->keys, what, &id) != 0)
+	if (mc_cookie_id(st, what, &id) == -1)
 		id = xstrdup(what);
 	key = mc_key(st, id);
 	rc = mc_get(mcc, key, &value, &len, &cas);
@@ -203,7 +203,7 @@ mc_admin_show(struct store *st, void *conn, const char *what,
 			return STORE_NOTFOUND;
 		return mc_error(mcc, rc, "get", cause);
 	}
-	*out = mc_value_parse(value, len, id, now, &until, cause);
+	*out = mc_value_parse(st, value, len, id, now, &until, cause);
 	free(value);
 	if (*out == NULL)
 		return STORE_ERROR;

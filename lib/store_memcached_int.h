@@ -84,17 +84,17 @@ memcached_return_t mc_get(struct mc_conn *, const char *, char **, size_t *,
  * tier, the PostgreSQL version (0: none). NULL when it cannot be written.
  */
 char		*mc_value_ver(const struct session *, time_t, uint64_t);
-/* The stored form of the memcached store itself (no version). */
-char		*mc_value(const struct session *, time_t);
+/* The stored form of the memcached store itself (no version; store_format). */
+char		*mc_value(struct store *, const struct session *, time_t);
 /*
  * Parse a stored form back into a session (takes ownership of id): *until
  * and, when not NULL, *ver (0: none). NULL and *cause when it is not one.
  */
 struct session	*mc_value_parse_ver(const char *, size_t, char *, time_t,
 		    time_t *, uint64_t *, char **);
-/* Parse the memcached store's stored form (no version). */
-struct session	*mc_value_parse(const char *, size_t, char *, time_t,
-		    time_t *, char **);
+/* Parse the memcached store's stored form (no version; store_format). */
+struct session	*mc_value_parse(struct store *, const char *, size_t, char *,
+		    time_t, time_t *, char **);
 
 /*
  * The per-user index (store_memcached_index.c). The full key of chunk
@@ -113,6 +113,17 @@ void		 mc_index_free(char **);
 void		 mc_index_add(struct store *, struct mc_conn *, const char *,
 		    const char *, time_t, time_t);
 
+/*
+ * The id a cookie names (signed, or aiohttp's plain id): the index of the
+ * key that signed it (0 for aiohttp's), or -1.
+ */
+int		 mc_cookie_id(struct store *, const char *, char **);
+/* store_format = aiohttp (store_memcached_aiohttp.c). */
+int		 mc_aiohttp_on(const struct store *);
+char		*mc_aiohttp_key(struct store *, const char *);
+char		*mc_aiohttp_value(struct store *, const struct session *, time_t);
+struct session	*mc_aiohttp_parse(struct store *, const char *, size_t, char *,
+		    time_t, time_t *, char **);
 /* What only sessionwrap-ctl calls (store_memcached_admin.c). */
 extern const struct store_admin_ops mc_admin_ops;
 

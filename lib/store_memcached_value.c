@@ -50,10 +50,12 @@ mc_value_ver(const struct session *s, time_t until, uint64_t version)
 	return text;
 }
 
-/* The stored form of the memcached store itself. */
+/* The stored form of the memcached store itself, in store_format's layout. */
 char *
-mc_value(const struct session *s, time_t until)
+mc_value(struct store *st, const struct session *s, time_t until)
 {
+	if (mc_aiohttp_on(st))
+		return mc_aiohttp_value(st, s, until);
 	return mc_value_ver(s, until, 0);
 }
 
@@ -116,9 +118,11 @@ mc_value_parse_ver(const char *value, size_t len, char *id, time_t now,
 
 /* Parse the memcached store's stored form. */
 struct session *
-mc_value_parse(const char *value, size_t len, char *id, time_t now,
-    time_t *until, char **cause)
+mc_value_parse(struct store *st, const char *value, size_t len, char *id,
+    time_t now, time_t *until, char **cause)
 {
+	if (mc_aiohttp_on(st))
+		return mc_aiohttp_parse(st, value, len, id, now, until, cause);
 	return mc_value_parse_ver(value, len, id, now, until, NULL, cause);
 }
 

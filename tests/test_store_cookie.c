@@ -59,7 +59,7 @@ test_open(void)
 		    "with: sessionwrap-ctl keygen > FILE)" },
 		{ "cookies", 1, "store = cookies: not a known or built-in store "
 		    "(built in: " },
-		{ "redis://u:hunter2@host/0", 1, "store = redis:...: not a "
+		{ "mongodb://u:hunter2@host/0", 1, "store = mongodb:...: not a "
 		    "known or built-in store (built in: " },
 		{ "", 1, "store = : not a known or built-in store (built in: " },
 	};

@@ -183,15 +183,21 @@ test_value(void)
 	time_t		 until = 0;
 	size_t		 i;
 
+	struct config	 cfg;
+	struct store	 st;
+
+	config_init(&cfg);
+	memset(&st, 0, sizeof st);
+	st.cfg = &cfg;
 	s = session_new(1000);
 	json_object_set_new(s->data, "k", json_string("v"));
 	s->user = xstrdup("alice");
 	s->access = 1500;
 	s->max_age = 99;
-	v = mc_value(s, 0);
+	v = mc_value(&st, s, 0);
 	CHECK(v != NULL && strstr(v, s->id) == NULL);
 	CHECK(v != NULL && strstr(v, "until") == NULL);
-	t = mc_value_parse(v, strlen(v), xstrdup("the-id"), 2000, &until,
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("the-id"), 2000, &until,
 	    &cause);
 	CHECK(t != NULL);
 	if (t != NULL) {
@@ -210,8 +216,8 @@ test_value(void)
 	/* Anonymous, with a grace end. */
 	free(s->user);
 	s->user = NULL;
-	v = mc_value(s, 1234);
-	t = mc_value_parse(v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
+	v = mc_value(&st, s, 1234);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("id2"), 2000, &until, &cause);
 	CHECK(t != NULL && t->user == NULL);
 	CHECK(until == 1234);
 	session_free(t);
@@ -220,11 +226,12 @@ test_value(void)
 
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		cause = NULL;
-		t = mc_value_parse(junk[i], strlen(junk[i]), xstrdup("x"), 0,
+		t = mc_value_parse(&st, junk[i], strlen(junk[i]), xstrdup("x"), 0,
 		    &until, &cause);
 		CHECK(t == NULL && cause != NULL);
 		free(cause);
 	}
+	config_free(&cfg);
 }
 
 /*
@@ -373,6 +380,113 @@ test_index_parse(void)
 #undef H2
 }
 
+/*
+ * store_format = aiohttp: the cookie is the id, the item key aiohttp's,
+ * the value aiohttp's JSON with the grace end beside "created".
+ */
+static void
+test_aiohttp(void)
+{
+	static const struct {
+		const char	*cookie;
+		int		 ok;
+	} ids[] = {
+		{ "0123456789abcdef0123456789abcdef", 1 },	/* uuid4().hex */
+		{ "AbCdEfGhIjKlMnOpQrStUvWx", 1 },		/* ours */
+		{ "", 0 },
+		{ "a b", 0 },
+		{ "abc\r\nset x", 0 },
+		{ "ab.cd", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef", 1 },					/* 64 */
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef0", 0 },					/* 65 */
+	};
+	struct config	 cfg;
+	struct store	 st;
+	struct session	*s, *t;
+	char		*v, *id, *cause = NULL;
+	time_t		 until;
+	size_t		 i;
+
+	config_init(&cfg);
+	CHECK(config_set(&cfg, "store_format", "aiohttp", &cause) == 0);
+	CHECK(config_set(&cfg, "cookie_name", "AIOHTTP_SESSION", &cause) == 0);
+	CHECK(config_set(&cfg, "user_key", "AIOHTTP_SECURITY", &cause) == 0);
+	memset(&st, 0, sizeof st);
+	st.cfg = &cfg;
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		CHECK((mc_cookie_id(&st, ids[i].cookie, &id) == 0) ==
+		    ids[i].ok);
+		CHECK(ids[i].ok ? id != NULL && strcmp(id, ids[i].cookie) == 0 :
+		    id == NULL);
+		free(id);
+	}
+	v = mc_key(&st, "0123456789abcdef0123456789abcdef");
+	CHECK_STR(v, "AIOHTTP_SESSION_0123456789abcdef0123456789abcdef");
+	free(v);
+
+	s = session_new(1000);
+	s->user = xstrdup("alice");
+	s->access = 1500;
+	json_object_set_new(s->data, "n", json_integer(3));
+	v = mc_value(&st, s, 0);
+	CHECK(v != NULL && strncmp(v, "{\"created\": 1000, \"session\": "
+	    "{\"n\": 3, \"AIOHTTP_SECURITY\": \"alice\", \"sessionwrap\": ",
+	    62) == 0);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 2000,
+	    &until, &cause);
+	CHECK(t != NULL && until == 0);
+	if (t != NULL) {
+		CHECK_STR(t->id, "item-id");
+		CHECK_STR(t->user, "alice");
+		CHECK_STR(t->ws_id, s->ws_id);
+		CHECK(t->created == 1000 && t->access == 1500 && !t->changed);
+		CHECK(json_object_size(t->data) == 1);
+	}
+	session_free(t);
+	free(v);
+	v = mc_value(&st, s, 1234);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 2000,
+	    &until, &cause);
+	CHECK(t != NULL && until == 1234);
+	session_free(t);
+	free(v);
+	session_free(s);
+
+	/* Past our idle clock yet still stored: Python wrote it since. */
+	s = session_new(1000);
+	s->access = 1000;
+	v = mc_value(&st, s, 0);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 5000,
+	    &until, &cause);
+	CHECK(t != NULL && t->access == 5000 && !t->changed);
+	session_free(t);
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("item-id"), 2000,
+	    &until, &cause);
+	CHECK(t != NULL && t->access == 1000);
+	session_free(t);
+	free(v);
+	session_free(s);
+
+	/* What aiohttp writes itself: a session new to sessionwrap. */
+	v = "{\"created\": 1900, \"session\": {\"AIOHTTP_SECURITY\": \"bob\"}}";
+	t = mc_value_parse(&st, v, strlen(v), xstrdup("0123abcd"), 2000,
+	    &until, &cause);
+	CHECK(t != NULL && until == 0);
+	if (t != NULL) {
+		CHECK_STR(t->id, "0123abcd");
+		CHECK_STR(t->user, "bob");
+		CHECK(t->ws_id != NULL && t->changed && t->created == 1900);
+	}
+	session_free(t);
+	v = "{\"created\": \"x\", \"session\": {}}";
+	CHECK(mc_value_parse(&st, v, strlen(v), xstrdup("i"), 2000, &until,
+	    &cause) == NULL && cause != NULL);
+	free(cause);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -390,6 +504,7 @@ main(void)
 	test_open(keys);
 	test_value();
 	test_value_stored();
+	test_aiohttp();
 	test_index_parse();
 	keyring_free(keys);
 	return test_done("store_memcached");

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "fuzz.h"
+#include "fuzz_cookie_store.h"
 #include "session.h"
 #include "store.h"
 
@@ -60,54 +61,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* A loaded session must be one the store can save and load again. */
-static void
-fuzz_check_session(struct session *s)
-{
-	struct session	*t = NULL;
-	char		*value = NULL, *cause = NULL;
-
-	FUZZ_ASSERT(s->id != NULL && s->ws_id != NULL);
-	FUZZ_ASSERT(json_is_object(s->data));
-	FUZZ_ASSERT(!session_expired(s, &fuzz_cfg, FUZZ_NOW));
-	switch (fuzz_store->ops->save(fuzz_store, fuzz_conn, s, 1, FUZZ_NOW,
-	    &value, &cause)) {
-	case STORE_OK:
-		FUZZ_ASSERT(value != NULL);
-		FUZZ_ASSERT(fuzz_store->ops->load(fuzz_store, fuzz_conn, value,
-		    FUZZ_NOW, &t, &cause) == STORE_OK);
-		FUZZ_ASSERT(strcmp(t->id, s->id) == 0);
-		FUZZ_ASSERT(json_equal(t->data, s->data));
-		session_free(t);
-		break;
-	case STORE_TOOBIG:
-		FUZZ_ASSERT(value == NULL);
-		break;
-	default:
-		FUZZ_ASSERT(!"cookie store save failed");
-	}
-	free(value);
-	free(cause);
-}
-
 /* Load a cookie value through the store; 1 when it gave a session. */
 static int
 fuzz_load(const char *cookie)
 {
-	struct session		*s = NULL;
-	enum store_result	 res;
-	char			*cause = NULL;
-
-	res = fuzz_store->ops->load(fuzz_store, fuzz_conn, cookie, FUZZ_NOW,
-	    &s, &cause);
-	FUZZ_ASSERT(res == STORE_OK || res == STORE_NOTFOUND);
-	FUZZ_ASSERT((res == STORE_OK) == (s != NULL));
-	free(cause);
-	if (s == NULL)
-		return 0;
-	fuzz_check_session(s);
-	session_free(s);
-	return 1;
+	return fuzz_cookie_load(fuzz_store, fuzz_conn, &fuzz_cfg, cookie, NULL);
 }
 
 /* Decrypt arbitrary text, then load it as a cookie. */

@@ -27,8 +27,13 @@ FUZZ_TARGETS = \
 	fuzz_ws_control \
 	fuzz_ws_handshake \
 	fuzz_wsctl_reply
+# Sharing sessions with Python apps.
+FUZZ_TARGETS += fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_TARGETS += fuzz_mc_index fuzz_mc_value
+endif
+if HAVE_REDIS
+FUZZ_TARGETS += fuzz_redis_value
 endif
 if HAVE_WEBSOCKET
 FUZZ_TARGETS += fuzz_ws_frames
@@ -61,8 +66,12 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_ws_control \
 	tests/fuzz/fuzz_ws_handshake \
 	tests/fuzz/fuzz_wsctl_reply
+FUZZ_PROGS += tests/fuzz/fuzz_fernet
 if HAVE_MEMCACHED
 FUZZ_PROGS += tests/fuzz/fuzz_mc_index tests/fuzz/fuzz_mc_value
+endif
+if HAVE_REDIS
+FUZZ_PROGS += tests/fuzz/fuzz_redis_value
 endif
 if HAVE_WEBSOCKET
 FUZZ_PROGS += tests/fuzz/fuzz_ws_frames
@@ -93,10 +102,17 @@ tests_fuzz_fuzz_cookie_header_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_header_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_header_LDADD = $(FUZZ_LINKLIBS)
 
-tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz_cookie_store.h
 tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LINKLIBS)
+
+tests_fuzz_fuzz_fernet_SOURCES = tests/fuzz/fuzz_fernet.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz_cookie_store.h
+tests_fuzz_fuzz_fernet_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_fernet_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_fernet_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_merge_patch_SOURCES = tests/fuzz/fuzz_merge_patch.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_COMPILE)
@@ -143,6 +159,13 @@ tests_fuzz_fuzz_mc_index_SOURCES = tests/fuzz/fuzz_mc_index.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_mc_index_CFLAGS = $(FUZZ_COMPILE) $(LIBMEMCACHED_CFLAGS)
 tests_fuzz_fuzz_mc_index_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_mc_index_LDADD = $(FUZZ_LINKLIBS)
+
+# lib/store_redis_value.c and _admin.c: a session's hash fields and INFO
+# text as the Redis server hands them back.
+tests_fuzz_fuzz_redis_value_SOURCES = tests/fuzz/fuzz_redis_value.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_redis_value_CFLAGS = $(FUZZ_COMPILE) $(HIREDIS_CFLAGS)
+tests_fuzz_fuzz_redis_value_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_redis_value_LDADD = $(FUZZ_LINKLIBS)
 
 # lib/wsctl.c: replies of the control socket, over scripted socket calls.
 tests_fuzz_fuzz_wsctl_reply_SOURCES = tests/fuzz/fuzz_wsctl_reply.c tests/fuzz/fuzz.h

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Store faults through lighttpd + sessionwrap, for memcached and PostgreSQL:
+# Store faults through lighttpd + sessionwrap, for memcached, Redis and PostgreSQL:
 #  - store down when sessionwrap starts: it starts, answers 503 (Retry-After)
 #    to what needs the store and 200 to what does not, then serves once the
 #    store is up;
@@ -52,6 +52,8 @@ wait_pidfile() {
 store_pids() {
 	if [ "$NAME" = memcached ]; then
 		cat "$T/run/mc1.pid"
+	elif [ "$NAME" = redis ]; then
+		cat "$T/run/rd1.pid"
 	else
 		_pm=$(head -n 1 "$PG_DATA/postmaster.pid")
 		echo "$_pm" $(ps --ppid "$_pm" -o pid=)
@@ -183,6 +185,9 @@ need_cmd memcached
 START=$(mc_cmd 1 "$MC1")
 STOP=$(mc_stop_cmd 1)
 with_store memcached "memcached://127.0.0.1:$MC1"
+
+need_cmd redis-server
+START=$(rd_cmd 1) STOP=$(rd_stop_cmd 1) with_store redis "redis+unix://$T/run/rd1.sock"
 
 pg_setup
 sh -c "$PG_STOP" || fail "stopping PostgreSQL"

@@ -5,6 +5,8 @@
 #   mc_start N PORT               # memcached number N (daemon, pid file)
 #   MC_STOP=$(mc_stop_cmd N)      # shell command stopping it (for test_store)
 #   pg_setup                      # initdb + start; PG_URI, PG_START, PG_STOP
+#   rd_start N [PORT [ARGS...]]   # redis-server N on $T/run/rdN.sock (and PORT)
+#   RD_STOP=$(rd_stop_cmd N)      # shell command stopping it (SIGTERM)
 #
 # Under CI=true a missing server is a failure (lib.sh's skip).
 
@@ -42,6 +44,34 @@ mc_start() {
 # mc_stop_cmd N: a command that stops memcached N and waits for it to go.
 mc_stop_cmd() {
 	echo "p=\$(cat $T/run/mc$1.pid); kill \$p; while kill -0 \$p 2>/dev/null; do sleep 0.05; done"
+}
+
+# rd_cmd N [PORT [ARGS...]]: the command line that starts redis-server number
+# N as a daemon on the socket $T/run/rdN.sock (and 127.0.0.1:PORT unless 0):
+# every write in the append-only file before it is acknowledged, so a kill
+# loses nothing that was answered.
+rd_cmd() {
+	_n=$1
+	_p=${2:-0}
+	shift
+	[ $# -gt 0 ] && shift
+	mkdir -p "$T/run/rd$_n"
+	echo "redis-server --daemonize yes --pidfile $T/run/rd$_n.pid --dir $T/run/rd$_n" \
+	    "--logfile $T/run/rd$_n.log --unixsocket $T/run/rd$_n.sock --unixsocketperm 777" \
+	    "--port $_p --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always" \
+	    "--io-threads 1 $*"
+}
+
+# rd_start N [PORT [ARGS...]]
+rd_start() {
+	need_cmd redis-server
+	sh -c "$(rd_cmd "$@")" || fail "redis-server did not start"
+	wait_for_socket "$T/run/rd$1.sock" 10
+}
+
+# rd_stop_cmd N: a command that stops redis-server N and waits for it to go.
+rd_stop_cmd() {
+	echo "p=\$(cat $T/run/rd$1.pid); kill \$p; while kill -0 \$p 2>/dev/null; do sleep 0.05; done"
 }
 
 # pg_setup: a private PostgreSQL (as the postgres user when we are root),

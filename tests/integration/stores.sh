@@ -34,6 +34,16 @@ SW_TEST_SPREAD=1 SW_TEST_MC1="127.0.0.1:$MC1" SW_TEST_MC2="127.0.0.1:$MC2" \
 SW_TEST_STOP2=$(mc_stop_cmd 2) \
     run_store_test "memcached: two servers, one dies" "memcached://127.0.0.1:$MC1,127.0.0.1:$MC2"
 
+# Redis on a private socket, killed and restarted: its append-only file
+# keeps what it acknowledged. Then over TCP as an ACL user with a password.
+need_cmd redis-server
+rd_start 1
+SW_TEST_STOP="kill -9 \$(cat $T/run/rd1.pid); sleep 0.2" SW_TEST_START="$(rd_cmd 1) && sleep 0.3" \
+    run_store_test "redis: a socket, killed and restarted" "redis+unix://$T/run/rd1.sock?prefix=t1:"
+RD2=$(free_port)
+rd_start 2 "$RD2" "--user default off --user app on '>s3cr+t' '~*' '&*' '+@all'"
+run_store_test "redis: TCP, ACL user and password, db 2" "redis://app:s3cr%2Bt@127.0.0.1:$RD2/2"
+
 pg_setup
 SW_TEST_STOP="$PG_STOP" SW_TEST_START="$PG_START" \
     run_store_test "PostgreSQL: with an outage" "$PG_URI"

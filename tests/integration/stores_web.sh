@@ -6,13 +6,14 @@
 # normal service without losing what was acknowledged. Then all of it again
 # with the cache tier (memcached in front of PostgreSQL), plus: reads served
 # by memcached, memcached down, and a logout racing reads.
+: "${SW_TEST_TIMEOUT:=480}"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
 
 N=${SW_CONCURRENT:-200}
 
 sw_setup
-need_cmd lighttpd curl python3
+need_cmd lighttpd curl python3 redis-server
 need_sessionwrap
 stores_init
 docroot_setup
@@ -137,6 +138,11 @@ MC1=$(free_port)
 mc_start 1 "$MC1"
 STOP=$(mc_stop_cmd 1) START=$(mc_cmd 1 "$MC1") KEPT=1 \
     with_store memcached "memcached://127.0.0.1:$MC1"
+
+# Redis killed outright: its append-only file keeps what it acknowledged.
+rd_start 1
+STOP="kill -9 \$(cat $T/run/rd1.pid)" START=$(rd_cmd 1) KEPT=3 \
+    with_store redis "redis+unix://$T/run/rd1.sock"
 
 pg_setup
 STOP=$PG_STOP START=$PG_START KEPT=3 \

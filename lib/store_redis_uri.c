@@ -1,0 +1,276 @@
+/*
+ * The Redis store's value: redis://[USER:PASSWORD@]HOST[:PORT][/DB] or
+ * redis+unix://[USER:PASSWORD@]/PATH, each with ?prefix=P&timeout=MS (and
+ * db=N for a socket).
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "store.h"
+#include "store_redis_int.h"
+#include "xmalloc.h"
+
+/* A hex digit's value, or -1. */
+static int
+rd_uri_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * RFC 3986 percent-decoding of s[0..len) ('+' stays '+'); NULL on a bad
+ * escape or a %00. Caller frees.
+ */
+static char *
+rd_uri_unescape(const char *s, size_t len)
+{
+	char	*out, *o;
+	size_t	 i;
+	int	 hi, lo;
+
+	o = out = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			*o++ = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			goto fail;
+		if ((hi = rd_uri_hex(s[i + 1])) == -1 ||
+		    (lo = rd_uri_hex(s[i + 2])) == -1 || (hi | lo) == 0)
+			goto fail;
+		*o++ = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+/* A decimal number in [min, max]; -1 when s is not one. */
+static int
+rd_uri_num(const char *s, long min, long max, long *out)
+{
+	char	*end;
+	long	 n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0 || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* A key prefix is printable, without spaces, and short. */
+static int
+rd_uri_prefix_ok(const char *p)
+{
+	size_t	 n;
+
+	for (n = 0; p[n] != '\0'; n++) {
+		if (p[n] <= ' ' || p[n] > '~')
+			return 0;
+	}
+	return n <= 128;
+}
+
+/* Parse "?prefix=P&timeout=MS[&db=N]" (db only for a socket); -1, *cause. */
+static int
+rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
+{
+	char	*opt, *val, *dec;
+	long	 n;
+
+	while ((opt = strsep(&q, "&")) != NULL) {
+		if (*opt == '\0')
+			continue;
+		if ((val = strchr(opt, '=')) == NULL) {
+			xasprintf(cause, "redis option without value: %s", opt);
+			return -1;
+		}
+		*val++ = '\0';
+		if (strcmp(opt, "prefix") == 0) {
+			if ((dec = rd_uri_unescape(val, strlen(val))) == NULL ||
+			    !rd_uri_prefix_ok(dec)) {
+				free(dec);
+				*cause = xstrdup("redis key prefix must be "
+				    "printable, without spaces, at most 128 "
+				    "characters");
+				return -1;
+			}
+			free(u->prefix);
+			u->prefix = dec;
+		} else if (strcmp(opt, "timeout") == 0) {
+			if (rd_uri_num(val, 10, 60000, &u->timeout) != 0) {
+				xasprintf(cause, "bad redis timeout "
+				    "(10-60000 ms): %s", val);
+				return -1;
+			}
+		} else if (unix_socket && strcmp(opt, "db") == 0) {
+			if (rd_uri_num(val, 0, 65535, &n) != 0) {
+				xasprintf(cause, "bad redis db: %s", val);
+				return -1;
+			}
+			u->db = (int)n;
+		} else {
+			xasprintf(cause, "unknown redis option: %s", opt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "USER:PASSWORD" (either may be empty) into u; -1 and *cause. */
+static int
+rd_uri_userinfo(struct rd_uri *u, const char *s, size_t len, char **cause)
+{
+	const char	*colon;
+
+	colon = memchr(s, ':', len);
+	if (colon == NULL) {
+		/* Like redis-cli -u: a lone part is the password. */
+		colon = s - 1;
+	} else if (colon > s &&
+	    (u->user = rd_uri_unescape(s, colon - s)) == NULL)
+		goto fail;
+	if ((size_t)(colon + 1 - s) < len &&
+	    (u->pass = rd_uri_unescape(colon + 1, len - (colon + 1 - s))) ==
+	    NULL)
+		goto fail;
+	if (u->user != NULL && u->pass == NULL) {
+		*cause = xstrdup("redis user without a password");
+		return -1;
+	}
+	return 0;
+fail:
+	*cause = xstrdup("bad percent-escape in the redis user or password");
+	return -1;
+}
+
+/* "HOST[:PORT][/DB]" or "[V6]:PORT/DB" into u; -1 and *cause. */
+static int
+rd_uri_hostport(struct rd_uri *u, char *s, char **cause)
+{
+	char	*slash, *colon;
+	long	 n;
+
+	if ((slash = strchr(s, '/')) != NULL) {
+		*slash++ = '\0';
+		if (*slash != '\0') {
+			if (rd_uri_num(slash, 0, 65535, &n) != 0) {
+				xasprintf(cause, "bad redis db: %s", slash);
+				return -1;
+			}
+			u->db = (int)n;
+		}
+	}
+	if (*s == '[') {
+		if ((colon = strchr(s, ']')) == NULL ||
+		    (colon[1] != '\0' && colon[1] != ':')) {
+			*cause = xstrdup("bad IPv6 address in redis://");
+			return -1;
+		}
+		u->host = xstrndup(s + 1, colon - s - 1);
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+	} else if ((colon = strrchr(s, ':')) != NULL)
+		u->host = xstrndup(s, colon - s);
+	else
+		u->host = xstrdup(s);
+	if (colon != NULL) {
+		if (rd_uri_num(colon + 1, 1, 65535, &n) != 0) {
+			xasprintf(cause, "bad port in redis://: %s", colon + 1);
+			return -1;
+		}
+		u->port = (int)n;
+	}
+	if (*u->host == '\0') {
+		*cause = xstrdup("redis:// without a host "
+		    "(redis://HOST:PORT or redis+unix:///PATH)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse a store value into *u (free with rd_uri_free); -1 and *cause. */
+int
+rd_uri_parse(const char *value, struct rd_uri *u, char **cause)
+{
+	char		*copy = NULL, *rest, *q, *at;
+	int		 unix_socket;
+
+	memset(u, 0, sizeof *u);
+	u->port = RD_DEFAULT_PORT;
+	u->timeout = RD_DEFAULT_TIMEOUT;
+	if (strncmp(value, "redis://", 8) == 0)
+		unix_socket = 0;
+	else if (strncmp(value, "redis+unix://", 13) == 0)
+		unix_socket = 1;
+	else {
+		*cause = xstrdup("not a redis:// or redis+unix:// value");
+		return -1;
+	}
+	copy = xstrdup(value + (unix_socket ? 13 : 8));
+	if ((q = strchr(copy, '?')) != NULL)
+		*q++ = '\0';
+	rest = copy;
+	/* The last '@' before the host or path ends the user information. */
+	if ((at = strrchr(rest, '@')) != NULL) {
+		if (rd_uri_userinfo(u, rest, at - rest, cause) != 0)
+			goto fail;
+		rest = at + 1;
+	}
+	if (unix_socket) {
+		if (*rest != '/' || rest[1] == '\0') {
+			*cause = xstrdup("redis+unix:// needs an absolute "
+			    "socket path (redis+unix:///PATH)");
+			goto fail;
+		}
+		if ((u->path = rd_uri_unescape(rest, strlen(rest))) == NULL) {
+			*cause = xstrdup("bad percent-escape in the redis "
+			    "socket path");
+			goto fail;
+		}
+	} else if (rd_uri_hostport(u, rest, cause) != 0)
+		goto fail;
+	if (q != NULL && rd_uri_options(u, q, unix_socket, cause) != 0)
+		goto fail;
+	if (u->prefix == NULL)
+		u->prefix = xstrdup(RD_DEFAULT_PREFIX);
+	free(copy);
+	return 0;
+fail:
+	free(copy);
+	rd_uri_free(u);
+	return -1;
+}
+
+/* Free what rd_uri_parse filled in, wiping the password. */
+void
+rd_uri_free(struct rd_uri *u)
+{
+	free(u->host);
+	free(u->path);
+	free(u->user);
+	if (u->pass != NULL) {
+		crypto_wipe(u->pass, strlen(u->pass));
+		free(u->pass);
+	}
+	free(u->prefix);
+	memset(u, 0, sizeof *u);
+}

@@ -1,0 +1,314 @@
+/* Unit tests of the Redis store's parsers: the redis:// value, the stored fields of a session, INFO lines. */
+#include "autoconf.h"
+
+#include "../lib/store_redis_uri.c"
+#include "../lib/store_redis_value.c"
+
+#include "store_admin.h"
+
+#include "../tests/test.h"
+
+#define WS	"AAAAAAAAAAAAAAAAAAAAAAAA"
+#define ID	"BBBBBBBBBBBBBBBBBBBBBBBB"
+
+/* Every accepted form, and what each part became; and refusals. */
+static void
+test_uri(void)
+{
+	static const struct {
+		const char	*in;
+		int		 ok;
+		const char	*host, *path, *user, *pass, *prefix;
+		int		 port, db;
+		long		 timeout;
+	} cases[] = {
+		{ "redis://127.0.0.1:6380", 1, "127.0.0.1", NULL, NULL, NULL,
+		    "sw:", 6380, 0, RD_DEFAULT_TIMEOUT },
+		{ "redis://localhost", 1, "localhost", NULL, NULL, NULL, "sw:",
+		    6379, 0, RD_DEFAULT_TIMEOUT },
+		{ "redis://h:1/3", 1, "h", NULL, NULL, NULL, "sw:", 1, 3,
+		    RD_DEFAULT_TIMEOUT },
+		{ "redis://h/", 1, "h", NULL, NULL, NULL, "sw:", 6379, 0,
+		    RD_DEFAULT_TIMEOUT },
+		{ "redis://[::1]:7000/2?prefix=a%3Ab:&timeout=50", 1, "::1",
+		    NULL, NULL, NULL, "a:b:", 7000, 2, 50 },
+		{ "redis://app:s%40cr+t@h:1", 1, "h", NULL, "app", "s@cr+t",
+		    "sw:", 1, 0, RD_DEFAULT_TIMEOUT },
+		{ "redis://:pw@h", 1, "h", NULL, NULL, "pw", "sw:", 6379, 0,
+		    RD_DEFAULT_TIMEOUT },
+		{ "redis://pw@h", 1, "h", NULL, NULL, "pw", "sw:", 6379, 0,
+		    RD_DEFAULT_TIMEOUT },
+		{ "redis://u:p@ss@h", 1, "h", NULL, "u", "p@ss", "sw:", 6379,
+		    0, RD_DEFAULT_TIMEOUT },
+		{ "redis+unix:///run/r.sock", 1, NULL, "/run/r.sock", NULL,
+		    NULL, "sw:", 6379, 0, RD_DEFAULT_TIMEOUT },
+		{ "redis+unix:///r.sock?db=5&prefix=x", 1, NULL, "/r.sock",
+		    NULL, NULL, "x", 6379, 5, RD_DEFAULT_TIMEOUT },
+		{ "redis+unix://u:p@/r.sock", 1, NULL, "/r.sock", "u", "p",
+		    "sw:", 6379, 0, RD_DEFAULT_TIMEOUT },
+		{ .in = "redis://", .ok = 0 },
+		{ .in = "redis://:6379", .ok = 0 },
+		{ .in = "redis://h:0", .ok = 0 },
+		{ .in = "redis://h:65536", .ok = 0 },
+		{ .in = "redis://h:12x", .ok = 0 },
+		{ .in = "redis://h:", .ok = 0 },
+		{ .in = "redis://h/x", .ok = 0 },
+		{ .in = "redis://h/70000", .ok = 0 },
+		{ .in = "redis://[::1", .ok = 0 },
+		{ .in = "redis://[::1]x", .ok = 0 },
+		{ .in = "redis://h?db=1", .ok = 0 },		/* db is the path here */
+		{ .in = "redis://h?bogus=1", .ok = 0 },
+		{ .in = "redis://h?timeout", .ok = 0 },
+		{ .in = "redis://h?timeout=5", .ok = 0 },
+		{ .in = "redis://h?timeout=60001", .ok = 0 },
+		{ .in = "redis://h?prefix=has%20space", .ok = 0 },
+		{ .in = "redis://h?prefix=%zz", .ok = 0 },
+		{ .in = "redis://u%00:p@h", .ok = 0 },
+		{ .in = "redis://u:p%4@h", .ok = 0 },
+		{ .in = "redis://u:@h", .ok = 0 },			/* a user needs a password */
+		{ .in = "redis+unix://", .ok = 0 },
+		{ .in = "redis+unix:///", .ok = 0 },
+		{ .in = "redis+unix://relative.sock", .ok = 0 },
+		{ .in = "redis+unix:///r.sock?db=x", .ok = 0 },
+		{ .in = "memcached://h", .ok = 0 },
+	};
+	struct rd_uri	 u;
+	char		*cause;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cause = NULL;
+		rc = rd_uri_parse(cases[i].in, &u, &cause);
+		if ((rc == 0) != cases[i].ok)
+			fprintf(stderr, "case %zu (%s): %s\n", i, cases[i].in,
+			    cause ? cause : "accepted");
+		CHECK((rc == 0) == cases[i].ok);
+		CHECK(rc == 0 || cause != NULL);
+		free(cause);
+		if (rc != 0 || !cases[i].ok)
+			continue;
+		CHECK_STR(u.host, cases[i].host);
+		CHECK_STR(u.path, cases[i].path);
+		CHECK_STR(u.user, cases[i].user);
+		CHECK_STR(u.pass, cases[i].pass);
+		CHECK_STR(u.prefix, cases[i].prefix);
+		CHECK(u.port == cases[i].port);
+		CHECK(u.db == cases[i].db);
+		CHECK(u.timeout == cases[i].timeout);
+		rd_uri_free(&u);
+	}
+}
+
+/* Strict decimal integers: no sign, no leading zero, no overflow. */
+static void
+test_int(void)
+{
+	static const struct {
+		const char	*in;
+		long long	 max, want;	/* want -1: refused */
+	} cases[] = {
+		{ "0", 10, 0 }, { "7", 10, 7 }, { "10", 10, 10 },
+		{ "11", 10, -1 }, { "", 10, -1 }, { "-1", 10, -1 },
+		{ "+1", 10, -1 }, { "01", 10, -1 }, { " 1", 10, -1 },
+		{ "1 ", 10, -1 }, { "1.5", 10, -1 },
+		{ "253402300799", SESSION_NEVER, SESSION_NEVER },
+		{ "253402300800", SESSION_NEVER, -1 },
+		{ "9999999999999999999999", INT64_MAX, -1 },
+	};
+	long long	 n;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = -1;
+		rc = rd_value_int(cases[i].in, strlen(cases[i].in),
+		    cases[i].max, &n);
+		CHECK(rc == (cases[i].want == -1 ? -1 : 0));
+		CHECK(rc != 0 || n == cases[i].want);
+	}
+	CHECK(rd_value_int(NULL, 0, 10, &n) == -1);
+	CHECK(rd_value_hash_ok("0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 64));
+	CHECK(!rd_value_hash_ok("0123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 64));
+	CHECK(!rd_value_hash_ok("0123", 4));
+}
+
+/* Fields as the server would hold them: v u i w n c a m d. */
+static void
+fill(struct rd_value *v, const char *const f[RD_NFIELDS])
+{
+	size_t	 i;
+
+	for (i = 0; i < RD_NFIELDS; i++) {
+		v->f[i] = f[i];
+		v->len[i] = f[i] != NULL ? strlen(f[i]) : 0;
+	}
+}
+
+/* What a stored session's fields may hold, and what they may not. */
+static void
+test_value_parse(void)
+{
+	static const struct {
+		const char	*f[RD_NFIELDS];
+		int		 ok;
+	} cases[] = {
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "0", "{}" }, 1 },
+		{ { "42", "300", "sw:u:x", WS, "alice", "100", "200", "60",
+		    "{\"n\":1}" }, 1 },
+		{ { NULL, "0", NULL, WS, NULL, "100", "200", "0", "{}" }, 0 },
+		{ { "0", "0", NULL, WS, NULL, "100", "200", "0", "{}" }, 0 },
+		{ { "-1", "0", NULL, WS, NULL, "100", "200", "0", "{}" }, 0 },
+		{ { "1", NULL, NULL, WS, NULL, "100", "200", "0", "{}" }, 0 },
+		{ { "1", "0", NULL, NULL, NULL, "100", "200", "0", "{}" }, 0 },
+		{ { "1", "0", NULL, "no spaces", NULL, "100", "200", "0", "{}" },
+		    0 },
+		{ { "1", "0", NULL, WS, "", "100", "200", "0", "{}" }, 0 },
+		{ { "1", "0", NULL, WS, "a\nb", "100", "200", "0", "{}" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "x", "200", "0", "{}" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "253402300800", "0",
+		    "{}" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "999999999999",
+		    "{}" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "0", "[]" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "0", "{" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "0",
+		    "{\"a\":1,\"a\":2}" }, 0 },
+		{ { "1", "0", NULL, WS, NULL, "100", "200", "0", NULL }, 0 },
+	};
+	struct rd_value	 v;
+	struct session	*s;
+	uint64_t	 ver;
+	time_t		 until;
+	char		*cause;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cause = NULL;
+		fill(&v, cases[i].f);
+		s = rd_value_parse(&v, xstrdup(ID), &ver, &until, &cause);
+		if ((s != NULL) != cases[i].ok)
+			fprintf(stderr, "value case %zu: %s\n", i,
+			    cause ? cause : "accepted");
+		CHECK((s != NULL) == cases[i].ok);
+		CHECK(s != NULL || cause != NULL);
+		free(cause);
+		session_free(s);
+	}
+	/* A NUL inside a text field is refused, not cut short. */
+	fill(&v, cases[1].f);
+	v.f[RD_F_USER] = "ali\0ce";
+	v.len[RD_F_USER] = 6;
+	cause = NULL;
+	s = rd_value_parse(&v, xstrdup(ID), &ver, &until, &cause);
+	CHECK(s == NULL);
+	free(cause);
+}
+
+/* A session written as fields reads back the same. */
+static void
+test_value_roundtrip(void)
+{
+	const char	*argv[20];
+	size_t		 argvlen[20];
+	char		*bufs[4], *cause = NULL;
+	struct rd_value	 v;
+	struct session	*s, *l;
+	uint64_t	 ver;
+	time_t		 until;
+	int		 n, i, j;
+
+	s = session_new(1700000000);
+	s->user = xstrdup("bob");
+	s->max_age = 3600;
+	json_object_set_new(s->data, "k", json_string("v\u00e9"));
+	n = rd_value_fields(s, argv, argvlen, 2, bufs);
+	CHECK(n == 2 + 12);
+	memset(&v, 0, sizeof v);
+	v.f[RD_F_VER] = "3";
+	v.len[RD_F_VER] = 1;
+	v.f[RD_F_UNTIL] = "1700000100";
+	v.len[RD_F_UNTIL] = 10;
+	for (i = 2; i < n; i += 2) {
+		for (j = 0; j < RD_NFIELDS; j++) {
+			if (strcmp(argv[i], rd_value_names[j]) == 0) {
+				v.f[j] = argv[i + 1];
+				v.len[j] = argvlen[i + 1];
+			}
+		}
+	}
+	l = rd_value_parse(&v, xstrdup(s->id), &ver, &until, &cause);
+	CHECK(l != NULL);
+	if (l != NULL) {
+		CHECK(ver == 3 && l->version == 3);
+		CHECK(until == 1700000100);
+		CHECK_STR(l->user, "bob");
+		CHECK_STR(l->ws_id, s->ws_id);
+		CHECK(l->created == s->created && l->access == s->access);
+		CHECK(l->max_age == 3600);
+		CHECK(json_equal(l->data, s->data));
+	}
+	session_free(l);
+	for (i = 0; i < 4; i++)
+		free(bufs[i]);
+	/* Anonymous: no "n" field at all. */
+	free(s->user);
+	s->user = NULL;
+	n = rd_value_fields(s, argv, argvlen, 0, bufs);
+	CHECK(n == 10);
+	for (i = 0; i < n; i += 2)
+		CHECK(strcmp(argv[i], "n") != 0);
+	for (i = 0; i < 4; i++)
+		free(bufs[i]);
+	session_free(s);
+	free(cause);
+}
+
+/* INFO lines: the named value, printable and bounded; absent is -1. */
+static void
+test_info(void)
+{
+	static const char info[] =
+	    "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:12\r\n"
+	    "used_memory_human:1M\r\nused_memory:1048576\r\nweird:a\x01z\r\n"
+	    "last:9";
+	char	 out[8];
+
+	CHECK(rd_admin_info_get(info, strlen(info), "redis_version", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "7.0.15");
+	CHECK(rd_admin_info_get(info, strlen(info), "used_memory", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "1048576");
+	CHECK(rd_admin_info_get(info, strlen(info), "uptime_in_seconds", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "12");
+	CHECK(rd_admin_info_get(info, strlen(info), "weird", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "a?z");
+	CHECK(rd_admin_info_get(info, strlen(info), "last", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "9");
+	CHECK(rd_admin_info_get(info, strlen(info), "used", out,
+	    sizeof out) == -1);
+	CHECK(rd_admin_info_get(info, strlen(info), "Server", out,
+	    sizeof out) == -1);
+	CHECK(rd_admin_info_get("", 0, "x", out, sizeof out) == -1);
+	/* Cut to the buffer. */
+	CHECK(rd_admin_info_get("k:0123456789\r\n", 14, "k", out,
+	    sizeof out) == 0);
+	CHECK_STR(out, "0123456");
+}
+
+int
+main(void)
+{
+	test_uri();
+	test_int();
+	test_value_parse();
+	test_value_roundtrip();
+	test_info();
+	return test_done("test_store_redis");
+}
