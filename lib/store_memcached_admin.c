@@ -263,7 +263,7 @@ mc_admin_sessions_chunk(struct store *st, struct mc_conn *mcc,
 			return mc_error(mcc, rc, "sessions", cause);
 		}
 		why = NULL;
-		s = mc_value_parse(value, len, xstrdup(hashes[i]), now, &grace,
+		s = mc_value_parse(st, value, len, xstrdup(hashes[i]), now, &grace,
 		    &why);
 		free(value);
 		free(why);
