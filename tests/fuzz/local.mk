@@ -17,6 +17,7 @@ FUZZ_TARGETS = \
 	fuzz_config \
 	fuzz_cookie_header \
 	fuzz_cookie_open \
+	fuzz_fcgi_records \
 	fuzz_merge_patch \
 	fuzz_script_path \
 	fuzz_session_deserialize \
@@ -48,6 +49,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie_header \
 	tests/fuzz/fuzz_cookie_open \
+	tests/fuzz/fuzz_fcgi_records \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
@@ -91,6 +93,11 @@ tests_fuzz_fuzz_cookie_open_SOURCES = tests/fuzz/fuzz_cookie_open.c tests/fuzz/f
 tests_fuzz_fuzz_cookie_open_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_cookie_open_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cookie_open_LDADD = $(FUZZ_LINKLIBS)
+
+tests_fuzz_fuzz_fcgi_records_SOURCES = tests/fuzz/fuzz_fcgi_records.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_fcgi_records_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_fcgi_records_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_fcgi_records_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_merge_patch_SOURCES = tests/fuzz/fuzz_merge_patch.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_COMPILE)
