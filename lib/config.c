@@ -130,6 +130,11 @@ static const struct config_key config_keys[] = {
 	  "seconds between pings (0: none)" },
 	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
 	  "120", "seconds without any frame before closing (0: none)" },
+	/* FastCGI upstream: requests forwarded to an application. */
+	{ "upstream", CONFIG_STRING, C(upstream), 0, 0, NULL,
+	  "unix:PATH or HOST:PORT of a FastCGI app (php-fpm...) to forward to" },
+	{ "upstream_connections", CONFIG_INT, C(upstream_connections), 1, 4096,
+	  "16", "connections kept open to the upstream app per process" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

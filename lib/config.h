@@ -58,6 +58,9 @@ struct config {
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;
+	/* FastCGI upstream. */
+	char	*upstream;		/* unix:PATH or HOST:PORT; NULL: scripts */
+	int	 upstream_connections;	/* kept open per process */
 	int	 log_level;
 	int	 syslog;
 
