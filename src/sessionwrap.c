@@ -416,12 +416,6 @@ sw_check(const struct config *cfg, char **cause)
 {
 	char	 resolved[PATH_MAX];
 
-	if (cfg->upstream != NULL && (cfg->script_root != NULL ||
-	    cfg->handler != NULL)) {
-		*cause = xstrdup("upstream is set: script_root and handler "
-		    "would not be used");
-		return -1;
-	}
 	if (cfg->script_root == NULL && cfg->handler == NULL &&
 	    cfg->upstream == NULL) {
 		*cause = xstrdup("neither script_root nor handler is set: "
