@@ -37,7 +37,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjansson-dev libssl-dev libpq-dev libmemcached-dev libevent-dev libwslay-dev
 lighttpd apache2 libapache2-mod-fcgid fcgiwrap spawn-fcgi nginx
 curl wrk python3 perl memcached postgresql python3-websockets websocketd valgrind
-systemd groff-base man-db chromium clang libclang-rt-14-dev"
+systemd groff-base man-db chromium clang libclang-rt-14-dev
+php-fpm php-cgi"
 # The browser test's playwright-core (from npm) needs node >= 20 and npm:
 # Debian's only when the machine has none (a newer node may be installed).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
