@@ -43,6 +43,7 @@ struct pump_fcgi {
 	int			 input_ended;	/* the empty STDIN is queued */
 	int			 ended;		/* END_REQUEST came */
 	int			 failed;	/* the exchange broke: errno */
+	int			 send_err;	/* the app takes no more: errno */
 	int			 retried;
 };
 
@@ -80,6 +81,7 @@ pump_fcgi_retry(struct pump_fcgi *pf)
 		return 1;
 	}
 	buf_reset(&pf->out);
+	pf->send_err = 0;
 	buf_add(&pf->out, pf->head.data, pf->head.len);
 	if (pf->input_ended)
 		fcgi_record_add(&pf->out, FCGI_STDIN, PUMP_FCGI_ID, NULL, 0);
@@ -99,13 +101,17 @@ pump_fcgi_lost(struct pump_fcgi *pf, int err)
 		pf->failed = ECONNRESET;
 }
 
-/* Send what records are queued, as far as the socket takes them. */
+/*
+ * Send what records are queued, as far as the socket takes them. When the
+ * app takes no more (it may have answered and closed before reading all
+ * the body), sending stops and its answer is still read to the end.
+ */
 static void
 pump_fcgi_flush(struct pump_fcgi *pf)
 {
 	ssize_t	 n;
 
-	while (pf->out.len > 0 && !pf->failed) {
+	while (pf->out.len > 0 && !pf->failed && !pf->send_err) {
 		n = send(pf->c.fd, pf->out.data, pf->out.len, MSG_NOSIGNAL);
 		if (n > 0) {
 			buf_consume(&pf->out, n);
@@ -115,7 +121,8 @@ pump_fcgi_flush(struct pump_fcgi *pf)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		pump_fcgi_lost(pf, errno);
+		pf->send_err = n == -1 ? errno : EPIPE;
+		buf_reset(&pf->out);
 	}
 }
 
@@ -236,7 +243,7 @@ pump_fcgi_ready(const struct pump_fcgi *pf)
 	if (pf->stderr_q.len > 0)
 		ready |= PUMP_DIAG;
 	if (!pf->input_ended && (pf->out.len < PUMP_FCGI_OUTQ ||
-	    !pump_fcgi_open(pf)))
+	    !pump_fcgi_open(pf) || pf->send_err))
 		ready |= PUMP_INPUT;
 	return ready;
 }
@@ -272,7 +279,7 @@ pump_fcgi_feed(void *arg, const char *buf, size_t len)
 {
 	struct pump_fcgi	*pf = arg;
 
-	if (!pump_fcgi_open(pf))
+	if (!pump_fcgi_open(pf) || pf->send_err)
 		return -1;
 	if (pf->out.len >= PUMP_FCGI_OUTQ)
 		return 0;
@@ -344,7 +351,7 @@ pump_fcgi_abort(void *arg)
 
 	if (pf->c.fd == -1)
 		return;
-	if (pump_fcgi_open(pf)) {
+	if (pump_fcgi_open(pf) && !pf->send_err) {
 		buf_init(&b);
 		fcgi_abort_request(&b, PUMP_FCGI_ID);
 		buf_add(&pf->out, b.data, b.len);
@@ -370,7 +377,7 @@ pump_fcgi_end(void *arg, long long deadline)
 	if (pf->c.fd == -1)
 		return pf->failed != 0;
 	keep = pf->ended && pf->out.len == 0 && pf->input_ended &&
-	    pf->answered == 1 && fcgi_decoder_idle(&pf->dec);
+	    !pf->send_err && pf->answered == 1 && fcgi_decoder_idle(&pf->dec);
 	upstream_put(&pf->c, keep);
 	return !pf->ended;
 }

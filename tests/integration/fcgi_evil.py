@@ -120,12 +120,19 @@ def hang(c):
 
 
 def serve(c):
+    drop = False
     while True:
         h = read_head(c)
         if h is None:
             return
+        if drop:
+            # A kept connection the app dropped (a restart, an idle
+            # timeout) before it read this request.
+            log("okdrop: dropped the next request")
+            return
         keep, p = h
         mode = p.get("QUERY_STRING", "")
+        drop = mode == "okdrop"
         if mode == "hang":
             hang(c)
             return
