@@ -125,18 +125,22 @@ cpu_busy() {
 }
 
 # run CASE ROUND SOCKET PATH CONNECTIONS [wrk args]: one timed run, checked
-# for errors; appends "ROUND CASE rps" to $T/results.
+# for errors; appends "ROUND CASE rps cpu-us-per-request" to $T/results
+# (the whole machine's busy time: web server, sessionwrap, PHP and wrk).
 run() {
 	_l=$1 _r=$2 _s=$3 _p=$4 _c=$5
 	shift 5
 	ln -sfn "$_s" "$BE_SOCK"
 	curl -sS -o /dev/null "$BASE$_p" || fail "$_l warm-up"
+	_c0=$(cpu_busy)
 	wrk -t2 -c"$_c" -d"${duration}s" --timeout 10s "$@" "$BASE$_p" > "$T/$_l.wrk" 2>&1 ||
 	    { cat "$T/$_l.wrk" >&2; fail "wrk failed ($_l)"; }
 	_bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$T/$_l.wrk")
 	[ -z "$_bad" ] || { cat "$T/$_l.wrk" >&2; fail "$_l: $_bad non-2xx responses"; }
 	_rps=$(sed -n 's/^Requests\/sec: *//p' "$T/$_l.wrk")
-	echo "$_r $_l $_rps" >> "$T/results"
+	_n=$(awk '/requests in/ { print $1; exit }' "$T/$_l.wrk")
+	[ -n "$_n" ] && [ "$_n" -gt 0 ] || fail "$_l: no requests completed"
+	echo "$_r $_l $_rps $(( ($(cpu_busy) - _c0) * 10000 / _n ))" >> "$T/results"
 	echo "bench: round $_r $_l: $_rps req/s" >&2
 }
 
@@ -167,15 +171,18 @@ fpm_stop
 python3 - "$T/results" <<'PY'
 import statistics, sys
 res = {}
-for rnd, who, rps in (l.split() for l in open(sys.argv[1])):
+cpu = {}
+for rnd, who, rps, us in (l.split() for l in open(sys.argv[1])):
     res.setdefault(who, {})[rnd] = float(rps)
+    cpu.setdefault(who, []).append(int(us) / 1000.0)
 med = statistics.median
 names = {"A": "A sessionwrap (cookie) + php-fpm", "B": "B php-fpm, no session",
          "C": "C php-fpm + PHP file sessions", "D": "D sessionwrap CGI, php-cgi",
          "EA": "E sessionwrap + php-fpm, 1 session x16, 20 ms",
          "EC": "E PHP file sessions, 1 session x16, 20 ms"}
 for k in ("A", "B", "C", "D", "EA", "EC"):
-    print("%-48s %8.0f req/s" % (names[k] + ":", med(res[k].values())))
+    print("%-48s %8.0f req/s  %6.2f ms CPU/request" % (names[k] + ":",
+          med(res[k].values()), med(cpu[k])))
 def ratio(a, b, label, target=None):
     rs = sorted(res[a][r] / res[b][r] for r in res[a] if r in res[b] and res[b][r] > 0)
     t = "" if target is None else "  (target >= %g: %s)" % (target, "met" if med(rs) >= target else "MISSED")
