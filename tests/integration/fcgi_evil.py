@@ -10,6 +10,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 SOCK, LOG = sys.argv[1], sys.argv[2]
 log_lock = threading.Lock()
@@ -164,6 +165,16 @@ def serve(c):
             return
         if mode == "stray":
             c.sendall(out(HEAD + b"ok\n") + out(b"") + end() + out(b"STRAY"))
+        elif mode == "trickle":
+            # Holds its connection for 5 s, never idle for long.
+            c.sendall(out(HEAD))
+            for _ in range(17):
+                time.sleep(0.3)
+                c.sendall(out(b"."))
+            c.sendall(end())
+        elif mode.startswith("slow"):
+            time.sleep(0.2)
+            c.sendall(out(HEAD + b"ok\n") + end())
         elif mode == "otherid":
             c.sendall(out(b"Status: 500\r\n\r\nWRONG", rid=2) + end(rid=2) +
                       out(HEAD + b"ok\n") + end())

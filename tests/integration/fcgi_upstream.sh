@@ -10,6 +10,8 @@
 # types, huge records and stderr, an early END_REQUEST, a kept connection
 # dropped under the next request (retried once on a fresh one), a hang (504 and
 # FCGI_ABORT_REQUEST): sessionwrap answers each as it should and stays up.
+# Last, more requests than upstream_connections wait for a free one, and
+# give up with 504 at handler_timeout.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$top_srcdir/tests/integration/store_servers.sh"
 
@@ -154,4 +156,28 @@ wait_until 3 grep -q 'hang: ABORT_REQUEST' "$T/evil.log" ||
     fail "no FCGI_ABORT_REQUEST after the timeout: $(cat "$T/evil.log" 2>/dev/null)"
 burst_get 30 "$BASE$U?NUM" || fail "after the hostile modes:$CODES"
 sw_alive "hostile app"
+
+step "more requests than upstream_connections: they wait, within handler_timeout"
+sw_stop
+sw_config upstream="unix:$T/evil.sock" handler_timeout=$HT upstream_connections=2
+sw_start --threads 8
+t0=$(date +%s)
+burst_get 16 "$BASE$U?slowNUM" || fail "16 requests over 2 connections:$CODES"
+# 8 rounds of 0.2 s over two connections at the least.
+[ $(($(date +%s) - t0)) -ge 1 ] || fail "16 slow requests went faster than 2 connections allow"
+# Both connections busy (streaming, for longer than handler_timeout): the
+# next request waits for one, then 504.
+curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle" &
+busy1=$!
+curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle" &
+busy2=$!
+sleep 0.5
+t0=$(date +%s)
+req_nojar "$U?ok"
+expect_status 504 "no free connection within handler_timeout"
+[ $(($(date +%s) - t0)) -le $((HT + 2)) ] || fail "waiting for a connection took too long"
+wait "$busy1" "$busy2"
+req_nojar "$U?ok"
+expect_status 200 "a connection free again"
+sw_alive "connection limit"
 pass
