@@ -165,10 +165,10 @@ def serve(c):
             return
         if mode == "stray":
             c.sendall(out(HEAD + b"ok\n") + out(b"") + end() + out(b"STRAY"))
-        elif mode == "trickle":
-            # Holds its connection for 5 s, never idle for long.
+        elif mode.startswith("trickle"):
+            # trickleN holds its connection N seconds, never idle for long.
             c.sendall(out(HEAD))
-            for _ in range(17):
+            for _ in range(int(mode[7:] or 5) * 10 // 3):
                 time.sleep(0.3)
                 c.sendall(out(b"."))
             c.sendall(end())

@@ -167,9 +167,9 @@ burst_get 16 "$BASE$U?slowNUM" || fail "16 requests over 2 connections:$CODES"
 [ $(($(date +%s) - t0)) -ge 1 ] || fail "16 slow requests went faster than 2 connections allow"
 # Both connections busy (streaming, for longer than handler_timeout): the
 # next request waits for one, then 504.
-curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle" &
+curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle$((HT * 2 + 1))" &
 busy1=$!
-curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle" &
+curl -sS -o /dev/null --max-time 30 "$BASE$U?trickle$((HT * 2 + 1))" &
 busy2=$!
 sleep 0.5
 t0=$(date +%s)
