@@ -1,7 +1,7 @@
 #!/bin/sh
 # THE demo for a newcomer on a fresh Debian:
 #
-#   sh examples/demo.sh [--port PORT] [--store cookie|memcached|postgresql] [--no-install]
+#   sh examples/demo.sh [--port PORT] [--store cookie|memcached|postgresql] [--php] [--no-install]
 #   sh examples/demo.sh --protect [--port PORT] [--store ...]
 #
 # Installs what is missing (apt-get as root, else sudo), builds sessionwrap in
@@ -12,6 +12,8 @@
 # that kind for the sessions (default: the encrypted cookie store).
 # --protect serves gitweb and cgit, unmodified, behind sessionwrap's login
 # instead (user alice, password demo), over a bare clone of this tree.
+# --php also serves the PHP pages (counter.php) under php-fpm, behind a
+# second sessionwrap forwarding to it (upstream), sharing the sessions.
 
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -20,6 +22,7 @@ port=""
 install=yes
 store=cookie
 protect=no
+php=no
 while [ $# -gt 0 ]; do
 	case $1 in
 	--port) port=$2; shift ;;
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
 	--store=*) store=${1#--store=} ;;
 	--no-install) install=no ;;
 	--protect) protect=yes ;;
-	-h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--php) php=yes ;;
+	-h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	[0-9]*) port=$1 ;;
 	*) echo "demo.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -60,6 +64,7 @@ memcached) PACKAGES="$PACKAGES libmemcached-dev memcached" ;;
 postgresql) PACKAGES="$PACKAGES libpq-dev postgresql" ;;
 esac
 [ $protect = no ] || PACKAGES="$PACKAGES libaprutil1-dev apache2-utils git gitweb cgit"
+[ $php = no ] || PACKAGES="$PACKAGES php-fpm"
 if [ $install = yes ] && command -v dpkg-query >/dev/null 2>&1; then
 	missing=""
 	for p in $PACKAGES; do
@@ -93,6 +98,7 @@ top_builddir=$BUILD_DIR
 SW_TEST_TIMEOUT=0
 . "$top/tests/lib.sh"
 . "$top/tests/integration/store_servers.sh"
+. "$top/tests/php.sh"
 TEST_NAME=demo
 sw_setup
 stores_init
@@ -172,6 +178,24 @@ else
 	else
 		say "sessionwrap-ws not built (libevent/wslay missing): the live page will not connect"
 	fi
+	if [ $php = yes ]; then
+		# php-fpm on a private socket, and a sessionwrap forwarding to it.
+		cp "$top/examples/counter.php" "$top/examples/session.php" "$DOCROOT/"
+		chmod 644 "$DOCROOT/counter.php" "$DOCROOT/session.php"
+		sed -i 's|^<ul>$|<ul>\n<li><a href="counter.php">counter.php</a>: the counter and a login form in PHP, under php-fpm (<code>session.php</code> helper)</li>|' \
+		    "$DOCROOT/index.html"
+		fpm_start
+		_sw_sock=$SW_SOCK _sw_pid=$SW_PID
+		SW_CONF=$T/sw-php.conf SW_SOCK=$T/sw-php.sock
+		sw_config store="$store_uri" "upstream=unix:$FPM_SOCK"
+		sw_start
+		PHP_SW_PID=$SW_PID
+		sed -e "s|/run/sessionwrap/php.sock|$SW_SOCK|g" \
+		    "$top/contrib/lighttpd-php.conf" > "$T/lighttpd-php.conf"
+		LIGHTTPD_EXTRA="${LIGHTTPD_EXTRA:+$LIGHTTPD_EXTRA
+	}include \"$T/lighttpd-php.conf\""
+		SW_CONF= SW_SOCK=$_sw_sock SW_PID=$_sw_pid
+	fi
 	lighttpd_start "$port"
 fi
 
@@ -185,9 +209,11 @@ fi
 say "logs follow; Ctrl-C stops everything"
 logs="$T/sessionwrap.log $T/lighttpd.log"
 [ ! -f "$T/sessionwrap-ws.log" ] || logs="$logs $T/sessionwrap-ws.log"
+[ -z "$FPM_LOG" ] || logs="$logs $FPM_LOG"
 $SW_PDEATH tail -n +1 -f $logs &
 sw_track $!
 while kill -0 "$LIGHTTPD_PID" 2>/dev/null && kill -0 "$SW_PID" 2>/dev/null &&
+    { [ -z "$PHP_SW_PID" ] || kill -0 "$PHP_SW_PID" 2>/dev/null; } &&
     { [ -z "$WS_PID" ] || kill -0 "$WS_PID" 2>/dev/null; }; do
 	sleep 1
 done

@@ -165,6 +165,11 @@ static const struct config_key config_keys[] = {
 	  "aiohttp session data key holding the user (e.g. AIOHTTP_SECURITY)" },
 	{ "store_format", CONFIG_FORMAT, C(store_format), 0, 0, "sessionwrap",
 	  "sessionwrap, or aiohttp (aiohttp-session's memcached/Redis layout)" },
+	/* FastCGI upstream: requests forwarded to an application. */
+	{ "upstream", CONFIG_STRING, C(upstream), 0, 0, NULL,
+	  "unix:PATH or HOST:PORT of a FastCGI app (php-fpm...) to forward to" },
+	{ "upstream_connections", CONFIG_INT, C(upstream_connections), 1, 4096,
+	  "16", "connections kept open to the upstream app per process" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

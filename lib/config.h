@@ -81,6 +81,9 @@ struct config {
 	char	*fernet_key_file;	/* cookie_format = aiohttp: Fernet keys */
 	char	*user_key;		/* session data key that names the user */
 	enum session_format store_format; /* memcached items: laid out how */
+	/* FastCGI upstream. */
+	char	*upstream;		/* unix:PATH or HOST:PORT; NULL: scripts */
+	int	 upstream_connections;	/* kept open per process */
 	int	 log_level;
 	int	 syslog;
 

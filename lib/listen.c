@@ -105,7 +105,7 @@ listen_unix(const char *path, mode_t mode, const struct config *cfg,
  * Split HOST:PORT, [V6]:PORT or :PORT (host NULL: every address); the port
  * is a number from 1 to 65535. -1 and *cause when malformed.
  */
-static int
+int
 listen_split(const char *spec, char **host, char **port, char **cause)
 {
 	const char	*colon;

@@ -20,4 +20,11 @@ struct config;
 int	 listen_open(const char *, mode_t, const struct config *, int, int,
 	    char **);
 
+/*
+ * Split HOST:PORT, [V6]:PORT or :PORT (*host NULL: every address) into
+ * strings the caller frees; the port a number from 1 to 65535. -1 and
+ * *cause when malformed.
+ */
+int	 listen_split(const char *, char **, char **, char **);
+
 #endif

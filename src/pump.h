@@ -1,6 +1,6 @@
 /*
  * The upstream that answers a request, behind one interface: a spawned CGI
- * script (pump-child.c) today, a FastCGI application next. A pump moves
+ * script (pump-child.c) or a FastCGI application (pump-fcgi.c). A pump moves
  * bytes only: the request feeds it the body and reads back a CGI response
  * (headers, then body), whose headers, X-Session-* operations and save stay
  * with the request, the same whatever the pump.
@@ -27,6 +27,10 @@ struct pump_start {
 	const struct rio	*io;		/* diagnostics go to io->error */
 	int			 no_input;	/* no body will be fed */
 	int			 detach;	/* plain CGI: see end */
+	/* pump-fcgi.c: the FastCGI application. */
+	const char		*upstream;	/* unix:PATH or HOST:PORT */
+	int			 upstream_connections;	/* kept at most */
+	long long		 deadline;	/* monotonic ms: a connection by then */
 };
 
 /*
@@ -80,5 +84,7 @@ struct pump_ops {
 
 /* pump-child.c: the CGI script in a process group of its own. */
 extern const struct pump_ops	 pump_child_ops;
+/* pump-fcgi.c: a FastCGI application over a pool of kept connections. */
+extern const struct pump_ops	 pump_fcgi_ops;
 
 #endif

@@ -178,7 +178,7 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 		/* No cookie of ours: pass the header through untouched. */
 		cgi_env_set(env, "HTTP_COOKIE", req_getenv(r, "HTTP_COOKIE"));
 	}
-	if (cgi_env_get(env, "PATH") == NULL)
+	if (cgi_env_get(env, "PATH") == NULL && r->cfg->upstream == NULL)
 		cgi_env_set(env, "PATH", r->sw->path_env);
 	if (cgi_env_get(env, "GATEWAY_INTERFACE") == NULL)
 		cgi_env_set(env, "GATEWAY_INTERFACE", "CGI/1.1");
@@ -190,7 +190,9 @@ req_env_cgi(struct req *r, struct cgi_env *env)
 		cgi_env_unset(env, "PATH_INFO");
 		cgi_env_unset(env, "PATH_TRANSLATED");
 	}
-	cgi_env_set(env, "SCRIPT_FILENAME", r->script);
+	/* An upstream app gets the web server's SCRIPT_FILENAME. */
+	if (r->script != NULL)
+		cgi_env_set(env, "SCRIPT_FILENAME", r->script);
 }
 
 /* Add the session variables (session_env); the array for the child. */
@@ -605,7 +607,8 @@ req_run(struct req *r, const struct pump_ops *po, struct pump_start *ps)
 	if ((p = po->start(ps, &cause)) == NULL) {
 		log_warnx("script %s: cannot run: %s", req_name(r), cause);
 		free(cause);
-		req_fail(r, errno == EACCES ? 403 : 502);
+		req_fail(r, errno == EACCES ? 403 : errno == ETIMEDOUT ? 504 :
+		    502);
 		return;
 	}
 	buf_init(&hdr);
@@ -732,12 +735,13 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 			req_fail(&r, status);
 		goto out;
 	}
-	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
+	if (r.cfg->upstream == NULL &&
+	    (status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status);
 		goto out;
 	}
 	req_env_cgi(&r, &env);
-	r.rs.name = r.script;
+	r.rs.name = req_name(&r);
 	if (r.rs.s == NULL && (status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status);
 		cgi_env_free(&env);
@@ -747,8 +751,8 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 
 	argv[0] = r.script;
 	argv[1] = NULL;
-	dir = xstrdup(r.script);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+	dir = r.script != NULL ? xstrdup(r.script) : NULL;
+	if (dir != NULL && (slash = strrchr(dir, '/')) != NULL && slash != dir)
 		*slash = '\0';
 	memset(&ps, 0, sizeof ps);
 	ps.path = r.script;
@@ -758,7 +762,12 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	ps.name = req_name(&r);
 	ps.io = io;
 	ps.detach = r.sw->cgi;
-	req_run(&r, &pump_child_ops, &ps);
+	/* FastCGI upstream: forwarded to the app instead. */
+	ps.upstream = r.cfg->upstream;
+	ps.upstream_connections = r.cfg->upstream_connections;
+	ps.deadline = r.deadline;
+	req_run(&r, r.cfg->upstream != NULL ? &pump_fcgi_ops : &pump_child_ops,
+	    &ps);
 	free(dir);
 	cgi_env_free(&env);
 

@@ -55,6 +55,9 @@ rsession_fits(struct rsession *rs, const struct session *s, char **cause)
 	const char	*name;
 	size_t		 n;
 
+	/* An upstream app takes its params in records: no execve limit. */
+	if (rs->cfg->upstream != NULL)
+		return 0;
 	n = session_env_max(s, rs->cfg->mod_session_compat, &name);
 	if (n <= SPAWN_MAX_ENV_STRING)
 		return 0;

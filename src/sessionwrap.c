@@ -417,7 +417,16 @@ sw_check(const struct config *cfg, char **cause)
 {
 	char	 resolved[PATH_MAX];
 
-	if (cfg->script_root == NULL && cfg->handler == NULL) {
+	if (cfg->upstream != NULL && strncmp(cfg->upstream, "unix:", 5) != 0) {
+		char	*host, *port;
+
+		if (listen_split(cfg->upstream, &host, &port, cause) == -1)
+			return -1;
+		free(host);
+		free(port);
+	}
+	if (cfg->script_root == NULL && cfg->handler == NULL &&
+	    cfg->upstream == NULL) {
 		*cause = xstrdup("neither script_root nor handler is set: "
 		    "refusing to run whatever the web server names");
 		return -1;

@@ -39,7 +39,8 @@ libfcgi-dev libjansson-dev libssl-dev libpq-dev libmemcached-dev libevent-dev li
 lighttpd apache2 libapache2-mod-fcgid fcgiwrap spawn-fcgi nginx
 curl openssl wrk python3 perl memcached postgresql python3-websockets websocketd valgrind
 systemd groff-base man-db chromium clang libclang-rt-14-dev
-libhiredis-dev redis-server redis-tools"
+libhiredis-dev redis-server redis-tools
+php-fpm php-cgi"
 # Sharing sessions with Python apps (tests/integration/aiohttp_share.sh).
 PACKAGES="$PACKAGES python3-aiohttp python3-aiohttp-session python3-cryptography"
 # The browser test's playwright-core (from npm) needs node >= 20 and npm:

@@ -19,6 +19,7 @@ FUZZ_TARGETS = \
 	fuzz_cookie_open \
 	fuzz_gate_path \
 	fuzz_login_form \
+	fuzz_fcgi_records \
 	fuzz_merge_patch \
 	fuzz_script_path \
 	fuzz_session_deserialize \
@@ -58,6 +59,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_cookie_open \
 	tests/fuzz/fuzz_gate_path \
 	tests/fuzz/fuzz_login_form \
+	tests/fuzz/fuzz_fcgi_records \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
@@ -113,6 +115,10 @@ tests_fuzz_fuzz_fernet_SOURCES = tests/fuzz/fuzz_fernet.c tests/fuzz/fuzz.h \
 tests_fuzz_fuzz_fernet_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_fernet_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_fernet_LDADD = $(FUZZ_LINKLIBS)
+tests_fuzz_fuzz_fcgi_records_SOURCES = tests/fuzz/fuzz_fcgi_records.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_fcgi_records_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_fcgi_records_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_fcgi_records_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_merge_patch_SOURCES = tests/fuzz/fuzz_merge_patch.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_merge_patch_CFLAGS = $(FUZZ_COMPILE)
