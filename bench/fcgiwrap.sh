@@ -7,12 +7,12 @@
 # medians over the rounds.
 #
 #   sh bench/fcgiwrap.sh [--duration SECONDS] [--workers N] [--connections N]
-#                        [--store cookie|memcached|postgresql|all] [--rounds N]
+#                        [--store cookie|memcached|redis|postgresql|all] [--rounds N]
 #                        [--sessions N]
 #
 # Needs a build in ./build (sh tests/check.sh or sh examples/demo.sh makes one;
-# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3, and memcached
-# or PostgreSQL for those stores.
+# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3, and memcached,
+# redis-server or PostgreSQL for those stores.
 
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -42,10 +42,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ "$stores" = all ] && stores="cookie memcached postgresql"
+[ "$stores" = all ] && stores="cookie memcached redis postgresql"
 stores=$(echo "$stores" | tr ',' ' ')
 for st in $stores; do
-	case $st in cookie|memcached|postgresql) ;;
+	case $st in cookie|memcached|redis|postgresql) ;;
 	*) echo "fcgiwrap.sh: unknown store $st" >&2; exit 2 ;;
 	esac
 done
@@ -118,7 +118,7 @@ echo "bench: $workers workers, wrk -t2 -c$connections -d${duration}s, loopback, 
 
 # Servers for the server-side stores.
 case " $stores " in
-*" memcached "*|*" postgresql "*)
+*" memcached "*|*" redis "*|*" postgresql "*)
 	. "$top/tests/integration/store_servers.sh"
 	stores_init ;;
 esac
@@ -126,6 +126,12 @@ case " $stores " in
 *" memcached "*)
 	MC_PORT=$(free_port)
 	mc_start 1 "$MC_PORT" ;;
+esac
+# Redis in memory only, like memcached (no append-only file to fsync).
+case " $stores " in
+*" redis "*)
+	RD_PORT=$(free_port)
+	rd_start 1 "$RD_PORT" --appendonly no ;;
 esac
 case " $stores " in
 *" postgresql "*) pg_setup ;;
@@ -146,6 +152,7 @@ for st in $stores; do
 	case $st in
 	cookie) _uri=cookie ;;
 	memcached) _uri=memcached://127.0.0.1:$MC_PORT ;;
+	redis) _uri=redis://127.0.0.1:$RD_PORT ;;
 	postgresql) _uri=$PG_URI ;;
 	esac
 	SW_CONF=$T/$st.conf SW_SOCK=$T/$st.sock

@@ -15,6 +15,8 @@
 #define STORE_ID_LEN	((SESSION_ID_BYTES * 4 + 2) / 3)
 #define STORE_MAC_BYTES	16
 #define STORE_MAC_LEN	((STORE_MAC_BYTES * 4 + 2) / 3)
+/* Hex characters of a store key (store_key: SHA-256). */
+#define STORE_KEY_HEX	64
 
 /* Backends built in, tried in order; each only where configure found it. */
 static const struct store_ops *const store_table[] = {
@@ -284,4 +286,33 @@ store_public_id(const struct keyring *keys, const char *id)
 {
 	(void)keys;
 	return crypto_hash_hex("sessionwrap public v2", id, 32);
+}
+
+/* True when s[0..len) is a store key (lowercase hex of store_key's length). */
+int
+store_key_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len != STORE_KEY_HEX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+/* A server store's key prefix: printable, without spaces, at most 128. */
+int
+store_prefix_ok(const char *p)
+{
+	size_t	 n;
+
+	for (n = 0; p[n] != '\0'; n++) {
+		if (p[n] <= ' ' || p[n] > '~')
+			return 0;
+	}
+	return n <= 128;
 }

@@ -133,6 +133,10 @@ void		 store_rekeyed(struct session *, int);
  * sessions follow (session_check): s, or NULL (s freed) and *cause.
  */
 struct session	*store_checked(struct session *, char **);
+/* True when s[0..len) is a store key (lowercase hex of store_key's length). */
+int		 store_key_ok(const char *, size_t);
+/* A server store's key prefix: printable, without spaces, at most 128. */
+int		 store_prefix_ok(const char *);
 /* Keyed hash of a session id for use as the store key (hex). */
 char		*store_key(const struct keyring *, const char *);
 /*

@@ -26,13 +26,7 @@
 int
 mc_config_prefix_ok(const char *p)
 {
-	size_t	 n;
-
-	for (n = 0; p[n] != '\0'; n++) {
-		if (p[n] <= ' ' || p[n] > '~')
-			return 0;
-	}
-	return n <= 128;
+	return store_prefix_ok(p);
 }
 
 /* Add one "host:port", "[v6]:port" or "/path" server to the prototype. */

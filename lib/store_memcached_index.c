@@ -45,22 +45,6 @@ mc_index_key(struct store *st, size_t keyidx, const char *user, int chunk)
 	return key;
 }
 
-/* True when s starts with a store key (MC_HASH_LEN lowercase hex chars). */
-static int
-mc_hash_ok(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len != MC_HASH_LEN)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Parse one chunk of a user index, "until hash hash ...": *until and the
  * store keys in *hashes (NULL-terminated, caller frees each and the array),
@@ -93,7 +77,7 @@ mc_index_parse(const char *value, size_t len, long long *until,
 			break;
 		for (tok = p; p < end && *p != ' '; p++)
 			/* nothing */;
-		if (!mc_hash_ok(tok, p - tok)) {
+		if (!store_key_ok(tok, p - tok)) {
 			(*bad)++;
 			continue;
 		}

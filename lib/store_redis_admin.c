@@ -51,7 +51,7 @@ rd_admin_revoke_batch(struct store *st, struct rd_conn *rc, const char *ix,
 		r = members->element[i];
 		if (r->type != REDIS_REPLY_STRING)
 			continue;
-		if (!rd_value_hash_ok(r->str, r->len)) {
+		if (!store_key_ok(r->str, r->len)) {
 			log_warnx("%s: a user index entry is not a store key: "
 			    "dropped", __func__);
 			srem[0] = "SREM";
@@ -181,7 +181,7 @@ rd_admin_gc_index(struct store *st, struct rd_conn *rc, const char *ix,
 		key = rd_key_hash(st, r->str);
 		argv[0] = "EXISTS";
 		argv[1] = key;
-		if (!rd_value_hash_ok(r->str, r->len))
+		if (!store_key_ok(r->str, r->len))
 			argv[1] = "";
 		rv = rd_conn_cmd(rc, 2, argv, NULL, &r, cause);
 		free(key);

@@ -29,8 +29,10 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	/*
 	 * KEYS: session, [user index]. ARGV: mode (add, set, cas, over),
 	 * version, now, expire-at (0: never), until, index member, fields.
-	 * A new session checks a few of its user's index entries and drops
-	 * those whose sessions ended, so the set tracks the live ones.
+	 * The fields overwrite those stored: a key's user never changes (a
+	 * login or logout makes a new id). A new session checks a few of its
+	 * user's index entries and drops those whose sessions ended, so the
+	 * set tracks the live ones.
 	 * Returns the new version, -1 when add or cas lost, -2 when an
 	 * overwrite found the session gone (never resurrect it).
 	 */
@@ -53,12 +55,12 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	"end\n"
 	"if untl ~= 0 and (exp == 0 or untl < exp) then exp = untl end\n"
 	"ver = (ver or 0) + 1\n"
-	"redis.call('DEL', k)\n"
 	"redis.call('HSET', k, 'v', ver, 'u', untl, unpack(ARGV, 7))\n"
 	"if exp ~= 0 then redis.call('EXPIREAT', k, exp) end\n"
 	"if ARGV[6] ~= '' then\n"
 	"  local ix = KEYS[2]\n"
 	"  redis.call('HSET', k, 'i', ix)\n"
+	"  local t = redis.call('TTL', ix)\n"
 	"  redis.call('SADD', ix, ARGV[6])\n"
 	"  if ver == 1 then\n"
 	"    local p = string.sub(k, 1, #k - 64)\n"
@@ -67,7 +69,6 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	"        redis.call('SREM', ix, m) end\n"
 	"    end\n"
 	"  end\n"
-	"  local t = redis.call('TTL', ix)\n"
 	"  if exp == 0 then redis.call('PERSIST', ix)\n"
 	"  elseif t == -2 or (t >= 0 and now + t < exp) then\n"
 	"    redis.call('EXPIREAT', ix, exp) end\n"
@@ -253,7 +254,7 @@ rd_conn_setup(struct rd_conn *rc, char **cause)
 	const char	*argv[3];
 	char		 db[16];
 	redisReply	*r;
-	int		 n = 0, i, bad = 0;
+	int		 n = 0, i, bad = 0, ok;
 
 	if (u->pass != NULL) {
 		argv[0] = "AUTH";
@@ -282,12 +283,13 @@ rd_conn_setup(struct rd_conn *rc, char **cause)
 			    rc->c->errstr);
 			return -1;
 		}
-		if (!bad && (r->type == REDIS_REPLY_ERROR || (i >= n &&
-		    (r->type != REDIS_REPLY_STRING || r->len != 40)))) {
+		ok = r->type != REDIS_REPLY_ERROR && (i < n ||
+		    (r->type == REDIS_REPLY_STRING && r->len == 40));
+		if (!ok && !bad) {
 			*cause = rd_conn_unexpected(i < n ? (u->pass != NULL &&
 			    i == 0 ? "AUTH" : "SELECT") : "SCRIPT LOAD", r);
 			bad = 1;
-		} else if (i >= n)
+		} else if (ok && i >= n)
 			memcpy(rc->sha[i - n], r->str, 41);
 		freeReplyObject(r);
 	}

@@ -28,7 +28,6 @@
 #define RD_DEFAULT_PREFIX	"sw:"
 #define RD_DEFAULT_PORT		6379
 #define RD_DEFAULT_TIMEOUT	500	/* ms: connect, and each command */
-#define RD_HASH_LEN		64	/* hex chars of a store key (store_key) */
 #define RD_LOCK_SUFFIX		":lock"
 #define RD_LOCK_MARGIN		5	/* s a lock outlives handler_timeout */
 #define RD_REVOKE_BATCH		256	/* index members revoked per round trip */
@@ -158,8 +157,6 @@ int		 rd_value_fields(const struct session *, const char **,
 		    size_t *, int, char *[4]);
 /* A decimal integer in [0, max] of exactly len bytes; -1 when not one. */
 int		 rd_value_int(const char *, size_t, long long, long long *);
-/* True when s is a store key (RD_HASH_LEN lowercase hex chars). */
-int		 rd_value_hash_ok(const char *, size_t);
 
 /*
  * Pick `name`'s value out of INFO's "name:value\r\n" lines into out

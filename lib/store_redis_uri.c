@@ -10,54 +10,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "store.h"
 #include "store_redis_int.h"
+#include "url.h"
 #include "xmalloc.h"
 
-/* A hex digit's value, or -1. */
-static int
-rd_uri_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * RFC 3986 percent-decoding of s[0..len) ('+' stays '+'); NULL on a bad
- * escape or a %00. Caller frees.
+ * RFC 3986 percent-decoding of s[0..len): url_decode, with '+' kept as
+ * '+' (it reads '+' as a space); NULL on a bad escape or a %00.
  */
 static char *
 rd_uri_unescape(const char *s, size_t len)
 {
-	char	*out, *o;
-	size_t	 i;
-	int	 hi, lo;
+	struct buf	 b;
+	char		*out;
+	size_t		 i;
 
-	o = out = xmalloc(len + 1);
+	buf_init(&b);
 	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			*o++ = s[i];
-			continue;
-		}
-		if (i + 2 >= len)
-			goto fail;
-		if ((hi = rd_uri_hex(s[i + 1])) == -1 ||
-		    (lo = rd_uri_hex(s[i + 2])) == -1 || (hi | lo) == 0)
-			goto fail;
-		*o++ = (char)(hi << 4 | lo);
-		i += 2;
+		if (s[i] == '+')
+			buf_adds(&b, "%2B");
+		else
+			buf_addc(&b, s[i]);
 	}
-	*o = '\0';
+	out = url_decode(b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
 	return out;
-fail:
-	free(out);
-	return NULL;
 }
 
 /* A decimal number in [min, max]; -1 when s is not one. */
@@ -77,19 +57,6 @@ rd_uri_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-/* A key prefix is printable, without spaces, and short. */
-static int
-rd_uri_prefix_ok(const char *p)
-{
-	size_t	 n;
-
-	for (n = 0; p[n] != '\0'; n++) {
-		if (p[n] <= ' ' || p[n] > '~')
-			return 0;
-	}
-	return n <= 128;
-}
-
 /* Parse "?prefix=P&timeout=MS[&db=N]" (db only for a socket); -1, *cause. */
 static int
 rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
@@ -107,7 +74,7 @@ rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
 		*val++ = '\0';
 		if (strcmp(opt, "prefix") == 0) {
 			if ((dec = rd_uri_unescape(val, strlen(val))) == NULL ||
-			    !rd_uri_prefix_ok(dec)) {
+			    !store_prefix_ok(dec)) {
 				free(dec);
 				*cause = xstrdup("redis key prefix must be "
 				    "printable, without spaces, at most 128 "

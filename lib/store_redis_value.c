@@ -43,22 +43,6 @@ rd_value_int(const char *s, size_t len, long long max, long long *out)
 	return 0;
 }
 
-/* True when s is a store key (RD_HASH_LEN lowercase hex chars). */
-int
-rd_value_hash_ok(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len != RD_HASH_LEN)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	}
-	return 1;
-}
-
 /* Fill v from an HMGET reply of rd_value_names; -1 when it is not one. */
 int
 rd_value_from_reply(const redisReply *r, struct rd_value *v)

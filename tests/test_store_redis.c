@@ -128,11 +128,11 @@ test_int(void)
 		CHECK(rc != 0 || n == cases[i].want);
 	}
 	CHECK(rd_value_int(NULL, 0, 10, &n) == -1);
-	CHECK(rd_value_hash_ok("0123456789abcdef0123456789abcdef"
+	CHECK(store_key_ok("0123456789abcdef0123456789abcdef"
 	    "0123456789abcdef0123456789abcdef", 64));
-	CHECK(!rd_value_hash_ok("0123456789ABCDEF0123456789abcdef"
+	CHECK(!store_key_ok("0123456789ABCDEF0123456789abcdef"
 	    "0123456789abcdef0123456789abcdef", 64));
-	CHECK(!rd_value_hash_ok("0123", 4));
+	CHECK(!store_key_ok("0123", 4));
 }
 
 /* Fields as the server would hold them: v u i w n c a m d. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "session.h"
 #include "xmalloc.h"
 
 /* Test keys only: current key first, then a retired one (rotation). */
@@ -55,6 +56,20 @@ static inline void
 fuzz_quiet(void)
 {
 	log_set_level(LOG_LVL_ERR);
+}
+
+/* Two sessions a store loaded hold the same things (stored forms agree). */
+static inline void
+fuzz_session_same(const struct session *a, const struct session *b)
+{
+	FUZZ_ASSERT(strcmp(a->id, b->id) == 0);
+	FUZZ_ASSERT(strcmp(a->ws_id, b->ws_id) == 0);
+	FUZZ_ASSERT((a->user == NULL) == (b->user == NULL));
+	if (a->user != NULL)
+		FUZZ_ASSERT(strcmp(a->user, b->user) == 0);
+	FUZZ_ASSERT(a->created == b->created && a->access == b->access);
+	FUZZ_ASSERT(a->max_age == b->max_age);
+	FUZZ_ASSERT(json_equal(a->data, b->data));
 }
 
 #endif

@@ -70,20 +70,6 @@ fuzz_check_form(const char *value)
 	json_decref(o);
 }
 
-/* Two loaded sessions hold the same things. */
-static void
-fuzz_check_same(const struct session *a, const struct session *b)
-{
-	FUZZ_ASSERT(strcmp(a->id, b->id) == 0);
-	FUZZ_ASSERT(strcmp(a->ws_id, b->ws_id) == 0);
-	FUZZ_ASSERT((a->user == NULL) == (b->user == NULL));
-	if (a->user != NULL)
-		FUZZ_ASSERT(strcmp(a->user, b->user) == 0);
-	FUZZ_ASSERT(a->created == b->created && a->access == b->access);
-	FUZZ_ASSERT(a->max_age == b->max_age);
-	FUZZ_ASSERT(json_equal(a->data, b->data));
-}
-
 /* One stored value per input. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -135,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "reload of %s failed: %s\n", v1, cause);
 	FUZZ_ASSERT(t != NULL);
 	FUZZ_ASSERT(until2 == until && ver2 == ver);
-	fuzz_check_same(s, t);
+	fuzz_session_same(s, t);
 	v2 = mc_value_ver(t, until2, ver2);
 	FUZZ_ASSERT(v2 != NULL && strcmp(v1, v2) == 0);
 

@@ -27,20 +27,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Two loaded sessions hold the same things. */
-static void
-fuzz_check_same(const struct session *a, const struct session *b)
-{
-	FUZZ_ASSERT(strcmp(a->id, b->id) == 0);
-	FUZZ_ASSERT(strcmp(a->ws_id, b->ws_id) == 0);
-	FUZZ_ASSERT((a->user == NULL) == (b->user == NULL));
-	if (a->user != NULL)
-		FUZZ_ASSERT(strcmp(a->user, b->user) == 0);
-	FUZZ_ASSERT(a->created == b->created && a->access == b->access);
-	FUZZ_ASSERT(a->max_age == b->max_age);
-	FUZZ_ASSERT(json_equal(a->data, b->data));
-}
-
 /* Write s as fields (with version and until) and parse them back. */
 static void
 fuzz_roundtrip(const struct session *s, uint64_t ver, time_t until)
@@ -77,7 +63,7 @@ fuzz_roundtrip(const struct session *s, uint64_t ver, time_t until)
 	if (t == NULL)
 		fprintf(stderr, "reload failed: %s\n", cause);
 	FUZZ_ASSERT(t != NULL && ver2 == ver && until2 == until);
-	fuzz_check_same(s, t);
+	fuzz_session_same(s, t);
 	session_free(t);
 	for (i = 0; i < 4; i++)
 		free(bufs[i]);

@@ -8,8 +8,8 @@
 #  - 200 concurrent increments of one session exact under lock = exclusive;
 #  - redis-server killed under load: 503s, no acknowledged increment lost;
 #    restarted: served again without restarting sessionwrap;
-#  - revoke --user of a user's sessions, gc of what expired ones left in the
-#    user index, stats;
+#  - revoke --user of a user's sessions; the user index lives as long as its
+#    longest session, gc drops what ended ones left in it; stats;
 #  - an ACL user and password from the URI, a database number; a wrong
 #    password: 503 and the password in no log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
@@ -182,19 +182,35 @@ expect_json 'j["SESSION_USER"]' carol "carol after bob's revoke"
 $CTL revoke --user bob > "$T/revoke.out" || fail "ctl revoke again"
 grep -q '^0 sessions deleted' "$T/revoke.out" || fail "second revoke: $(cat "$T/revoke.out")"
 
-step "gc: the user index forgets sessions that expired"
-sw_stop
-sw_config store="$URI" lock=merge idle_timeout=1
-sw_start --threads 2
-JAR=$T/jar.dave
-: > "$JAR"
+step "the user index: it lives as long as its longest session; gc forgets ended ones"
+# dave: one session ending in 2 s, one lasting; the index outlives the first.
+for j in 1 2; do
+	JAR=$T/jar.dave$j
+	: > "$JAR"
+done
+JAR=$T/jar.dave1
+req "/cgi-bin/do.py?$(do_query 'X-Session-Login: dave' 'X-Session-Max-Age: 2')"
+expect_status 200 "dave's short login"
+JAR=$T/jar.dave2
 req "/cgi-bin/do.py?$(do_query 'X-Session-Login: dave')"
-expect_status 200 "dave login"
-sleep 2.2
+expect_status 200 "dave's long login"
+for k in $(rcli --scan --pattern 'it:u:*'); do
+	ttl=$(rcli ttl "$k")
+	[ "$ttl" -gt 60 ] || fail "user index $k: TTL $ttl, not that of its longest session"
+done
+sleep 3
+JAR=$T/jar.dave1
+req /cgi-bin/do.py
+expect_json 'j.get("SESSION_USER", "")' '' "dave's short session after its end"
 $CTL gc > "$T/gc.out" || fail "ctl gc: $(cat "$T/gc.out")"
-grep -q '^[1-9][0-9]* expired sessions\? deleted' "$T/gc.out" || fail "ctl gc: $(cat "$T/gc.out")"
+grep -q '^1 expired session deleted' "$T/gc.out" || fail "ctl gc: $(cat "$T/gc.out")"
 $CTL gc > "$T/gc.out" || fail "ctl gc again"
 grep -q '^0 expired sessions deleted' "$T/gc.out" || fail "second gc: $(cat "$T/gc.out")"
+JAR=$T/jar.dave2
+req /cgi-bin/do.py
+expect_json 'j["SESSION_USER"]' dave "dave's long session after gc"
+$CTL revoke --user dave > "$T/revoke.out" || fail "ctl revoke dave"
+grep -q '^1 session deleted' "$T/revoke.out" || fail "revoke after gc: $(cat "$T/revoke.out")"
 
 step "stats"
 $CTL stats > "$T/stats.out" || fail "ctl stats: $(cat "$T/stats.out")"
