@@ -130,6 +130,11 @@ static const struct config_key config_keys[] = {
 	  "seconds between pings (0: none)" },
 	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
 	  "120", "seconds without any frame before closing (0: none)" },
+	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
+	{ "ws_bus", CONFIG_STRING, C(ws_bus), 0, 0, NULL,
+	  "postgresql:// or redis:// bus carrying CLOSE and SEND to every host" },
+	{ "ws_bus_channel", CONFIG_STRING, C(ws_bus_channel), 0, 0,
+	  "sessionwrap_ws", "channel name on ws_bus" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

@@ -58,6 +58,9 @@ struct config {
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;
+	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
+	char	*ws_bus;
+	char	*ws_bus_channel;
 	int	 log_level;
 	int	 syslog;
 

@@ -21,6 +21,7 @@
 #include "script.h"
 #include "session.h"
 #include "spawn.h"
+#include "wsbus.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -277,8 +278,18 @@ req_close_ws(struct req *r)
 
 	/* No stored session, or its refused change left it (and its ws_id). */
 	if (id == NULL || !r->rs.loaded || r->rs.kept ||
-	    r->cfg->ws_control == NULL)
+	    (r->cfg->ws_control == NULL && r->cfg->ws_bus == NULL))
 		return;
+	/* Many hosts: every helper hears it on ws_bus; down: ws_control. */
+	if (r->cfg->ws_bus != NULL) {
+		if (wsbus_close(r->cfg, r->sw->keys, id, 0, NULL, &cause) == 0)
+			return;
+		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,
+		    r->cfg->ws_control != NULL ? " (trying ws_control)" : "");
+		free(cause);
+		if (r->cfg->ws_control == NULL)
+			return;
+	}
 	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
 	    &cause)) != 0) {
 		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "ctl-ws.h"
 #include "log.h"
 #include "session.h"
 #include "startup.h"
@@ -54,6 +55,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stats", "", "print store statistics", 1, ctl_stats },
 	{ "close-ws", "WS_ID [CODE [REASON]]",
 	  "close a session's websockets (SESSION_WS_ID)", 1, ctl_close_ws },
+	{ "send", "WS_ID TEXT", "push a text message to a session's websockets",
+	  1, ctl_ws_send_cmd },
 };
 
 #define NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -378,9 +381,10 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 			rc = ctl_store_fail("revoke", res, cause);
 	}
 	/* Their websockets go too, as on logout. */
-	for (i = 0; (rc == 0 || n > 0) && cfg->ws_control != NULL &&
-	    ws_ids != NULL && ws_ids[i] != NULL; i++) {
-		if (wsctl_close(cfg->ws_control, ws_ids[i], 0, NULL, &closed, 0,
+	for (i = 0; (rc == 0 || n > 0) && (cfg->ws_control != NULL ||
+	    cfg->ws_bus != NULL) && ws_ids != NULL && ws_ids[i] != NULL;
+	    i++) {
+		if (ctl_ws_close(cfg, ws_ids[i], 0, NULL, &closed,
 		    &cause) == -1) {
 			fprintf(stderr, "sessionwrap-ctl: revoke: sessions "
 			    "deleted, but their websockets stay open: %s\n",
@@ -392,9 +396,13 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 		}
 		sockets += closed;
 	}
-	if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
+	/* On ws_bus every host counts its own: -1 each. */
+	if (!wsfail && (rc == 0 || n > 0) && sockets < 0)
+		printf("CLOSE published on ws_bus\n");
+	else if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
 		printf("%ld websocket%s closed\n", sockets,
 		    sockets == 1 ? "" : "s");
+	ctl_ws_done();
 	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
 		free(ws_ids[i]);
 	free(ws_ids);
@@ -440,8 +448,9 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 		    "[CODE [REASON]]\n");
 		return 2;
 	}
-	if (cfg->ws_control == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: ws_control is not set\n");
+	if (cfg->ws_control == NULL && cfg->ws_bus == NULL) {
+		fprintf(stderr, "sessionwrap-ctl: neither ws_bus nor "
+		    "ws_control is set\n");
 		return 1;
 	}
 	if (!wsctl_valid_id(argv[0])) {
@@ -457,13 +466,18 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (wsctl_close(cfg->ws_control, argv[0], (int)code,
-	    argc == 3 ? argv[2] : NULL, &n, 0, &cause) == -1) {
+	if (ctl_ws_close(cfg, argv[0], (int)code, argc == 3 ? argv[2] : NULL,
+	    &n, &cause) == -1) {
 		fprintf(stderr, "sessionwrap-ctl: close-ws: %s\n", cause);
 		free(cause);
+		ctl_ws_done();
 		return 1;
 	}
-	printf("closed %ld websocket%s\n", n, n == 1 ? "" : "s");
+	ctl_ws_done();
+	if (n < 0)
+		printf("CLOSE published on ws_bus\n");
+	else
+		printf("closed %ld websocket%s\n", n, n == 1 ? "" : "s");
 	return 0;
 }
 
