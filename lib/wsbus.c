@@ -35,12 +35,25 @@ wsbus_kind(const char *uri)
 {
 	if (uri == NULL)
 		return WSBUS_NONE;
-	if (wsbus_prefix(uri, "postgresql://") ||
-	    wsbus_prefix(uri, "postgres://"))
+	if (wsbus_prefix(uri, "postgresql:") || wsbus_prefix(uri, "postgres:"))
 		return WSBUS_PG;
 	if (wsbus_prefix(uri, "redis://") || wsbus_prefix(uri, "redis+unix://"))
 		return WSBUS_REDIS;
 	return WSBUS_NONE;
+}
+
+/*
+ * The libpq connection string of a postgresql: ws_bus, as for the store:
+ * URIs as they are, "postgresql:key=value ..." a keyword/value conninfo.
+ */
+char *
+wsbus_pg_conninfo(const char *uri)
+{
+	const char	*rest = strchr(uri, ':') + 1;
+
+	if (strncmp(rest, "//", 2) == 0)
+		return xstrdup(uri);
+	return xstrdup(rest);
 }
 
 /* The publisher backend of a kind; NULL when it was not built. */
@@ -84,7 +97,7 @@ wsbus_check(const struct config *cfg, char **cause)
 	if (cfg->ws_bus == NULL)
 		return 0;
 	if ((kind = wsbus_kind(cfg->ws_bus)) == WSBUS_NONE) {
-		*cause = xstrdup("ws_bus: not a postgresql://, redis:// or "
+		*cause = xstrdup("ws_bus: not a postgresql:, redis:// or "
 		    "redis+unix:// URI");
 		return -1;
 	}

@@ -23,7 +23,7 @@ struct keyring;
 /* Bus kinds, by the scheme of ws_bus. */
 enum wsbus_kind {
 	WSBUS_NONE,		/* not a bus URI */
-	WSBUS_PG,		/* postgresql:// or postgres:// */
+	WSBUS_PG,		/* postgresql:... or postgres:... */
 	WSBUS_REDIS		/* redis:// or redis+unix:// */
 };
 
@@ -54,6 +54,8 @@ struct wsbus_ops {
 
 /* Which kind of bus a ws_bus value names. */
 enum wsbus_kind	 wsbus_kind(const char *);
+/* libpq's connection string for a postgresql: ws_bus; caller frees. */
+char		*wsbus_pg_conninfo(const char *);
 /* Check ws_bus and ws_bus_channel at start-up; -1 and *cause. */
 int		 wsbus_check(const struct config *, char **);
 /* Parse a redis:// or redis+unix:// URI; -1 and *cause (caller frees). */

@@ -17,11 +17,13 @@ wsbus_pg_connect(const char *uri, char **cause)
 	static const char *const keywords[] = {
 		"connect_timeout", "dbname", "fallback_application_name", NULL
 	};
-	const char	*values[] = { "2", uri, "sessionwrap", NULL };
+	const char	*values[] = { "2", NULL, "sessionwrap", NULL };
 	PGconn		*pg;
-	char		*err;
+	char		*err, *conninfo = wsbus_pg_conninfo(uri);
 
+	values[1] = conninfo;
 	pg = PQconnectdbParams(keywords, values, 1);
+	free(conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		err = pg_conn_message(PQerrorMessage(pg));
 		xasprintf(cause, "ws_bus: PostgreSQL: %s", err);

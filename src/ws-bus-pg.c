@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
+#include "wsbus.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -178,11 +179,14 @@ ws_bus_pg_start(const char *uri, const char *channel, char **cause)
 	static const char *const keywords[] = {
 		"dbname", "fallback_application_name", NULL
 	};
-	const char	*values[] = { uri, "sessionwrap-ws", NULL };
+	const char	*values[] = { NULL, "sessionwrap-ws", NULL };
 	struct timeval	 tv = { WS_BUS_PG_CONNECT_TIMEOUT, 0 };
+	char		*conninfo = wsbus_pg_conninfo(uri);
 
 	ws_bus_pg_stop();
+	values[0] = conninfo;
 	ws_bus_pg = PQconnectStartParams(keywords, values, 1);
+	free(conninfo);
 	if (ws_bus_pg == NULL || PQstatus(ws_bus_pg) == CONNECTION_BAD) {
 		xasprintf(cause, "PostgreSQL: %s", ws_bus_pg != NULL ?
 		    PQerrorMessage(ws_bus_pg) : "out of memory");

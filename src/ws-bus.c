@@ -23,6 +23,7 @@
 #define WS_BUS_BACKOFF_MIN	100	/* ms before the first reconnect */
 #define WS_BUS_BACKOFF_MAX	5000	/* ms, ceiling */
 #define WS_BUS_SEEN		4096	/* nonces remembered against replays */
+#define WS_BUS_LOG_MAX		10	/* refusals logged per second */
 
 static const struct ws_bus_ops	*ws_bus_ops;
 static struct event		*ws_bus_timer;
@@ -55,18 +56,21 @@ ws_bus_replayed(const unsigned char *nonce, time_t now)
 	return 0;
 }
 
-/* Log a refused message, one line a second at most in a flood. */
+/* Log a refused message, a few lines a second at most in a flood. */
 static void
 ws_bus_refuse(const char *why)
 {
-	static time_t	 logged;
+	static time_t	 second;
+	static u_int	 lines;
 	time_t		 now = time(NULL);
 
 	ws_bus_rejected++;
-	if (now == logged)
-		return;
-	logged = now;
-	log_warnx("ws_bus: message ignored: %s", why);
+	if (now != second) {
+		second = now;
+		lines = 0;
+	}
+	if (lines++ < WS_BUS_LOG_MAX)
+		log_warnx("ws_bus: message ignored: %s", why);
 }
 
 /* One message from the bus: authenticate, parse, apply. */
