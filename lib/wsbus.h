@@ -65,8 +65,8 @@ void		 wsbus_redis_addr_free(struct wsbus_redis_addr *);
 
 /*
  * Seal a command line ("CLOSE ..." or "SEND ...") for a channel at time
- * `now`: "swb1 MAC TS NONCE LINE", caller frees. NULL when it would be
- * longer than WSBUS_MAX_MSG.
+ * `now`: "swb1 MAC TS NONCE LINE", caller frees. NULL when the line is
+ * empty or the message would be longer than WSBUS_MAX_MSG.
  */
 char		*wsbus_seal(const struct keyring *, const char *, time_t,
 		     const char *, size_t);

@@ -56,6 +56,8 @@ wsbus_seal(const struct keyring *keys, const char *channel, time_t now,
 	char		*n64, *m64, *body, *msg;
 	int		 blen;
 
+	if (len == 0)
+		return NULL;
 	crypto_random(nonce, sizeof nonce);
 	n64 = b64url_encode(nonce, sizeof nonce);
 	blen = xasprintf(&body, "%lld %s %.*s", (long long)now, n64, (int)len,

@@ -28,7 +28,7 @@ FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$BUILD_DIR-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # Under valgrind: the tests that cover the most of sessionwrap and
 # sessionwrap-ws without timing limits tighter than valgrind allows.
-VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web faults_script faults_ws}
+VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web faults_script faults_ws ws_bus}
 # Build directories whose .trs files the summary counts.
 RESULT_DIRS=$BUILD_DIR
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -38,6 +38,8 @@ libfcgi-dev libjansson-dev libssl-dev libpq-dev libmemcached-dev libevent-dev li
 lighttpd apache2 libapache2-mod-fcgid fcgiwrap spawn-fcgi nginx
 curl wrk python3 perl memcached postgresql python3-websockets websocketd valgrind
 systemd groff-base man-db chromium clang libclang-rt-14-dev"
+# ws_bus over Redis (hiredis) and its test's server and client.
+PACKAGES="$PACKAGES libhiredis-dev redis-server redis-tools"
 # The browser test's playwright-core (from npm) needs node >= 20 and npm:
 # Debian's only when the machine has none (a newer node may be installed).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
