@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "num.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -170,24 +171,20 @@ config_find(const char *name)
 static int
 config_number(const char *s, long min, long max, long *out, char **cause)
 {
-	char	*end;
-	long	 v;
+	const char	*why = NULL;
+	long long	 v = 0;
 
-	errno = 0;
-	if (*s == '\0' || isspace((unsigned char)*s)) {
+	/* Any sign parses, so that "-5" is out of range, not "not a number". */
+	if (num_parse(s, 10, LONG_MIN, LONG_MAX, &v, &why) == -1 &&
+	    strcmp(why, "invalid") == 0) {
 		xasprintf(cause, "not a number: \"%s\"", s);
 		return -1;
 	}
-	v = strtol(s, &end, 10);
-	if (*end != '\0') {
-		xasprintf(cause, "not a number: \"%s\"", s);
-		return -1;
-	}
-	if (errno == ERANGE || v < min || v > max) {
+	if (why != NULL || v < min || v > max) {
 		xasprintf(cause, "%s out of range %ld..%ld", s, min, max);
 		return -1;
 	}
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -242,14 +239,11 @@ config_assign(struct config *cfg, const struct config_key *k, const char *value,
 		*(int *)field = b;
 		return 0;
 	case CONFIG_MODE: {
-		char	*end;
+		long long	 mode;
 
-		errno = 0;
-		n = strtol(value, &end, 8);
-		if (*value == '\0' || *end != '\0' || errno != 0 ||
-		    n < k->min || n > k->max)
+		if (num_parse(value, 8, k->min, k->max, &mode, NULL) == -1)
 			break;
-		*(long *)field = n;
+		*(long *)field = (long)mode;
 		return 0;
 	}
 	case CONFIG_SECURE:

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "listen.h"
+#include "num.h"
 #include "priv.h"
 #include "xmalloc.h"
 
@@ -109,16 +110,14 @@ listen_split(const char *spec, char **host, char **port, char **cause)
 {
 	const char	*colon;
 	size_t		 hostlen;
-	long		 n;
+	long long	 n;
 
 	if ((colon = strrchr(spec, ':')) == NULL) {
 		*cause = xstrdup("expected unix:PATH or HOST:PORT");
 		return -1;
 	}
 	colon++;
-	if (*colon == '\0' || strlen(colon) > 5 ||
-	    strspn(colon, "0123456789") != strlen(colon) ||
-	    (n = strtol(colon, NULL, 10)) < 1 || n > 65535) {
+	if (num_parse(colon, 10, 1, 65535, &n, NULL) == -1) {
 		*cause = xstrdup("bad port");
 		return -1;
 	}

@@ -61,7 +61,7 @@ log_level_parse(const char *s)
  * Write one line. Built in one buffer and written with one write(2) so lines
  * of concurrent threads do not interleave in the web server's log.
  */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vmsg(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char	 msg[2048], line[2300];

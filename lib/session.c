@@ -160,34 +160,51 @@ session_serialize(const struct session *s)
 	return out;
 }
 
-/* An integer member within [min, max]; -1 when missing or not one. */
+/* An integer member; -1 when missing or not one. */
 static int
-session_get_int(json_t *j, const char *key, long long min, long long max,
-    long long *out)
+session_get_int(json_t *j, const char *key, long long *out)
 {
-	json_t		*v;
-	json_int_t	 n;
+	json_t	*v;
 
 	if ((v = json_object_get(j, key)) == NULL || !json_is_integer(v))
 		return -1;
-	n = json_integer_value(v);
-	if (n < min || n > max)
-		return -1;
-	*out = n;
+	*out = json_integer_value(v);
 	return 0;
 }
 
-/* Parse what session_serialize wrote; NULL and *cause on bad input. */
+/* A string member (or null, when nullable); -1 when missing or not one. */
+static int
+session_get_str(json_t *j, const char *key, int nullable, const char **out)
+{
+	json_t	*v;
+
+	*out = NULL;
+	if ((v = json_object_get(j, key)) == NULL)
+		return -1;
+	if (nullable && json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) !=
+	    json_string_length(v))
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+/*
+ * Parse what session_serialize wrote; NULL and *cause on bad input. Only the
+ * shape is checked here: what the members may hold is session_check's, the
+ * one set of rules for the sessions of every store.
+ */
 struct session *
 session_deserialize(const char *buf, size_t len, char **cause)
 {
 	static const char *const keys[] = {
 		"v", "id", "ws", "u", "c", "a", "m", "d"
 	};
-	struct session	*s = NULL;
-	json_t		*j, *id, *ws, *u, *d, *v;
+	struct session	*s;
+	json_t		*j, *d, *v;
 	json_error_t	 error;
-	const char	*key, *errstr;
+	const char	*key, *errstr, *id, *ws, *u;
 	long long	 format, created, access, max_age;
 	size_t		 i;
 
@@ -210,49 +227,34 @@ session_deserialize(const char *buf, size_t len, char **cause)
 			goto fail;
 	}
 	errstr = "bad or missing format version";
-	if (session_get_int(j, "v", 0, INT32_MAX, &format) != 0 ||
-	    format != SESSION_FORMAT)
+	if (session_get_int(j, "v", &format) != 0 || format != SESSION_FORMAT)
 		goto fail;
-	errstr = "bad or missing id";
-	id = json_object_get(j, "id");
-	if (!json_is_string(id) ||
-	    !session_id_valid(json_string_value(id), json_string_length(id)))
-		goto fail;
-	errstr = "bad or missing ws id";
-	ws = json_object_get(j, "ws");
-	if (!json_is_string(ws) ||
-	    !session_id_valid(json_string_value(ws), json_string_length(ws)))
-		goto fail;
-	errstr = "bad or missing user";
-	u = json_object_get(j, "u");
-	if (u == NULL || (!json_is_null(u) && (!json_is_string(u) ||
-	    !session_user_valid(json_string_value(u), json_string_length(u)))))
-		goto fail;
-	errstr = "bad or missing creation time";
-	if (session_get_int(j, "c", 0, SESSION_TIME_MAX, &created) != 0)
-		goto fail;
-	errstr = "bad or missing access time";
-	if (session_get_int(j, "a", 0, SESSION_TIME_MAX, &access) != 0)
+	errstr = "bad or missing member";
+	if (session_get_str(j, "id", 0, &id) != 0 ||
+	    session_get_str(j, "ws", 0, &ws) != 0 ||
+	    session_get_str(j, "u", 1, &u) != 0 ||
+	    session_get_int(j, "c", &created) != 0 ||
+	    session_get_int(j, "a", &access) != 0 ||
+	    session_get_int(j, "m", &max_age) != 0 ||
+	    !json_is_object(d = json_object_get(j, "d")))
 		goto fail;
 	errstr = "bad or missing max age";
-	if (session_get_int(j, "m", 0, SESSION_MAX_AGE_MAX, &max_age) != 0)
-		goto fail;
-	errstr = "bad or missing data";
-	d = json_object_get(j, "d");
-	if (!json_is_object(d))
-		goto fail;
+	if (max_age < 0 || max_age > SESSION_MAX_AGE_MAX)
+		goto fail;	/* before the cast to long */
 
 	s = xcalloc(1, sizeof *s);
-	s->id = xstrdup(json_string_value(id));
-	s->ws_id = xstrdup(json_string_value(ws));
-	if (json_is_string(u))
-		s->user = xstrdup(json_string_value(u));
+	s->id = xstrdup(id);
+	s->ws_id = xstrdup(ws);
+	s->user = u != NULL ? xstrdup(u) : NULL;
 	s->data = json_incref(d);
 	s->created = (time_t)created;
 	s->access = (time_t)access;
 	s->max_age = (long)max_age;
 	json_decref(j);
-	return s;
+	if (session_check(s, cause) == 0)
+		return s;
+	session_free(s);
+	return NULL;
 
 fail:
 	json_decref(j);

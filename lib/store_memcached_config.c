@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "num.h"
 #include "store.h"
 #include "store_memcached.h"
 #include "store_memcached_int.h"
@@ -42,7 +43,6 @@ mc_config_add_server(memcached_st *mc, const char *spec, char **cause)
 	const char	*colon, *errstr;
 	char		*host;
 	long long	 port = 11211;
-	char		*end;
 
 	if (*spec == '/') {
 		rc = memcached_server_add_unix_socket(mc, spec);
@@ -60,10 +60,7 @@ mc_config_add_server(memcached_st *mc, const char *spec, char **cause)
 	else
 		host = xstrdup(spec);
 	if (colon != NULL) {
-		errno = 0;
-		port = strtoll(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || errno != 0 ||
-		    port < 1 || port > 65535) {
+		if (num_parse(colon + 1, 10, 1, 65535, &port, NULL) == -1) {
 			xasprintf(cause, "bad port in memcached server \"%s\"",
 			    spec);
 			free(host);
@@ -94,7 +91,8 @@ static int
 mc_config_options(struct mc_store *ms, char *q, long *timeout, long *ttl,
     char **cause)
 {
-	char		*opt, *val, *end;
+	char		*opt, *val;
+	long long	 n;
 
 	while ((opt = strsep(&q, "&")) != NULL) {
 		if (*opt == '\0')
@@ -109,23 +107,20 @@ mc_config_options(struct mc_store *ms, char *q, long *timeout, long *ttl,
 			free(ms->prefix);
 			ms->prefix = url_decode(val, strlen(val));
 		} else if (strcmp(opt, "timeout") == 0) {
-			errno = 0;
-			*timeout = strtol(val, &end, 10);
-			if (*val == '\0' || *end != '\0' || errno != 0 ||
-			    *timeout < 10 || *timeout > 60000) {
+			if (num_parse(val, 10, 10, 60000, &n, NULL) == -1) {
 				xasprintf(cause, "bad memcached timeout "
 				    "(10-60000 ms): %s", val);
 				return -1;
 			}
+			*timeout = (long)n;
 		} else if (ttl != NULL && strcmp(opt, "ttl") == 0) {
-			errno = 0;
-			*ttl = strtol(val, &end, 10);
-			if (*val == '\0' || *end != '\0' || errno != 0 ||
-			    *ttl < 1 || *ttl > STORE_CACHE_TTL_MAX) {
+			if (num_parse(val, 10, 1, STORE_CACHE_TTL_MAX, &n,
+			    NULL) == -1) {
 				xasprintf(cause, "bad cache ttl (1-%d s): %s",
 				    STORE_CACHE_TTL_MAX, val);
 				return -1;
 			}
+			*ttl = (long)n;
 		} else {
 			xasprintf(cause, "unknown memcached option: %s", opt);
 			return -1;

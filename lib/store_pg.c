@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "num.h"
 #include "session.h"
 #include "store.h"
 #include "store_admin.h"
@@ -86,9 +88,12 @@ pg_close(void *arg)
 static long long
 pg_getll(const PGresult *res, int col)
 {
-	if (PQgetisnull(res, 0, col))
+	long long	 v;
+
+	if (PQgetisnull(res, 0, col) || num_parse(PQgetvalue(res, 0, col), 10,
+	    LLONG_MIN, LLONG_MAX, &v, NULL) == -1)
 		return 0;
-	return strtoll(PQgetvalue(res, 0, col), NULL, 10);
+	return v;
 }
 
 /* Build a session from a row of PG_COLUMNS; takes ownership of id. */

@@ -1,6 +1,7 @@
 /* What sessionwrap-ctl asks of the PostgreSQL store: gc, revoke, show, stats. */
 #include "autoconf.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
+#include "num.h"
 #include "session.h"
 #include "store.h"
 #include "store_admin.h"
@@ -24,12 +26,14 @@ pg_admin_count(struct pg_conn *pc, enum pg_stmt stmt, const char *arg, long *n,
 	PGresult	*res;
 	enum store_result rv;
 	const char	*params[1];
+	long long	 v;
 
 	*n = 0;
 	params[0] = arg;
 	if ((res = pg_conn_run(pc, stmt, 1, params, &rv, cause)) == NULL)
 		return rv;
-	*n = strtol(PQcmdTuples(res), NULL, 10);
+	if (num_parse(PQcmdTuples(res), 10, 0, LONG_MAX, &v, NULL) == 0)
+		*n = (long)v;
 	PQclear(res);
 	return STORE_OK;
 }

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+#include "num.h"
 #include "utf8.h"
 #include "wsctl.h"
 #include "xmalloc.h"
@@ -219,9 +220,9 @@ int
 wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
     long *n, long timeout_ms, char **cause)
 {
-	char	*line, *reply, *end;
-	long	 v;
-	int	 rc;
+	char		*line, *reply;
+	long long	 v;
+	int		 rc;
 
 	if (n != NULL)
 		*n = 0;
@@ -249,11 +250,9 @@ wsctl_close(const char *path, const char *ws_id, int code, const char *reason,
 	free(line);
 	if (rc == 0) {
 		/* The helper answers "OK %u": no sign, nothing past UINT_MAX. */
-		errno = 0;
-		v = strtol(reply, &end, 10);
-		if (n != NULL && end != reply && *reply >= '0' && *reply <= '9' &&
-		    errno == 0 && v <= (long)UINT_MAX)
-			*n = v;
+		if (n != NULL && num_parse(reply, 10, 0, UINT_MAX, &v,
+		    NULL) == 0)
+			*n = (long)v;
 		free(reply);
 	}
 	return rc;

@@ -14,6 +14,7 @@
 #include "cookie.h"
 #include "http.h"
 #include "log.h"
+#include "num.h"
 #include "pump.h"
 #include "request.h"
 #include "rsession.h"
@@ -490,15 +491,14 @@ static void
 req_body_init(struct req *r, struct req_body *b)
 {
 	const char	*cl;
-	char		*end;
+	long long	 n;
 
 	b->len = b->off = 0;
 	b->remaining = -1;
 	b->open = 1;
 	if ((cl = req_getenv(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
-		b->remaining = strtoll(cl, &end, 10);
-		if (*end != '\0' || b->remaining < 0)
-			b->remaining = -1;
+		if (num_parse(cl, 10, 0, LLONG_MAX, &n, NULL) == 0)
+			b->remaining = n;
 	}
 	b->done = b->remaining == 0 || (b->remaining == -1 && r->sw->cgi);
 	r->input_done = b->remaining == 0;

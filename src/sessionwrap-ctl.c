@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "ctl-ws.h"
 #include "log.h"
+#include "num.h"
 #include "session.h"
 #include "startup.h"
 #include "store.h"
@@ -440,8 +441,9 @@ ctl_stats(struct config *cfg, int argc, char **argv)
 static int
 ctl_close_ws(struct config *cfg, int argc, char **argv)
 {
-	char	*cause, *end;
-	long	 code = 0, n;
+	char		*cause;
+	long long	 code = 0;
+	long		 n;
 
 	if (argc < 1 || argc > 3) {
 		fprintf(stderr, "usage: sessionwrap-ctl close-ws WS_ID "
@@ -458,9 +460,8 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	if (argc >= 2) {
-		code = strtol(argv[1], &end, 10);
-		if (*argv[1] == '\0' || *end != '\0' ||
-		    !wsctl_valid_code(code)) {
+		if (num_parse(argv[1], 10, 0, 4999, &code, NULL) == -1 ||
+		    !wsctl_valid_code((long)code)) {
 			fprintf(stderr, "sessionwrap-ctl: bad close code %s "
 			    "(1000 or 3000-4999)\n", argv[1]);
 			return 2;

@@ -466,6 +466,19 @@ set_cookie_of() {
 	header Set-Cookie | grep "^$1=" | tail -n 1
 }
 
+# until_200 SECONDS CMD [ARGS]: repeat CMD (a request that sets STATUS) until
+# it answers 200; 1 when it still does not after SECONDS.
+until_200() {
+	_u_end=$(( $(date +%s) + $1 ))
+	shift
+	while :; do
+		"$@"
+		[ "$STATUS" = 200 ] && return 0
+		[ "$(date +%s)" -lt "$_u_end" ] || return 1
+		sleep 0.2
+	done
+}
+
 # burst_get N URL [curl args]: N concurrent GETs of URL, where NUM becomes
 # 0 to N-1. The status codes go to $T/codes one per line, a summary to
 # CODES ("16 x 200 ..."); true when every one was 200.

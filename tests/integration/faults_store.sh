@@ -27,20 +27,8 @@ docroot_setup
 sw_secret
 JAR=$T/jar
 
-
 # now_ms: monotonic enough for elapsed times here.
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
-
-# until_200 SECONDS PATH: repeat the request until it answers 200; 1 if never.
-until_200() {
-	_end=$(( $(date +%s) + $1 ))
-	while :; do
-		req "$2"
-		[ "$STATUS" = 200 ] && return 0
-		[ "$(date +%s)" -lt "$_end" ] || return 1
-		sleep 0.2
-	done
-}
 
 # burst: 16 concurrent requests of new sessions (no lock involved), enough
 # for every worker to use its store connection. 0 when all answered 200;
@@ -98,7 +86,7 @@ with_store() {
 	fi
 	sw_alive "$NAME down, after requests"
 	sh -c "$START" || fail "starting $NAME"
-	until_200 15 /cgi-bin/counter.sh || soft_fail "$NAME up: still $STATUS 15 s after it started"
+	until_200 15 req /cgi-bin/counter.sh || soft_fail "$NAME up: still $STATUS 15 s after it started"
 	grep -q '^n=1 ' "$T/out.b" || soft_fail "$NAME up: first counter: $(cat "$T/out.b")"
 	req /cgi-bin/counter.sh
 	grep -q '^n=2 ' "$T/out.b" || soft_fail "$NAME up: second counter: $(cat "$T/out.b")"
@@ -136,7 +124,7 @@ with_store() {
 		soft_fail "$NAME restarted: $SETTLE s later, 16 concurrent requests answered$CODES"
 		grep -E 'loading session|saving session' "$T/sessionwrap.log" | tail -n 3 >&2
 	fi
-	until_200 15 /cgi-bin/do.py || soft_fail "$NAME restarted: still $STATUS after 15 s"
+	until_200 15 req /cgi-bin/do.py || soft_fail "$NAME restarted: still $STATUS after 15 s"
 	expect_json '"mid" in s' false "$NAME: the change of the failed request was stored"
 	if [ "$NAME" = postgresql ]; then
 		expect_json 's.get("n")' "$n_before" "$NAME: session after the failed request"
@@ -151,7 +139,7 @@ with_store() {
 	sw_config store="$URI" lock=exclusive lock_timeout=1 handler_timeout=10
 	sw_start --threads "$THREADS"
 	: > "$JAR"
-	until_200 10 /cgi-bin/counter.sh || soft_fail "$NAME exclusive: counter answered $STATUS"
+	until_200 10 req /cgi-bin/counter.sh || soft_fail "$NAME exclusive: counter answered $STATUS"
 	rm -f "$T/state/fault-slow.pid"
 	curl -sS -b "$JAR" -o "$T/slow.b" -w '%{http_code}' --max-time 30 \
 	    "$BASE/cgi-bin/fault.sh?slow&s=4&k=a&v=1" > "$T/slow.code" 2>&1 &
@@ -184,7 +172,7 @@ with_store() {
 		soft_fail "$NAME frozen: answered $STATUS after $el ms (want 503 within 15 s)"
 	fi
 	sleep "$SETTLE"
-	until_200 15 /cgi-bin/counter.sh || soft_fail "$NAME thawed: still $STATUS after 15 s"
+	until_200 15 req /cgi-bin/counter.sh || soft_fail "$NAME thawed: still $STATUS after 15 s"
 	sw_alive "$NAME frozen"
 }
 

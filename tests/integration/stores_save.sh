@@ -60,17 +60,6 @@ restart() {
 	[ -n "$PORT" ] || lighttpd_start
 }
 
-# until_200 SECONDS QUERY: repeat big.py until it answers 200; 1 if never.
-until_200() {
-	_end=$(( $(date +%s) + $1 ))
-	while :; do
-		big "$2"
-		[ "$STATUS" = 200 ] && return 0
-		[ "$(date +%s)" -lt "$_end" ] || return 1
-		sleep 0.2
-	done
-}
-
 # logout_works: logout answers 200 and expires the cookie; a fresh session
 # follows.
 logout_works() {
@@ -270,7 +259,7 @@ with_store() {
 	    soft_fail "$NAME: no log line for the failed save"
 	$HEAL || fail "$NAME: ending the outage"
 	sleep $((GRACE + 1))
-	if until_200 15 ""; then
+	if until_200 15 big ""; then
 		check "after the store came back" '[j["new"], j["user"], j["keys"]]' '["0","",["a"]]'
 	else
 		soft_fail "$NAME: still $STATUS 15 s after the store came back"

@@ -9,11 +9,29 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 1, 2, 8, 9, 10, 0
+
+
+class Checks:
+    """A test's named log and its list of failed checks."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+
+    def log(self, msg):
+        print("%s: %s" % (self.name, msg), file=sys.stderr, flush=True)
+
+    def check(self, cond, what):
+        self.log(("ok: " if cond else "FAIL: ") + what)
+        if not cond:
+            self.failures.append(what)
+        return cond
 
 
 class Closed(Exception):

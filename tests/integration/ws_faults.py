@@ -32,18 +32,8 @@ HOSTPORT = BASE.split("//", 1)[1]
 WS_CTL = os.environ["WS_CTL"]
 T = os.environ["T"]
 NAME = "ws_faults"
-failures = []
-
-
-def log(msg):
-    print("%s: %s" % (NAME, msg), file=sys.stderr, flush=True)
-
-
-def check(cond, what):
-    log(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
+CHECKS = ws_client.Checks(NAME)
+log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
 
 
 def login(user):

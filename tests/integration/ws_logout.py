@@ -16,23 +16,16 @@ import urllib.parse
 
 import websockets
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ws_client  # noqa: E402
+
 BASE = os.environ["BASE"]
 HOSTPORT = BASE.split("//", 1)[1]
 HOST, PORT = HOSTPORT.rsplit(":", 1)
 LIMIT_MS = float(os.environ.get("WS_CLOSE_LIMIT_MS", "100"))
 NAME = "ws_logout"
-failures = []
-
-
-def log(msg):
-    print("%s: %s" % (NAME, msg), file=sys.stderr, flush=True)
-
-
-def check(cond, what):
-    log(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
+CHECKS = ws_client.Checks(NAME)
+log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
 
 
 async def http_get(path, cookie=None, body=False):

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import websockets  # noqa: E402
+import ws_client  # noqa: E402
 from ws_logout import RawClient, do_query, http_get, login, ws_open  # noqa: E402
 
 STORE = os.environ["STORE"]
@@ -31,18 +32,8 @@ RECHECK = float(os.environ["RECHECK"])
 PER_IP = int(os.environ["PER_IP"])
 SLOW = float(os.environ.get("SW_SLOW", "1"))	# valgrind: everything slower
 NAME = "ws_session_end/" + STORE
-failures = []
-
-
-def log(msg):
-    print("%s: %s" % (NAME, msg), file=sys.stderr, flush=True)
-
-
-def check(cond, what):
-    log(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
+CHECKS = ws_client.Checks(NAME)
+log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
 
 
 def control(*lines):
