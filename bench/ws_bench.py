@@ -195,11 +195,17 @@ def timed(ctl, line, socks, opcode):
     sel = selectors.DefaultSelector()
     for s in socks:
         sel.register(s, selectors.EVENT_READ)
-    codes = set()
     t0 = time.perf_counter()
     reply = control_sync(ctl, line)
     t_reply = time.perf_counter()
-    last, left = t0, len(socks)
+    last, codes = last_frame(sel, len(socks), opcode, t0)
+    return reply, (t_reply - t0) * 1000, (last - t0) * 1000, codes
+
+
+def last_frame(sel, left, opcode, t0):
+    """(arrival of the last frame of `opcode` on the `left` sockets
+    registered in sel, close codes seen); sel is closed."""
+    codes, last = set(), t0
     while left:
         events = sel.select(10)
         if not events:
@@ -214,7 +220,7 @@ def timed(ctl, line, socks, opcode):
             sel.unregister(key.fileobj)
             left -= 1
     sel.close()
-    return reply, (t_reply - t0) * 1000, (last - t0) * 1000, codes
+    return last, codes
 
 
 def hold(args):
@@ -286,24 +292,10 @@ def twohost(args):
         sel = selectors.DefaultSelector()
         for s in socks:
             sel.register(s, selectors.EVENT_READ)
-        codes = set()
         t0 = time.perf_counter()
         status = http_get(args.logout_base, args.logout_path, cookie)
         t_reply = time.perf_counter()
-        last, left = t0, len(socks)
-        while left:
-            events = sel.select(10)
-            if not events:
-                raise RuntimeError("timed out waiting for close frames on host A")
-            t = time.perf_counter()
-            for key, _ in events:
-                data = key.fileobj.recv(256)
-                if data and data[0] & 0x0f == 8 and len(data) >= 4:
-                    codes.add(struct.unpack("!H", data[2:4])[0])
-                    last = t
-                sel.unregister(key.fileobj)
-                left -= 1
-        sel.close()
+        last, codes = last_frame(sel, len(socks), 8, t0)
         if status != 200 or codes != {4001}:
             raise RuntimeError("logout %d, close codes %s" % (status, sorted(codes)))
         lat.append((last - t0) * 1000)

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "num.h"
 #include "url.h"
 #include "wsbus.h"
 #include "wsctl.h"
@@ -171,8 +172,8 @@ wsbus_redis_host(const char *p, size_t len, struct wsbus_redis_addr *a,
     char **cause)
 {
 	const char	*colon = memchr(p, ':', len);
-	char		*port, *end;
-	long		 v;
+	char		*port;
+	long long	 v;
 
 	if (colon == NULL)
 		colon = p + len;
@@ -184,8 +185,7 @@ wsbus_redis_host(const char *p, size_t len, struct wsbus_redis_addr *a,
 	a->port = 6379;
 	if (colon < p + len) {
 		port = xstrndup(colon + 1, p + len - colon - 1);
-		v = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || v < 1 || v > 65535) {
+		if (num_parse(port, 10, 1, 65535, &v, NULL) == -1) {
 			free(port);
 			*cause = xstrdup("ws_bus: bad port in redis:// URI");
 			return -1;
@@ -200,9 +200,8 @@ wsbus_redis_host(const char *p, size_t len, struct wsbus_redis_addr *a,
 int
 wsbus_redis_parse(const char *uri, struct wsbus_redis_addr *a, char **cause)
 {
-	const char	*p, *at, *slash, *end;
-	char		*db, *dend;
-	long		 v;
+	const char	*p, *at, *end;
+	long long	 v;
 
 	memset(a, 0, sizeof *a);
 	if (wsbus_prefix(uri, "redis+unix://")) {
@@ -229,15 +228,10 @@ wsbus_redis_parse(const char *uri, struct wsbus_redis_addr *a, char **cause)
 	if (wsbus_redis_host(p, end - p, a, cause) == -1)
 		goto fail;
 	if (*end == '/' && end[1] != '\0') {
-		slash = end + 1;
-		db = xstrdup(slash);
-		v = strtol(db, &dend, 10);
-		if (*dend != '\0' || v < 0 || v > 1000000) {
-			free(db);
+		if (num_parse(end + 1, 10, 0, 1000000, &v, NULL) == -1) {
 			*cause = xstrdup("ws_bus: bad database number");
 			goto fail;
 		}
-		free(db);
 		a->db = (int)v;
 	}
 	return 0;

@@ -7,12 +7,14 @@
  */
 #include "autoconf.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "crypto.h"
+#include "num.h"
 #include "wsbus.h"
 #include "xmalloc.h"
 
@@ -75,20 +77,19 @@ wsbus_seal(const struct keyring *keys, const char *channel, time_t now,
 	return msg;
 }
 
-/* A decimal time of 1 to 19 digits at p; -1 when it is not one. */
+/* A decimal time of up to 18 digits at p; -1 when it is not one. */
 static long long
 wsbus_ts(const char *p, size_t len)
 {
-	long long	 v = 0;
-	size_t		 i;
+	char		 buf[WSBUS_TS_MAX + 1];
+	long long	 v;
 
-	if (len == 0 || len > WSBUS_TS_MAX - 1)
+	if (len == 0 || len >= WSBUS_TS_MAX)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	if (num_parse(buf, 10, 0, LLONG_MAX, &v, NULL) == -1)
+		return -1;
 	return v;
 }
 

@@ -24,28 +24,20 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ws_client  # noqa: E402  (Checks, the control socket client)
+
 NAME = "ws_bus(%s)" % os.environ.get("KIND", "?")
 HOSTS = {"A": os.environ["BASE_A"], "B": os.environ["BASE_B"]}
 CTLS = {"A": os.environ["CTL_A"], "B": os.environ["CTL_B"]}
-failures = []
-
-
-def log(msg):
-    print("%s: %s" % (NAME, msg), file=sys.stderr, flush=True)
-
-
-def check(cond, what):
-    log(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
+CHECKS = ws_client.Checks(NAME)
+log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
 
 
 def hostport(host):
@@ -98,11 +90,9 @@ class Sock:
         self.host = host
         h, p = hostport(host).rsplit(":", 1)
         self.r, self.w = await asyncio.open_connection(h, int(p))
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.w.write(("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                      "Sec-WebSocket-Version: 13\r\nOrigin: %s\r\nCookie: %s\r\n\r\n"
-                      % (hostport(host), key, HOSTS[host], cookie)).encode())
+        req, _ = ws_client.request_bytes(host=hostport(host), cookie=cookie,
+                                         origin=HOSTS[host])
+        self.w.write(req)
         await self.w.drain()
         head = await self.r.readuntil(b"\r\n\r\n")
         self.status = int(head.split(b" ", 2)[1])
@@ -161,24 +151,8 @@ async def all_closed(ss, timeout):
     return [s.closed.result()[0] if s.closed.done() else None for s in ss]
 
 
-def ctl_cmd(host, line):
-    """One command on a host's control socket; the reply line."""
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(3)
-    s.connect(CTLS[host])
-    s.sendall(line.encode() + b"\n")
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return data.decode().strip()
-
-
 def bus_stats(host):
-    reply = ctl_cmd(host, "STATS")
+    reply = ws_client.control(CTLS[host], "STATS", 3)
     assert reply.startswith("OK "), reply
     return json.loads(reply[3:])["bus"]
 

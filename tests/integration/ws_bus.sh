@@ -43,9 +43,7 @@ host_up() {
 	    ws_bus_channel="$CHANNEL" ws_recheck_interval=0 ws_ping_interval=0
 	ws_start
 	sw_start
-	sed -e "s|/run/sessionwrap/ws.sock|$WS_SOCK|g" \
-	    "$top_srcdir/contrib/lighttpd-ws.conf" > "$T/lighttpd-ws.conf"
-	LIGHTTPD_EXTRA="include \"$T/lighttpd-ws.conf\""
+	lighttpd_ws_proxy
 	lighttpd_start
 	eval "BASE_$1=\$BASE PIDS_$1=\"\$WS_PID \$SW_PID \$LIGHTTPD_PID\""
 	# Their logs in the top dir, so that a failure shows them.
