@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crypto.h"
 #include "num.h"
@@ -22,6 +23,7 @@
 static pthread_mutex_t		 wsbus_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct wsbus_ops	*wsbus_conn_ops;
 static void			*wsbus_conn;
+static long long		 wsbus_failed;	/* clock_ms of the last failure */
 
 /* Does s start with the scheme prefix p (case-insensitive)? */
 static int
@@ -259,6 +261,14 @@ wsbus_publish(const struct config *cfg, const struct keyring *keys,
 		return -1;
 	}
 	pthread_mutex_lock(&wsbus_lock);
+	/* Down moments ago: no request waits for its timeouts again yet. */
+	if (wsbus_failed != 0 && clock_ms() - wsbus_failed < WSBUS_RETRY_MS) {
+		pthread_mutex_unlock(&wsbus_lock);
+		free(msg);
+		xasprintf(cause, "ws_bus down (tried again after %d ms)",
+		    WSBUS_RETRY_MS);
+		return -1;
+	}
 	if (wsbus_conn_ops != ops && wsbus_conn != NULL) {
 		wsbus_conn_ops->close(wsbus_conn);
 		wsbus_conn = NULL;
@@ -273,6 +283,7 @@ wsbus_publish(const struct config *cfg, const struct keyring *keys,
 		rc = ops->publish(&wsbus_conn, cfg->ws_bus,
 		    cfg->ws_bus_channel, msg, strlen(msg), cause);
 	}
+	wsbus_failed = rc == -1 ? clock_ms() : 0;
 	pthread_mutex_unlock(&wsbus_lock);
 	free(msg);
 	return rc;

@@ -15,6 +15,7 @@
 #define WSBUS_WINDOW		30	/* seconds a message stays acceptable */
 #define WSBUS_NONCE_LEN		16	/* random bytes per message */
 #define WSBUS_TIMEOUT_MS	1000	/* bound on one publish */
+#define WSBUS_RETRY_MS		1000	/* after a failure, the bus is skipped */
 #define WSBUS_DEFAULT_CHANNEL	"sessionwrap_ws"
 
 struct config;
@@ -81,7 +82,8 @@ int		 wsbus_open(const struct keyring *, const char *, time_t,
 
 /*
  * Publish a command line on cfg->ws_bus (one connection per process, kept
- * and re-made once when it broke). -1 and *cause when the bus is down.
+ * and re-made once when it broke). -1 and *cause when the bus is down, and
+ * for WSBUS_RETRY_MS after that without trying.
  */
 int		 wsbus_publish(const struct config *, const struct keyring *,
 		     const char *, char **);
