@@ -22,3 +22,8 @@ CREATE INDEX IF NOT EXISTS sessionwrap_sessions_expires_idx ON sessionwrap_sessi
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
 	WHERE username IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);
+CREATE TABLE IF NOT EXISTS sessionwrap_login_counters (
+	key		text PRIMARY KEY,		-- hash of a user name or client address
+	count		integer NOT NULL,		-- failed logins
+	expires_at	timestamptz NOT NULL
+);

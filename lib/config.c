@@ -131,6 +131,29 @@ static const struct config_key config_keys[] = {
 	  "seconds between pings (0: none)" },
 	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
 	  "120", "seconds without any frame before closing (0: none)" },
+	/* The gate: login in front of apps that know nothing of sessions. */
+	{ "login_required", CONFIG_STRING, C(login_required), 0, 0, NULL,
+	  "URL path prefixes that need a logged-in session (/: all)" },
+	{ "login_url", CONFIG_STRING, C(login_url), 0, 0, NULL,
+	  "where anonymous GET/HEAD to a protected path is sent (?next=)" },
+	{ "remote_user", CONFIG_BOOL, C(remote_user), 0, 0, "on",
+	  "REMOTE_USER and AUTH_TYPE=Session for logged-in requests" },
+	{ "csrf", CONFIG_BOOL, C(csrf), 0, 0, "on",
+	  "refuse unsafe methods from another origin (403)" },
+	{ "csrf_trusted_origins", CONFIG_STRING, C(csrf_trusted_origins), 0, 0,
+	  NULL, "origins allowed to send unsafe requests, space separated" },
+	/* sessionwrap-login */
+	{ "login_htpasswd", CONFIG_STRING, C(login_htpasswd), 0, 0, NULL,
+	  "password file of sessionwrap-login (Apache htpasswd formats)" },
+	{ "login_template", CONFIG_STRING, C(login_template), 0, 0, NULL,
+	  "HTML file sessionwrap-login shows instead of its built-in form" },
+	{ "login_throttle_file", CONFIG_STRING, C(login_throttle_file), 0, 0,
+	  "/var/lib/sessionwrap/login-throttle",
+	  "failed-login counts of this host with the cookie store" },
+	/* Per-user session control (server stores). */
+	{ "max_sessions_per_user", CONFIG_NUMBER, C(max_sessions_per_user), 0,
+	  1000000, "0", "a login past N ends the user's oldest sessions (0: no "
+	  "limit)" },
 	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
 	{ "ws_bus", CONFIG_STRING, C(ws_bus), 0, 0, NULL,
 	  "postgresql:// or redis:// bus carrying CLOSE and SEND to every host" },

@@ -58,6 +58,18 @@ struct config {
 	long	 ws_handshake_timeout;
 	long	 ws_ping_interval;
 	long	 ws_idle_timeout;
+	/* The gate in front of apps that know nothing of sessions. */
+	char	*login_required;	/* protected URL path prefixes */
+	char	*login_url;		/* where anonymous visitors are sent */
+	int	 remote_user;		/* REMOTE_USER for logged-in requests */
+	int	 csrf;			/* refuse cross-origin unsafe methods */
+	char	*csrf_trusted_origins;	/* origins allowed anyway */
+	/* sessionwrap-login (sessionwrap itself does not read them) */
+	char	*login_htpasswd;	/* Apache htpasswd file */
+	char	*login_template;	/* HTML page instead of the built-in one */
+	char	*login_throttle_file;	/* failed-login counters of this host */
+	/* Per-user session control. */
+	long	 max_sessions_per_user;	/* 0: no limit */
 	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
 	char	*ws_bus;
 	char	*ws_bus_channel;

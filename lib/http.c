@@ -13,6 +13,8 @@ http_reason(int status)
 		int		 status;
 		const char	*reason;
 	} reasons[] = {
+		{ 200, "OK" },
+		{ 303, "See Other" },
 		{ 400, "Bad Request" },
 		{ 401, "Unauthorized" },
 		{ 403, "Forbidden" },

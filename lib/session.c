@@ -289,6 +289,9 @@ session_check(const struct session *s, char **cause)
 	errstr = "bad or missing data";
 	if (!json_is_object(s->data))
 		goto fail;
+	errstr = "bad login record";
+	if (session_client_check(s->data) != 0)
+		goto fail;
 	return 0;
 
 fail:
@@ -339,16 +342,27 @@ session_expired(const struct session *s, const struct config *cfg, time_t now)
 int
 session_empty(const struct session *s)
 {
-	return s->user == NULL && json_object_size(s->data) == 0;
+	size_t	 n = json_object_size(s->data);
+
+	if (json_object_get(s->data, SESSION_CLIENT_KEY) != NULL)
+		n--;
+	return s->user == NULL && n == 0;
 }
 
-/* Compact JSON of the data for $SESSION, in insertion order; caller frees. */
+/*
+ * Compact JSON of the data for $SESSION, in insertion order, without the
+ * login record; caller frees.
+ */
 char *
 session_data_json(const struct session *s)
 {
+	json_t	*view;
 	char	*out;
 
-	if ((out = json_dumps(s->data, JSON_COMPACT)) == NULL)
+	view = session_client_view(s->data);
+	out = json_dumps(view, JSON_COMPACT);
+	json_decref(view);
+	if (out == NULL)
 		fatalx("%s: json_dumps failed", __func__);
 	return out;
 }
@@ -398,6 +412,7 @@ session_login(struct session *s, const char *user, time_t now)
 	s->user = xstrdup(user);
 	s->created = now;
 	s->access = now;
+	s->logged_in = 1;
 	session_rotate_ws(s);
 }
 

@@ -34,6 +34,7 @@ struct session {
 	int		 id_changed;	/* login/regenerate: cookie must change */
 	int		 destroyed;	/* logout: expire the cookie */
 	int		 close_ws;	/* close this session's websockets */
+	int		 logged_in;	/* X-Session-Login in this request */
 	char		*old_id;	/* id replaced by login/regenerate/logout */
 	char		*old_ws_id;	/* ws_id to CLOSE */
 	uint64_t	 old_version;
@@ -90,6 +91,34 @@ void		 session_rotate_ws(struct session *);
 json_t		*session_json_check(json_t *);
 /* A user name: 1 to 256 bytes of printable UTF-8, no control characters. */
 int		 session_user_valid(const char *, size_t);
+
+/*
+ * session_client.c: the client a session logged in from (its own fields,
+ * kept in the data object under SESSION_CLIENT_KEY, which scripts never see
+ * nor change). Its last-seen time is `access`, which the stores keep.
+ */
+#define SESSION_CLIENT_KEY	"_sessionwrap"
+#define SESSION_CLIENT_ADDR_MAX	64	/* bytes of a recorded client address */
+#define SESSION_CLIENT_UA_MAX	256	/* bytes of a recorded user agent */
+
+/* Printable UTF-8 of at most max bytes, '?' for the rest; caller frees. */
+char		*session_client_clean(const char *, size_t);
+/* True when s (len bytes) is what session_client_clean makes, within max. */
+int		 session_client_valid(const char *, size_t, size_t);
+/* Record a login's client address and user agent (either may be NULL). */
+void		 session_client_set(struct session *, const char *,
+		    const char *);
+/* The recorded address and user agent (borrowed); NULL when none. */
+void		 session_client_get(const struct session *, const char **,
+		    const char **);
+/* 0 when a data object's record is well-formed (or absent), else -1. */
+int		 session_client_check(const json_t *);
+/* The data without the record, as scripts see it (a new reference). */
+json_t		*session_client_view(const json_t *);
+/* Put old's record back into data after a script's operation. */
+void		 session_client_keep(json_t *, const json_t *);
+/* True for SESSION_CLIENT_KEY. */
+int		 session_client_reserved(const char *);
 
 /* session_op.c: the X-Session-* protocol. */
 

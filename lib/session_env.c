@@ -89,10 +89,12 @@ size_t
 session_env_max(const struct session *s, int compat, const char **name)
 {
 	const char	*key;
-	json_t		*v;
+	json_t		*v, *view;
 	size_t		 json, form = 0;
 
-	json = json_dumpb(s->data, NULL, 0, JSON_COMPACT);
+	view = session_client_view(s->data);
+	json = json_dumpb(view, NULL, 0, JSON_COMPACT);
+	json_decref(view);
 	if (json == 0)
 		fatalx("%s: json_dumpb failed", __func__);
 	json += sizeof "SESSION=";

@@ -381,6 +381,8 @@ session_op_apply_patch(struct session *s, const json_t *patch)
 	}
 	data = session_json_check(json_deep_copy(s->data));
 	data = session_op_merge_patch(data, patch);
+	/* The login record is the session's, not the script's. */
+	session_client_keep(data, s->data);
 	if (json_equal(data, s->data)) {
 		json_decref(data);
 		return;
@@ -398,6 +400,10 @@ session_op_apply_set(struct session *s, const char *key, const char *value)
 
 	if (key == NULL || value == NULL)
 		return;
+	if (session_client_reserved(key)) {
+		log_warnx("%s: ignoring the reserved key %s", __func__, key);
+		return;
+	}
 	old = json_object_get(s->data, key);
 	if (json_is_string(old) && strcmp(json_string_value(old), value) == 0)
 		return;
@@ -425,7 +431,8 @@ session_apply(struct session *s, const struct session_op *op, time_t now)
 		session_op_apply_set(s, op->key, op->value);
 		break;
 	case SOP_UNSET:
-		if (op->key != NULL && json_object_del(s->data, op->key) == 0)
+		if (op->key != NULL && !session_client_reserved(op->key) &&
+		    json_object_del(s->data, op->key) == 0)
 			s->changed = 1;
 		break;
 	case SOP_MAX_AGE:

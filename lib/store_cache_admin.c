@@ -145,6 +145,53 @@ cache_admin_show(struct store *st, void *conn, const char *what,
 	return PG_ADMIN->show(&cc->cs->pg, cc->pg, what, out, cause);
 }
 
+/* A user's sessions as PostgreSQL holds them (sessionwrap-ctl sessions). */
+static enum store_result
+cache_admin_sessions(struct store *st, void *conn, const char *user,
+    time_t now, struct store_user_session **out, size_t *n, char **cause)
+{
+	(void)st;
+	struct cache_conn *cc = conn;
+
+	return PG_ADMIN->sessions(&cc->cs->pg, cc->pg, user, now, out, n,
+	    cause);
+}
+
+/*
+ * Delete one session in PostgreSQL, then tombstone its copy; as for
+ * revoke --user, a copy left readable is a failure.
+ */
+static enum store_result
+cache_admin_revoke(struct store *st, void *conn, const char *what,
+    char **ws_id, char **cause)
+{
+	(void)st;
+	struct cache_conn *cc = conn;
+	struct cache_store *cs = cc->cs;
+	enum store_result rv;
+	char		*key, *why = NULL;
+	long		 left;
+
+	cache_pending_flush(cc);
+	rv = store_pg_revoke_one(&cs->pg, cc->pg, what, &key, ws_id, cause);
+	if (rv != STORE_OK) {
+		free(key);
+		return rv;
+	}
+	left = cache_admin_tombstone_all(cc, &key, 1, &why);
+	free(key);
+	if (left != 0) {
+		xasprintf(cause, "session deleted in PostgreSQL, but the cache "
+		    "took no tombstone for it within %d s (%s): its cached "
+		    "copy stays readable for up to %ld s", CACHE_REVOKE_MS /
+		    1000, why != NULL ? why : "memcached failed", cs->ttl);
+		free(why);
+		return STORE_ERROR;
+	}
+	free(why);
+	return STORE_OK;
+}
+
 /* Create PostgreSQL's table (sessionwrap-ctl init-db). */
 static enum store_result
 cache_admin_init(struct store *st, void *conn, char **cause)
@@ -202,6 +249,10 @@ const struct store_admin_ops cache_admin_ops = {
 	.revoke_user = cache_admin_revoke_user,
 	/* show: what PostgreSQL holds. */
 	.show = cache_admin_show,
+	/* sessions --user: what PostgreSQL holds. */
+	.sessions = cache_admin_sessions,
+	/* revoke ID: PostgreSQL's, then a tombstone for the copy. */
+	.revoke = cache_admin_revoke,
 	/* init-db: PostgreSQL's table. */
 	.init = cache_admin_init,
 	/* stats: PostgreSQL's numbers, then memcached's as "cache ...". */

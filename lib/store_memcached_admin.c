@@ -1,4 +1,7 @@
-/* What sessionwrap-ctl asks of the memcached store: gc, revoke, show, stats. */
+/*
+ * What sessionwrap-ctl asks of the memcached store: gc, revoke, show,
+ * stats, a user's sessions.
+ */
 #include "autoconf.h"
 
 #include <inttypes.h>
@@ -208,6 +211,147 @@ mc_admin_show(struct store *st, void *conn, const char *what,
 	return STORE_OK;
 }
 
+/* True when v[0..n) already holds id. */
+static int
+mc_admin_listed(const struct store_user_session *v, size_t n, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].id, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Add the live sessions of user that one chunk of its index names to
+ * *out: not those gone, replaced (in their grace period) or another's.
+ * STORE_NOTFOUND when there is no such chunk.
+ */
+static enum store_result
+mc_admin_sessions_chunk(struct store *st, struct mc_conn *mcc,
+    const char *ikey, const char *user, time_t now,
+    struct store_user_session **out, size_t *n, char **cause)
+{
+	struct mc_store	*ms = st->priv;
+	memcached_return_t rc;
+	struct session	*s;
+	char		*value, *key, **hashes, *why;
+	size_t		 len, i, nh, bad;
+	uint64_t	 cas;
+	long long	 until;
+	time_t		 grace;
+
+	if ((rc = mc_get(mcc, ikey, &value, &len, &cas)) == MEMCACHED_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != MEMCACHED_SUCCESS)
+		return mc_error(mcc, rc, "sessions", cause);
+	if (mc_index_parse(value, len, &until, &hashes, &nh, &bad) != 0)
+		nh = 0;
+	free(value);
+	for (i = 0; i < nh; i++) {
+		if (mc_admin_listed(*out, *n, hashes[i]))
+			continue;
+		xasprintf(&key, "%s%s", ms->prefix, hashes[i]);
+		rc = mc_get(mcc, key, &value, &len, &cas);
+		free(key);
+		if (rc == MEMCACHED_NOTFOUND)
+			continue;
+		if (rc != MEMCACHED_SUCCESS) {
+			mc_index_free(hashes);
+			return mc_error(mcc, rc, "sessions", cause);
+		}
+		why = NULL;
+		s = mc_value_parse(value, len, xstrdup(hashes[i]), now, &grace,
+		    &why);
+		free(value);
+		free(why);
+		if (s == NULL || grace != 0 || s->user == NULL ||
+		    strcmp(s->user, user) != 0 ||
+		    session_expired(s, st->cfg, now)) {
+			session_free(s);
+			continue;
+		}
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		(*out)[*n].id = xstrdup(hashes[i]);
+		(*out)[(*n)++].s = s;
+	}
+	mc_index_free(hashes);
+	return STORE_OK;
+}
+
+/*
+ * The live sessions of a user (sessionwrap-ctl sessions): what its index
+ * names, under every key of the keyring, by store key (memcached cannot
+ * be searched by the public SESSION_ID).
+ */
+static enum store_result
+mc_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
+    struct store_user_session **out, size_t *n, char **cause)
+{
+	enum store_result rv;
+	char		*ikey;
+	size_t		 k;
+	int		 c;
+
+	*out = NULL;
+	*n = 0;
+	for (k = 0; k < keyring_count(st->keys); k++) {
+		for (c = 0; c < MC_INDEX_CHUNKS; c++) {
+			ikey = mc_index_key(st, k, user, c);
+			rv = mc_admin_sessions_chunk(st, conn, ikey, user, now,
+			    out, n, cause);
+			free(ikey);
+			if (rv == STORE_NOTFOUND)
+				break;
+			if (rv != STORE_OK)
+				return rv;
+		}
+	}
+	store_user_sort(*out, *n);
+	return STORE_OK;
+}
+
+/*
+ * Delete one session (sessionwrap-ctl revoke ID) by the store key that
+ * sessions lists, its cookie value or its secret id.
+ */
+static enum store_result
+mc_admin_revoke(struct store *st, void *conn, const char *what, char **ws_id,
+    char **cause)
+{
+	struct mc_store	*ms = st->priv;
+	struct mc_conn	*mcc = conn;
+	memcached_return_t rc;
+	char		*id, *key, **ws = NULL;
+	size_t		 nws = 0;
+
+	*ws_id = NULL;
+	if (strlen(what) == MC_HASH_LEN &&
+	    strspn(what, "0123456789abcdef") == MC_HASH_LEN)
+		xasprintf(&key, "%s%s", ms->prefix, what);
+	else {
+		if (store_verify_id(st->keys, what, &id) != 0)
+			id = xstrdup(what);
+		key = mc_key(st, id);
+		free(id);
+	}
+	mc_admin_revoke_ws_id(mcc, key, &ws, &nws);
+	rc = memcached_delete(mcc->mc, key, strlen(key), 0);
+	free(key);
+	if (nws > 0)
+		*ws_id = ws[0];
+	free(ws);
+	if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_DELETED)
+		return STORE_OK;
+	free(*ws_id);
+	*ws_id = NULL;
+	if (rc == MEMCACHED_NOTFOUND)
+		return STORE_NOTFOUND;
+	return mc_error(mcc, rc, "revoke", cause);
+}
+
 /* Per-server item counts and hit rates (sessionwrap-ctl stats). */
 static enum store_result
 mc_admin_stats(struct store *st, void *conn, time_t now, char **out,
@@ -264,6 +408,10 @@ const struct store_admin_ops mc_admin_ops = {
 	.revoke_user = mc_admin_revoke_user,
 	/* show: by secret id or cookie value (not by public id). */
 	.show = mc_admin_show,
+	/* sessions --user: what the user's index lists, by store key. */
+	.sessions = mc_admin_sessions,
+	/* revoke ID: by store key, cookie value or secret id. */
+	.revoke = mc_admin_revoke,
 	/* init-db: nothing to create. */
 	.init = NULL,
 	/* stats: per-server counts from memcached's STATS. */

@@ -277,3 +277,39 @@ fail:
 	mc_config_free(ms);
 	return NULL;
 }
+
+/*
+ * A client for the servers of a memcached:// value, with the store's
+ * behaviours and without its keys: other users of the same servers
+ * (sessionwrap-login's counters). NULL and *cause.
+ */
+memcached_st *
+mc_config_client(const char *uri, char **cause)
+{
+	memcached_st	*mc;
+	char		*copy, *list, *spec;
+	int		 n = 0;
+
+	if ((mc = memcached_create(NULL)) == NULL)
+		fatalx("%s: memcached_create failed", __func__);
+	copy = xstrdup(uri + strlen("memcached:"));
+	list = copy + (strncmp(copy, "//", 2) == 0 ? 2 : 0);
+	list[strcspn(list, "?")] = '\0';
+	while ((spec = strsep(&list, ",")) != NULL) {
+		if (*spec != '\0' && mc_config_add_server(mc, spec, cause) != 0)
+			goto fail;
+		n += *spec != '\0';
+	}
+	if (n == 0) {
+		*cause = xstrdup("memcached store without servers");
+		goto fail;
+	}
+	if (mc_config_behaviours(mc, MC_DEFAULT_TIMEOUT, 0, cause) != 0)
+		goto fail;
+	free(copy);
+	return mc;
+fail:
+	free(copy);
+	memcached_free(mc);
+	return NULL;
+}

@@ -61,6 +61,8 @@ struct mc_conn {
 int		 mc_config_prefix_ok(const char *);
 /* Release what store_memcached_open returned. */
 void		 mc_config_free(void *);
+/* A client for the store's servers without its keys; NULL and *cause. */
+memcached_st	*mc_config_client(const char *, char **);
 
 /* Map a libmemcached failure to a store result and cause. */
 enum store_result mc_error(struct mc_conn *, memcached_return_t, const char *,

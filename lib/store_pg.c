@@ -34,7 +34,7 @@ pg_match(const char *uri)
  * The libpq connection string for a store value: URIs go through as they
  * are, "postgresql:key=value ..." is a keyword/value conninfo.
  */
-static char *
+char *
 pg_conninfo(const char *uri)
 {
 	const char	*rest;

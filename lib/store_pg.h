@@ -26,5 +26,12 @@ enum store_result store_pg_save(struct store *, void *, struct session *, int,
  */
 enum store_result store_pg_revoke_user(struct store *, void *, const char *,
 		    char ***, char ***, long *, char **);
+/*
+ * Delete one session by public id, cookie value or secret id: its store
+ * key in *key and ws_id in *ws_id (may stay NULL; caller frees both).
+ * STORE_NOTFOUND when there is none.
+ */
+enum store_result store_pg_revoke_one(struct store *, void *, const char *,
+		    char **, char **, char **);
 
 #endif

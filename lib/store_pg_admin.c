@@ -1,4 +1,7 @@
-/* What sessionwrap-ctl asks of the PostgreSQL store: gc, revoke, show, stats. */
+/*
+ * What sessionwrap-ctl asks of the PostgreSQL store: gc, revoke, show,
+ * stats, a user's sessions.
+ */
 #include "autoconf.h"
 
 #include <limits.h>
@@ -135,6 +138,101 @@ pg_admin_show(struct store *st, void *conn, const char *what,
 }
 
 /*
+ * The live sessions of a user (sessionwrap-ctl sessions): their public ids,
+ * then each as show reads it. A session that ends meanwhile, or whose row
+ * fails the checks of every load, is left out.
+ */
+static enum store_result
+pg_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
+    struct store_user_session **out, size_t *n, char **cause)
+{
+	PGresult	*res;
+	enum store_result rv;
+	struct session	*s;
+	const char	*params[2];
+	char		 nowbuf[32];
+	int		 i;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+	params[0] = user;
+	params[1] = nowbuf;
+	if ((res = pg_conn_run(conn, PG_USER_LIST, 2, params, &rv,
+	    cause)) == NULL)
+		return rv;
+	*out = xcalloc(PQntuples(res) + 1, sizeof **out);
+	for (i = 0; i < PQntuples(res); i++) {
+		rv = pg_admin_show(st, conn, PQgetvalue(res, i, 0), &s, cause);
+		if (rv == STORE_NOTFOUND)
+			continue;
+		/* A row that fails the session's checks: the others still count. */
+		if (rv == STORE_ERROR && ((struct pg_conn *)conn)->ready) {
+			log_warnx("%s: a session of %s skipped: %s", __func__,
+			    user, *cause);
+			free(*cause);
+			*cause = NULL;
+			continue;
+		}
+		if (rv != STORE_OK) {
+			PQclear(res);
+			return rv;
+		}
+		(*out)[*n].id = xstrdup(PQgetvalue(res, i, 0));
+		(*out)[(*n)++].s = s;
+	}
+	PQclear(res);
+	store_user_sort(*out, *n);
+	return STORE_OK;
+}
+
+/* Delete one session; see store_pg.h. */
+enum store_result
+store_pg_revoke_one(struct store *st, void *conn, const char *what,
+    char **key, char **ws_id, char **cause)
+{
+	PGresult	*res;
+	enum store_result rv;
+	const char	*params[2];
+	char		*id;
+
+	*key = *ws_id = NULL;
+	if (store_verify_id(st->keys, what, &id) != 0)
+		id = xstrdup(what);
+	*key = store_key(st->keys, id);
+	free(id);
+	params[0] = *key;
+	params[1] = what;
+	if ((res = pg_conn_run(conn, PG_REVOKE_ONE, 2, params, &rv,
+	    cause)) == NULL)
+		return rv;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return STORE_NOTFOUND;
+	}
+	/* The row's own key: `what` may have been its public id. */
+	free(*key);
+	*key = xstrdup(PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 1))
+		*ws_id = xstrdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* Delete one session (sessionwrap-ctl revoke ID). */
+static enum store_result
+pg_admin_revoke(struct store *st, void *conn, const char *what, char **ws_id,
+    char **cause)
+{
+	enum store_result rv;
+	char		*key;
+
+	rv = store_pg_revoke_one(st, conn, what, &key, ws_id, cause);
+	free(key);
+	return rv;
+}
+
+/*
  * Connect, which creates the table (sessionwrap-ctl init-db); a table of
  * sessionwrap 0.1 gets integer times.
  */
@@ -180,6 +278,10 @@ const struct store_admin_ops pg_admin_ops = {
 	.revoke_user = pg_admin_revoke_user,
 	/* show: by secret id, cookie value or public SESSION_ID. */
 	.show = pg_admin_show,
+	/* sessions --user: the user's live rows, by public SESSION_ID. */
+	.sessions = pg_admin_sessions,
+	/* revoke ID: deletes one row, telling its ws_id. */
+	.revoke = pg_admin_revoke,
 	/* init-db: connects, which creates the table. */
 	.init = pg_admin_init,
 	/* stats: row counts and the table's size. */

@@ -155,19 +155,20 @@ pg_conn_simple(PGconn *pg, const char *sql, char **cause)
 }
 
 /*
- * Create the table unless it exists, serialised against other processes;
- * *tz when it is one of sessionwrap 0.1 (timestamptz times, kept until
- * init-db migrates it; logged once a process). The same round trip.
+ * Run `ddl` unless `table` exists, serialised against other processes
+ * (the store's schema, sessionwrap-login's counters); -1 and *cause.
  */
-static int
-pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
+int
+pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
+    char **cause)
 {
-	static int	 warned;
 	PGresult	*res;
 	char		*sql;
 	int		 exists, rv;
 
-	res = pg_conn_exec_sql(pg, pg_sql_exists);
+	xasprintf(&sql, "SELECT to_regclass('%s') IS NOT NULL", table);
+	res = pg_conn_exec_sql(pg, sql);
+	free(sql);
 	if (res == NULL) {
 		xasprintf(cause, "PostgreSQL did not answer within %d ms",
 		    PG_QUERY_TIMEOUT);
@@ -179,6 +180,46 @@ pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
 		return -1;
 	}
 	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (exists)
+		return 0;
+
+	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s COMMIT;",
+	    PG_SCHEMA_LOCK, ddl);
+	rv = pg_conn_simple(pg, sql, cause);
+	free(sql);
+	if (rv != 0) {
+		if (pg_conn_simple(pg, "ROLLBACK", &sql) != 0)
+			free(sql);
+		return -1;
+	}
+	log_info("%s: created table %s", __func__, table);
+	return 0;
+}
+
+/*
+ * Create the store's table unless it exists; *tz when it is one of
+ * sessionwrap 0.1 (timestamptz times, kept until init-db migrates it;
+ * logged once a process).
+ */
+static int
+pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
+{
+	static int	 warned;
+	PGresult	*res;
+
+	if (pg_conn_table_ensure(pg, PG_TABLE, pg_sql_schema, cause) != 0)
+		return -1;
+	if ((res = pg_conn_exec_sql(pg, pg_sql_exists)) == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within %d ms",
+		    PG_QUERY_TIMEOUT);
+		return -1;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		*cause = pg_conn_message(PQerrorMessage(pg));
+		PQclear(res);
+		return -1;
+	}
 	*tz = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	if (*tz && !warned) {
@@ -187,19 +228,6 @@ pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
 		    "sessionwrap 0.1; sessionwrap-ctl init-db makes them "
 		    "integers (faster)", __func__);
 	}
-	if (exists)
-		return 0;
-
-	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s COMMIT;",
-	    PG_SCHEMA_LOCK, pg_sql_schema);
-	rv = pg_conn_simple(pg, sql, cause);
-	free(sql);
-	if (rv != 0) {
-		if (pg_conn_simple(pg, "ROLLBACK", &sql) != 0)
-			free(sql);
-		return -1;
-	}
-	log_info("%s: created table " PG_TABLE, __func__);
 	return 0;
 }
 

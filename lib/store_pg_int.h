@@ -43,6 +43,9 @@ enum pg_stmt {
 	PG_UNLOCK,	/* $1 advisory lock key */
 	PG_COUNT,	/* $1 now: live and expired row counts */
 	PG_REKEY,	/* $1 old key, $2 key, $3 public id, $4 now */
+	/* A user's sessions (store_pg_admin.c). */
+	PG_USER_LIST,	/* $1 username, $2 now: their public ids */
+	PG_REVOKE_ONE,	/* $1 key, $2 public id */
 	PG_NSTMTS
 };
 
@@ -55,6 +58,14 @@ struct pg_sql_stmt {
 
 /* The schema, also shipped as contrib/schema.sql. */
 extern const char pg_sql_schema[];
+/* sessionwrap-login's failure counters (counter_pg.c), part of the schema. */
+#define PG_COUNTERS		"sessionwrap_login_counters"
+#define PG_COUNTERS_SCHEMA \
+"CREATE TABLE IF NOT EXISTS " PG_COUNTERS " (\n" \
+"\tkey\t\ttext PRIMARY KEY,\t\t-- hash of a user name or client address\n" \
+"\tcount\t\tinteger NOT NULL,\t\t-- failed logins\n" \
+"\texpires_at\ttimestamptz NOT NULL\n" \
+");\n"
 /* Every statement, prepared on each (re)connection. */
 extern const struct pg_sql_stmt pg_sql_stmts[PG_NSTMTS];
 /* The same for a table of sessionwrap 0.1 (timestamptz times). */
@@ -126,6 +137,11 @@ long		 pg_conn_stmt_timeout(struct pg_conn *, enum pg_stmt);
 enum store_result pg_conn_ensure(struct pg_conn *, int *, char **);
 /* Run a simple SQL text on a connection; -1 and *cause. */
 int		 pg_conn_simple(PGconn *, const char *, char **);
+/* Run the DDL unless the table exists, under the schema lock. */
+int		 pg_conn_table_ensure(PGconn *, const char *, const char *,
+		    char **);
+/* The libpq connection string for a store value (store_pg.c). */
+char		*pg_conninfo(const char *);
 /*
  * Run a prepared statement, reconnecting once when the connection was
  * lost: the result (caller PQclears), or NULL with *rv and *cause.

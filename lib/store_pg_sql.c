@@ -29,7 +29,8 @@ const char pg_sql_schema[] =
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_expires_idx ON " PG_TABLE " (expires_at);\n"
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_username_idx ON " PG_TABLE " (username)\n"
 "\tWHERE username IS NOT NULL;\n"
-"CREATE INDEX IF NOT EXISTS " PG_TABLE "_public_id_idx ON " PG_TABLE " (public_id);\n";
+"CREATE INDEX IF NOT EXISTS " PG_TABLE "_public_id_idx ON " PG_TABLE " (public_id);\n"
+PG_COUNTERS_SCHEMA;
 
 /* A 0.1 table's times to Unix seconds, in place (init-db). */
 const char pg_sql_migrate[] =
@@ -126,6 +127,13 @@ const char pg_sql_exists[] =
 	[PG_REKEY] = { "sw_rekey", \
 	    "UPDATE " PG_TABLE " SET key = $2, public_id = $3 WHERE key = $1 " \
 	    "AND expires_at > " T("$4") " RETURNING " PG_COLUMNS(E) }, \
+	/* A user's sessions: sessionwrap-ctl sessions, revoke ID. */ \
+	[PG_USER_LIST] = { "sw_user_list", \
+	    "SELECT public_id FROM " PG_TABLE " WHERE username = $1 AND " \
+	    "expires_at > " T("$2") " AND NOT doomed" }, \
+	[PG_REVOKE_ONE] = { "sw_revoke_one", \
+	    "DELETE FROM " PG_TABLE " WHERE key = $1 OR public_id = $2 " \
+	    "RETURNING key, ws_id" }, \
 }
 
 const struct pg_sql_stmt pg_sql_stmts[PG_NSTMTS] = PG_STMTS(PG_T_INT, PG_E_INT);

@@ -17,7 +17,7 @@ url_safe(unsigned char c)
 }
 
 /* Decode one %XX hex digit; -1 when it is not one. */
-static int
+int
 url_hex(char c)
 {
 	if (c >= '0' && c <= '9')

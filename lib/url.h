@@ -10,6 +10,8 @@
  */
 char		*url_decode(const char *, size_t);
 char		*url_encode(const char *);
+/* The value of one %XX hex digit; -1 when it is not one. */
+int		 url_hex(char);
 /* Length of url_encode()'s result, without the NUL, without building it. */
 size_t		 url_encoded_len(const char *);
 

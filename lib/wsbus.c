@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "crypto.h"
+#include "log.h"
 #include "num.h"
 #include "url.h"
 #include "wsbus.h"
@@ -309,6 +310,29 @@ wsbus_close(const struct config *cfg, const struct keyring *keys,
 	rc = wsbus_publish(cfg, keys, line, cause);
 	free(line);
 	return rc;
+}
+
+/* CLOSE a ws_id's sockets on ws_bus, else on ws_control; see wsbus.h. */
+int
+wsbus_close_any(const struct config *cfg, const struct keyring *keys,
+    const char *ws_id, const char *who, char **cause)
+{
+	long	 n;
+
+	*cause = NULL;
+	if (cfg->ws_bus != NULL) {
+		if (wsbus_close(cfg, keys, ws_id, 0, NULL, cause) == 0)
+			return 0;
+		if (cfg->ws_control == NULL)
+			return -1;
+		log_warnx("%s: closing websockets: %s (trying ws_control)", who,
+		    *cause);
+		free(*cause);
+		*cause = NULL;
+	}
+	if (cfg->ws_control == NULL)
+		return 0;
+	return wsctl_close_retry(cfg->ws_control, ws_id, &n, cause);
 }
 
 /* SEND text to every socket of a ws_id on the bus; see wsbus.h. */

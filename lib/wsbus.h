@@ -90,6 +90,15 @@ int		 wsbus_publish(const struct config *, const struct keyring *,
 /* CLOSE every socket of a ws_id on the bus (code 0: the helpers' default). */
 int		 wsbus_close(const struct config *, const struct keyring *,
 		     const char *, int, const char *, char **);
+/*
+ * What sessionwrap does when a session's sockets must go (logout, login,
+ * max_sessions_per_user): CLOSE on ws_bus when set; else, or when the bus
+ * is down (logged for `who`), on ws_control with retries in the background.
+ * 0 delivered (or nowhere to send), 1 queued for retries, -1 failed; *cause
+ * (caller frees) for 1 and -1.
+ */
+int		 wsbus_close_any(const struct config *, const struct keyring *,
+		     const char *, const char *, char **);
 /* SEND text to every socket of a ws_id on the bus. */
 int		 wsbus_send(const struct config *, const struct keyring *,
 		     const char *, const char *, char **);

@@ -12,6 +12,7 @@
 #include "cgi.h"
 #include "clock.h"
 #include "cookie.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "num.h"
@@ -274,7 +275,6 @@ req_close_ws(struct req *r)
 {
 	const char	*id = r->rs.s->old_ws_id;
 	char		*cause;
-	long		 n;
 	int		 rc;
 
 	/* No stored session, or its refused change left it (and its ws_id). */
@@ -282,24 +282,14 @@ req_close_ws(struct req *r)
 	    (r->cfg->ws_control == NULL && r->cfg->ws_bus == NULL))
 		return;
 	/* Many hosts: every helper hears it on ws_bus; down: ws_control. */
-	if (r->cfg->ws_bus != NULL) {
-		if (wsbus_close(r->cfg, r->sw->keys, id, 0, NULL, &cause) == 0)
-			return;
-		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,
-		    r->cfg->ws_control != NULL ? " (trying ws_control)" : "");
-		free(cause);
-		if (r->cfg->ws_control == NULL)
-			return;
-	}
-	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
+	if ((rc = wsbus_close_any(r->cfg, r->sw->keys, id, req_name(r),
 	    &cause)) != 0) {
 		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,
 		    rc == 1 ? " (retrying)" : "");
 		free(cause);
 		return;
 	}
-	log_debug("%s: closed %ld websocket%s", req_name(r), n,
-	    n == 1 ? "" : "s");
+	log_debug("%s: websockets of the old ws_id closed", req_name(r));
 }
 
 /*
@@ -645,6 +635,65 @@ done:
 	buf_free(&hdr);
 }
 
+/*
+ * Read and drop the body of a request the gate answers: a web server still
+ * sending it (mod_proxy_fcgi sends even an empty one) must not find the
+ * connection closed under it. Bounded by the deadline, as for a script.
+ */
+static void
+req_discard_body(struct req *r)
+{
+	struct req_body	 b;
+	ssize_t		 n;
+
+	req_body_init(r, &b);
+	while (!b.done) {
+		n = r->io->read(r->io->ctx, b.buf, sizeof b.buf, r->deadline);
+		if (n <= 0 || (b.remaining >= 0 && (b.remaining -= n) == 0)) {
+			r->input_done = n >= 0;
+			break;
+		}
+	}
+}
+
+/*
+ * The gate, before any script is found or run: cross-origin refusal; then,
+ * for a protected path or the web server's access check, the session
+ * (loaded now) and the gate's answer. 0 to go on, -1 when answered, or the
+ * status to fail with.
+ */
+static int
+req_gate(struct req *r, enum gate_role role)
+{
+	char	*answer;
+	int	 status;
+
+	if ((status = csrf_check(r->cfg, req_getenv_cb, r)) != 0) {
+		if (role != GATE_AUTHORIZER)
+			req_discard_body(r);
+		return status;
+	}
+	if (role == GATE_RESPONDER &&
+	    !gate_protected(r->cfg, req_getenv_cb, r, r->sw->cgi))
+		return 0;
+	r->rs.name = req_name(r);
+	if ((status = rsession_load(&r->rs)) != 0)
+		return status;
+	/* An access check passed: refresh the session as a page would. */
+	if (role != GATE_RESPONDER && r->rs.s->user != NULL)
+		(void)req_save(r);
+	if ((answer = gate_answer(r->cfg, req_getenv_cb, r, role,
+	    r->rs.s->user, r->setcookie)) == NULL)
+		return 0;
+	/* An Authorizer gets no request body (FastCGI 1.0, 6.3). */
+	if (role != GATE_AUTHORIZER)
+		req_discard_body(r);
+	r->io->write(r->io->ctx, answer, strlen(answer));
+	free(answer);
+	r->state = REQ_FAILED;
+	return -1;
+}
+
 /* Handle one request from start to end; see request.h. */
 int
 request_handle(struct worker *w, char **envp, const struct rio *io)
@@ -668,6 +717,9 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	r.rs.cfg = r.cfg;
 	r.rs.ops = w->sw->store->ops;
 	r.rs.now = r.now;
+	/* What a login records of its client (session_client_set). */
+	r.rs.addr = req_getenv(&r, "REMOTE_ADDR");
+	r.rs.ua = req_getenv(&r, "HTTP_USER_AGENT");
 
 	/*
 	 * A store that can starts loading the session now and works on it
@@ -675,17 +727,23 @@ request_handle(struct worker *w, char **envp, const struct rio *io)
 	 */
 	req_cookie(&r);
 	rsession_prefetch(&r.rs);
+	if ((status = req_gate(&r, gate_role(req_getenv_cb, &r))) != 0) {
+		if (status > 0)
+			req_fail(&r, status);
+		goto out;
+	}
 	if ((status = script_pick(r.sw, req_getenv_cb, &r, &r.script)) != 0) {
 		req_fail(&r, status);
 		goto out;
 	}
 	req_env_cgi(&r, &env);
 	r.rs.name = r.script;
-	if ((status = rsession_load(&r.rs)) != 0) {
+	if (r.rs.s == NULL && (status = rsession_load(&r.rs)) != 0) {
 		req_fail(&r, status);
 		cgi_env_free(&env);
 		goto out;
 	}
+	gate_remote_user(&env, r.cfg, req_getenv_cb, &r, r.rs.s->user);
 
 	argv[0] = r.script;
 	argv[1] = NULL;

@@ -15,6 +15,9 @@
 #include "session.h"
 #include "spawn.h"
 #include "store.h"
+#include "store_admin.h"
+#include "wsbus.h"
+#include "wsctl.h"
 #include "xmalloc.h"
 
 #define RSESSION_MAX_RETRIES	12	/* compare-and-swap rounds in merge mode */
@@ -265,6 +268,9 @@ rsession_store(struct rsession *rs, enum store_result *res, char **value,
 	for (;;) {
 		s = rs->s;
 		s->access = rs->now;
+		/* A login records its client where a store can list it. */
+		if (s->logged_in && !rs->ops->client_side)
+			session_client_set(s, rs->addr, rs->ua);
 		/* Never store what the next script could not start with. */
 		if (rsession_fits(rs, s, cause) == -1) {
 			*res = STORE_TOOBIG;
@@ -287,6 +293,39 @@ rsession_store(struct rsession *rs, enum store_result *res, char **value,
 		if (rsession_reapply(rs) == -1)
 			return 503;
 	}
+}
+
+/*
+ * max_sessions_per_user after a login: end the user's oldest sessions and
+ * close their websockets. The login stands when this fails (logged).
+ */
+static void
+rsession_limit(struct rsession *rs)
+{
+	enum store_result	 res;
+	char			*cause = NULL, **ws_ids = NULL;
+	long			 n = 0, i;
+
+	if (!rs->s->logged_in || rs->cfg->max_sessions_per_user <= 0 ||
+	    rs->ops->client_side)
+		return;
+	res = store_user_limit(rs->sw->store, rs->w->conn, rs->s,
+	    rs->cfg->max_sessions_per_user, rs->now, &ws_ids, &n, &cause);
+	if (res != STORE_OK)
+		log_warnx("%s: max_sessions_per_user: %s", rs->name,
+		    cause != NULL ? cause : store_result_str(res));
+	free(cause);
+	for (i = 0; i < n; i++) {
+		if ((rs->cfg->ws_control != NULL || rs->cfg->ws_bus != NULL) &&
+		    wsbus_close_any(rs->cfg, rs->sw->keys, ws_ids[i], rs->name,
+		    &cause) != 0) {
+			log_warnx("%s: closing websockets of an ended session: "
+			    "%s", rs->name, cause);
+			free(cause);
+		}
+		free(ws_ids[i]);
+	}
+	free(ws_ids);
 }
 
 /* Save the session if needed and decide the cookie; see rsession.h. */
@@ -348,6 +387,7 @@ rsession_save(struct rsession *rs, enum save_cookie *cookie, char **value)
 	 */
 	if (!s->destroyed && rsession_destroy_old(rs) == -1)
 		return 503;
+	rsession_limit(rs);
 	*cookie = save_cookie_after(rsession_facts(rs), 1);
 	return 0;
 }

@@ -22,6 +22,8 @@ struct rsession {
 	const struct store_ops	*ops;
 	time_t			 now;
 	const char		*name;		/* the request, for log lines */
+	const char		*addr;		/* REMOTE_ADDR, for a login's record */
+	const char		*ua;		/* HTTP_USER_AGENT, likewise */
 
 	char			*cookie;	/* our cookie as sent, or NULL */
 	int			 cookie_bad;	/* sent but not accepted */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "ctl-ws.h"
+#include "gate.h"
 #include "log.h"
 #include "num.h"
 #include "session.h"
@@ -37,6 +38,7 @@ static int	ctl_show(struct config *, int, char **);
 static int	ctl_revoke(struct config *, int, char **);
 static int	ctl_stats(struct config *, int, char **);
 static int	ctl_close_ws(struct config *, int, char **);
+static int	ctl_sessions(struct config *, int, char **);
 
 /* Every command, in the order --help lists them. */
 static const struct ctl_cmd ctl_cmds[] = {
@@ -51,7 +53,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "gc", "", "delete expired sessions", 1, ctl_gc },
 	{ "show", "ID", "print a session (cookie value, id or SESSION_ID)", 1,
 	  ctl_show },
-	{ "revoke", "--user NAME", "delete every session of a user", 1,
+	{ "sessions", "--user NAME [--json]",
+	  "list a user's sessions (id, login, last seen, client)", 1,
+	  ctl_sessions },
+	{ "revoke", "ID | --user NAME",
+	  "delete one session (as sessions lists it) or a user's", 1,
 	  ctl_revoke },
 	{ "stats", "", "print store statistics", 1, ctl_stats },
 	{ "close-ws", "WS_ID [CODE [REASON]]",
@@ -101,7 +107,8 @@ ctl_check_config(struct config *cfg, int argc, char **argv)
 	void		*conn;
 	char		*cause;
 
-	if (startup_open(cfg, NULL, &keys, &store, &cause) == -1) {
+	/* The gate's keys too; script_root is sessionwrap's own check. */
+	if (startup_open(cfg, gate_config_check, &keys, &store, &cause) == -1) {
 		fprintf(stderr, "sessionwrap-ctl: %s\n", cause);
 		free(cause);
 		return 1;
@@ -315,6 +322,7 @@ ctl_show(struct config *cfg, int argc, char **argv)
 	struct session	*s = NULL;
 	enum store_result res;
 	json_t		*o;
+	const char	*addr, *ua;
 	char		*cause = NULL, *text;
 	int		 rc = 0;
 
@@ -335,19 +343,179 @@ ctl_show(struct config *cfg, int argc, char **argv)
 	} else if (res != STORE_OK)
 		rc = ctl_store_fail("show", res, cause);
 	else {
-		o = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:I, s:O}",
+		session_client_get(s, &addr, &ua);
+		o = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:I, s:o, s:s?, "
+		    "s:s?}",
 		    "user", s->user, "ws_id", s->ws_id,
 		    "created", (json_int_t)s->created,
 		    "access", (json_int_t)s->access,
 		    "expires", (json_int_t)session_expires(s, cfg),
 		    "max_age", (json_int_t)s->max_age,
-		    "data", s->data);
+		    "data", session_client_view(s->data),
+		    "address", addr, "user_agent", ua);
 		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", text);
 		free(text);
 		json_decref(o);
 		session_free(s);
 	}
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* Print a string for one field of a line: escapes what could break it. */
+static void
+ctl_put(const char *s)
+{
+	int	 ok = session_client_valid(s, strlen(s), strlen(s));
+
+	if (*s == '\0') {
+		fputs("-", stdout);
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\' ||
+		    (!ok && (unsigned char)*s >= 0x80))
+			printf("\\x%02x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+}
+
+/* A Unix time as ISO 8601 UTC. */
+static void
+ctl_put_time(time_t t)
+{
+	struct tm	 tm;
+	char		 buf[32];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		printf("%lld", (long long)t);
+	else
+		fputs(buf, stdout);
+}
+
+/* The sessions of a user as a JSON array. */
+static void
+ctl_sessions_json(const struct config *cfg, struct store_user_session *v,
+    size_t n)
+{
+	json_t		*a, *o;
+	const char	*addr, *ua;
+	char		*text;
+	size_t		 i;
+
+	a = session_json_check(json_array());
+	for (i = 0; i < n; i++) {
+		session_client_get(v[i].s, &addr, &ua);
+		o = json_pack("{s:s, s:I, s:I, s:I, s:s?, s:s?}",
+		    "id", v[i].id,
+		    "created", (json_int_t)v[i].s->created,
+		    "last_seen", (json_int_t)v[i].s->access,
+		    "expires", (json_int_t)session_expires(v[i].s, cfg),
+		    "address", addr, "user_agent", ua);
+		json_array_append_new(a, session_json_check(o));
+	}
+	text = json_dumps(a, JSON_INDENT(2) | JSON_SORT_KEYS);
+	printf("%s\n", text != NULL ? text : "[]");
+	free(text);
+	json_decref(a);
+}
+
+/*
+ * sessions --user NAME [--json]: one line per live session, oldest login
+ * first: id, login and last-seen time, address and user agent at login.
+ */
+static int
+ctl_sessions(struct config *cfg, int argc, char **argv)
+{
+	struct ctl_store cs;
+	struct store_user_session *v = NULL;
+	enum store_result res;
+	const char	*addr, *ua;
+	char		*cause = NULL;
+	size_t		 n = 0, i;
+	int		 rc = 0, json;
+
+	json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	if ((argc != 2 && !json) || strcmp(argv[0], "--user") != 0 ||
+	    *argv[1] == '\0') {
+		fprintf(stderr, "usage: sessionwrap-ctl sessions --user NAME "
+		    "[--json]\n");
+		return 2;
+	}
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (ctl_admin(&cs)->sessions == NULL)
+		rc = ctl_store_fail("sessions", STORE_ERROR,
+		    xstrdup("not supported by this store"));
+	else if ((res = ctl_admin(&cs)->sessions(cs.store, cs.conn, argv[1],
+	    time(NULL), &v, &n, &cause)) != STORE_OK)
+		rc = ctl_store_fail("sessions", res, cause);
+	else if (json)
+		ctl_sessions_json(cfg, v, n);
+	else {
+		for (i = 0; i < n; i++) {
+			session_client_get(v[i].s, &addr, &ua);
+			printf("%s\t", v[i].id);
+			ctl_put_time(v[i].s->created);
+			putchar('\t');
+			ctl_put_time(v[i].s->access);
+			putchar('\t');
+			ctl_put(addr != NULL ? addr : "");
+			putchar('\t');
+			ctl_put(ua != NULL ? ua : "");
+			putchar('\n');
+		}
+	}
+	store_user_free(v, n);
+	ctl_store_close(&cs);
+	return rc;
+}
+
+/* revoke ID: delete one session and close its websockets. */
+static int
+ctl_revoke_one(struct config *cfg, const char *what)
+{
+	struct ctl_store cs;
+	enum store_result res;
+	char		*cause = NULL, *ws_id = NULL;
+	long		 closed = 0;
+	int		 rc = 0;
+
+	if (ctl_store_open(cfg, &cs) == -1)
+		return 1;
+	if (ctl_admin(&cs)->revoke == NULL)
+		rc = ctl_store_fail("revoke", STORE_ERROR,
+		    xstrdup("not supported by this store"));
+	else if ((res = ctl_admin(&cs)->revoke(cs.store, cs.conn, what,
+	    &ws_id, &cause)) == STORE_NOTFOUND) {
+		fprintf(stderr, "sessionwrap-ctl: no such live session\n");
+		free(cause);
+		rc = 1;
+	} else if (res != STORE_OK)
+		rc = ctl_store_fail("revoke", res, cause);
+	else
+		printf("1 session deleted\n");
+	/* Deleted: its websockets go too, as on logout. */
+	if (rc == 0 && (cfg->ws_control != NULL || cfg->ws_bus != NULL) &&
+	    ws_id != NULL) {
+		if (ctl_ws_close(cfg, ws_id, 0, NULL, &closed, &cause) == -1) {
+			fprintf(stderr, "sessionwrap-ctl: revoke: session "
+			    "deleted, but its websockets stay open: %s\n",
+			    cause);
+			free(cause);
+			rc = 1;
+		} else if (closed < 0)
+			printf("CLOSE published on ws_bus\n");
+		else
+			printf("%ld websocket%s closed\n", closed,
+			    closed == 1 ? "" : "s");
+		ctl_ws_done();
+	} else if (rc == 0 && cfg->ws_control != NULL)
+		printf("0 websockets closed\n");
+	free(ws_id);
 	ctl_store_close(&cs);
 	return rc;
 }
@@ -363,8 +531,11 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 	int		 rc = 0, wsfail = 0;
 	size_t		 i;
 
+	if (argc == 1 && *argv[0] != '\0' && *argv[0] != '-')
+		return ctl_revoke_one(cfg, argv[0]);
 	if (argc != 2 || strcmp(argv[0], "--user") != 0 || *argv[1] == '\0') {
-		fprintf(stderr, "usage: sessionwrap-ctl revoke --user NAME\n");
+		fprintf(stderr, "usage: sessionwrap-ctl revoke ID | --user "
+		    "NAME\n");
 		return 2;
 	}
 	if (ctl_store_open(cfg, &cs) == -1)

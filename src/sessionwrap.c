@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "crypto.h"
+#include "gate.h"
 #include "listen.h"
 #include "log.h"
 #include "priv.h"
@@ -432,7 +433,7 @@ sw_check(const struct config *cfg, char **cause)
 		    strerror(errno));
 		return -1;
 	}
-	return 0;
+	return gate_config_check(cfg, cause);
 }
 
 /*

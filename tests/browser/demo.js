@@ -7,31 +7,12 @@
 //   BASE=http://127.0.0.1:PORT ARTIFACTS=DIR NODE_PATH=.../node_modules node demo.js
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { helpers } = require("./lib.js");
 
 const BASE = process.env.BASE;
 const ARTIFACTS = process.env.ARTIFACTS;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const NAME = "browser_demo";
-
-function log(msg) {
-	process.stderr.write(`${NAME}: ${msg}\n`);
-}
-
-async function shot(page, name) {
-	const file = path.join(ARTIFACTS, name + ".png");
-	await page.screenshot({ path: file, fullPage: true });
-	log(`screenshot ${file}`);
-}
-
-function check(cond, what) {
-	if (!cond)
-		throw new Error(what);
-	log(`ok: ${what}`);
-}
+const { check, shot, run } = helpers("browser_demo");
 
 async function visits(page) {
 	const h1 = await page.textContent("h1");
@@ -41,97 +22,70 @@ async function visits(page) {
 	return Number(m[1]);
 }
 
-async function main() {
-	fs.mkdirSync(ARTIFACTS, { recursive: true });
-	const profile = fs.mkdtempSync(path.join(os.tmpdir(), "sw-chromium-"));
-	const context = await chromium.launchPersistentContext(profile, {
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-background-networking", "--disable-component-update",
-		    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-		viewport: { width: 900, height: 560 },
-	});
-	try {
-		context.setDefaultTimeout(15000);
-		const [first] = context.pages();
-		const a = first || await context.newPage();
-		a.on("console", (m) => log(`console: ${m.text()}`));
+run({ width: 900, height: 560 }, async (context, a) => {
+	// Not logged in: the live page asks for login first.
+	await a.goto(BASE + "/live.sh");
+	check(/\/login\.py\?next=live\.sh$/.test(a.url()),
+	    `anonymous live page goes to the login form (${a.url()})`);
+	await shot(a, "01-login");
 
-		// Not logged in: the live page asks for login first.
-		await a.goto(BASE + "/live.sh");
-		check(/\/login\.py\?next=live\.sh$/.test(a.url()),
-		    `anonymous live page goes to the login form (${a.url()})`);
-		await shot(a, "01-login");
+	await a.goto(BASE + "/login.py");
+	await a.fill("input[name=user]", "alice");
+	await a.fill("input[name=password]", "demo");
+	await Promise.all([a.waitForURL(/login\.py$/), a.click("#login")]);
+	check(await a.textContent("#user") === "alice", "logged in as alice");
 
-		await a.goto(BASE + "/login.py");
-		await a.fill("input[name=user]", "alice");
-		await a.fill("input[name=password]", "demo");
-		await Promise.all([a.waitForURL(/login\.py$/), a.click("#login")]);
-		check(await a.textContent("#user") === "alice", "logged in as alice");
+	await a.goto(BASE + "/counter.sh");
+	const n1 = await visits(a);
+	await a.reload();
+	const n2 = await visits(a);
+	await a.reload();
+	const n3 = await visits(a);
+	check(n2 === n1 + 1 && n3 === n2 + 1, `the counter increases (${n1}, ${n2}, ${n3})`);
+	check(await a.textContent("#user") === "alice", "the counter page shows the user");
+	await shot(a, "02-counter");
 
-		await a.goto(BASE + "/counter.sh");
-		const n1 = await visits(a);
-		await a.reload();
-		const n2 = await visits(a);
-		await a.reload();
-		const n3 = await visits(a);
-		check(n2 === n1 + 1 && n3 === n2 + 1, `the counter increases (${n1}, ${n2}, ${n3})`);
-		check(await a.textContent("#user") === "alice", "the counter page shows the user");
-		await shot(a, "02-counter");
-
-		// Two tabs on the live page.
-		await a.goto(BASE + "/live.sh");
-		const b = await context.newPage();
-		await b.goto(BASE + "/live.sh");
-		for (const [tab, page] of [["A", a], ["B", b]]) {
-			await page.waitForFunction(() =>
-			    document.getElementById("state").textContent === "socket open");
-			await page.waitForFunction(() =>
-			    /^connected for [2-9]\d* seconds$|^connected for \d{2,} seconds$/
-			    .test(document.getElementById("since").textContent));
-			check(true, `tab ${tab}: socket open, "${await page.textContent("#since")}"`);
-		}
-		await shot(a, "03-live-a");
-		await shot(b, "04-live-b");
-
-		// Log out in a third tab.
-		const c = await context.newPage();
-		await c.goto(BASE + "/login.py");
-		const t0 = Date.now();
-		await Promise.all([c.waitForURL(/login\.py$/), c.click("#logout")]);
-		check(await c.isVisible("input[name=user]"), "tab C: logged out, login form shown");
-		await shot(c, "05-logout");
-
-		for (const [tab, page] of [["A", a], ["B", b]]) {
-			await page.waitForFunction(() =>
-			    document.getElementById("state").textContent === "socket closed (code 4001)",
-			    null, { timeout: 5000 });
-			check(true, `tab ${tab}: "socket closed (code 4001)" ${Date.now() - t0} ms after the logout click`);
-		}
-		const frozen = await a.textContent("#since");
-		await a.waitForTimeout(1500);
-		check(await a.textContent("#since") === frozen, "tab A: no message after the close");
-		await shot(a, "06-live-a-closed");
-		// The picture in the README (doc/demo.png).
-		await a.screenshot({ path: path.join(ARTIFACTS, "demo-readme.png"),
-		    clip: { x: 110, y: 20, width: 680, height: 360 } });
-		await shot(b, "07-live-b-closed");
-
-		// The next load asks for login.
-		await b.reload();
-		check(/\/login\.py\?next=live\.sh$/.test(b.url()), `tab B reloaded: login form (${b.url()})`);
-		check(await b.isVisible("input[name=user]"), "tab B: login form shown");
-		await shot(b, "08-reload-login");
-	} finally {
-		await context.close();
-		fs.rmSync(profile, { recursive: true, force: true });
+	// Two tabs on the live page.
+	await a.goto(BASE + "/live.sh");
+	const b = await context.newPage();
+	await b.goto(BASE + "/live.sh");
+	for (const [tab, page] of [["A", a], ["B", b]]) {
+		await page.waitForFunction(() =>
+		    document.getElementById("state").textContent === "socket open");
+		await page.waitForFunction(() =>
+		    /^connected for [2-9]\d* seconds$|^connected for \d{2,} seconds$/
+		    .test(document.getElementById("since").textContent));
+		check(true, `tab ${tab}: socket open, "${await page.textContent("#since")}"`);
 	}
-}
+	await shot(a, "03-live-a");
+	await shot(b, "04-live-b");
 
-main().then(() => {
-	log("all checks passed");
-}, (e) => {
-	log(`FAIL: ${e && e.stack ? e.stack : e}`);
-	process.exitCode = 1;
+	// Log out in a third tab.
+	const c = await context.newPage();
+	await c.goto(BASE + "/login.py");
+	const t0 = Date.now();
+	await Promise.all([c.waitForURL(/login\.py$/), c.click("#logout")]);
+	check(await c.isVisible("input[name=user]"), "tab C: logged out, login form shown");
+	await shot(c, "05-logout");
+
+	for (const [tab, page] of [["A", a], ["B", b]]) {
+		await page.waitForFunction(() =>
+		    document.getElementById("state").textContent === "socket closed (code 4001)",
+		    null, { timeout: 5000 });
+		check(true, `tab ${tab}: "socket closed (code 4001)" ${Date.now() - t0} ms after the logout click`);
+	}
+	const frozen = await a.textContent("#since");
+	await a.waitForTimeout(1500);
+	check(await a.textContent("#since") === frozen, "tab A: no message after the close");
+	await shot(a, "06-live-a-closed");
+	// The picture in the README (doc/demo.png).
+	await a.screenshot({ path: path.join(ARTIFACTS, "demo-readme.png"),
+	    clip: { x: 110, y: 20, width: 680, height: 360 } });
+	await shot(b, "07-live-b-closed");
+
+	// The next load asks for login.
+	await b.reload();
+	check(/\/login\.py\?next=live\.sh$/.test(b.url()), `tab B reloaded: login form (${b.url()})`);
+	check(await b.isVisible("input[name=user]"), "tab B: login form shown");
+	await shot(b, "08-reload-login");
 });

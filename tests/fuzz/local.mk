@@ -17,9 +17,12 @@ FUZZ_TARGETS = \
 	fuzz_config \
 	fuzz_cookie_header \
 	fuzz_cookie_open \
+	fuzz_gate_path \
+	fuzz_login_form \
 	fuzz_merge_patch \
 	fuzz_script_path \
 	fuzz_session_deserialize \
+	fuzz_session_client \
 	fuzz_utf8 \
 	fuzz_ws_control \
 	fuzz_ws_handshake \
@@ -49,9 +52,12 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_cookie_header \
 	tests/fuzz/fuzz_cookie_open \
+	tests/fuzz/fuzz_gate_path \
+	tests/fuzz/fuzz_login_form \
 	tests/fuzz/fuzz_merge_patch \
 	tests/fuzz/fuzz_script_path \
 	tests/fuzz/fuzz_session_deserialize \
+	tests/fuzz/fuzz_session_client \
 	tests/fuzz/fuzz_utf8 \
 	tests/fuzz/fuzz_ws_control \
 	tests/fuzz/fuzz_ws_handshake \
@@ -103,6 +109,12 @@ tests_fuzz_fuzz_session_deserialize_SOURCES = tests/fuzz/fuzz_session_deserializ
 tests_fuzz_fuzz_session_deserialize_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_session_deserialize_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_session_deserialize_LDADD = $(FUZZ_LINKLIBS)
+
+# lib/session_client.c: a client's address and User-Agent, the login record.
+tests_fuzz_fuzz_session_client_SOURCES = tests/fuzz/fuzz_session_client.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_session_client_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_session_client_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_session_client_LDADD = $(FUZZ_LINKLIBS)
 
 tests_fuzz_fuzz_utf8_SOURCES = tests/fuzz/fuzz_utf8.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_utf8_CFLAGS = $(FUZZ_COMPILE)
@@ -158,6 +170,18 @@ tests_fuzz_fuzz_script_path_SOURCES = tests/fuzz/fuzz_script_path.c tests/fuzz/f
 tests_fuzz_fuzz_script_path_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_script_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_script_path_LDADD = $(FUZZ_LINKLIBS)
+
+# src/gate.c and src/csrf.c: the gate's path normaliser, next=, Origin.
+tests_fuzz_fuzz_gate_path_SOURCES = tests/fuzz/fuzz_gate_path.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_gate_path_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_gate_path_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_gate_path_LDADD = $(FUZZ_LINKLIBS)
+
+# src/login-form.c: sessionwrap-login's POST parser and `next` checker.
+tests_fuzz_fuzz_login_form_SOURCES = tests/fuzz/fuzz_login_form.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_login_form_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_login_form_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_login_form_LDADD = $(FUZZ_LINKLIBS)
 
 # Each target for FUZZ_SECONDS over its seed corpus (read-only; new inputs go
 # to tests/fuzz/work/ in the build tree); fails on any crash, leak or timeout.

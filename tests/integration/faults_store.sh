@@ -142,7 +142,7 @@ with_store() {
 	until_200 10 req /cgi-bin/counter.sh || soft_fail "$NAME exclusive: counter answered $STATUS"
 	rm -f "$T/state/fault-slow.pid"
 	curl -sS -b "$JAR" -o "$T/slow.b" -w '%{http_code}' --max-time 30 \
-	    "$BASE/cgi-bin/fault.sh?slow&s=4&k=a&v=1" > "$T/slow.code" 2>&1 &
+	    "$BASE/cgi-bin/fault.sh?slow&s=6&k=a&v=1" > "$T/slow.code" 2>&1 &
 	cpid=$!
 	wait_pidfile slow
 	t0=$(now_ms)
@@ -152,7 +152,9 @@ with_store() {
 		soft_fail "$NAME exclusive: the waiter answered $STATUS, not 503"
 	else
 		[ -n "$(header Retry-After)" ] || soft_fail "$NAME exclusive: 503 without Retry-After"
-		[ "$el" -ge 800 ] && [ "$el" -le 3500 ] ||
+		# Gave up after lock_timeout, long before the holder (6 s) let go:
+		# the margin is for ASan and valgrind on a loaded machine.
+		[ "$el" -ge 800 ] && [ "$el" -le 5000 ] ||
 		    soft_fail "$NAME exclusive: 503 after $el ms with lock_timeout = 1"
 	fi
 	wait "$cpid"

@@ -14,7 +14,7 @@ ROOT=$T/root
 unset MAKEFLAGS MFLAGS MAKELEVEL
 eval "$(make -s -C "$top_builddir" --no-print-directory -f Makefile -f - print-dirs <<'MK'
 print-dirs:
-	@echo "prefix='$(prefix)' bindir='$(bindir)' mandir='$(mandir)' ws='$(filter %sessionwrap-ws,$(bin_PROGRAMS))'"
+	@echo "prefix='$(prefix)' bindir='$(bindir)' mandir='$(mandir)' libexecdir='$(libexecdir)' ws='$(filter %sessionwrap-ws,$(bin_PROGRAMS))'"
 MK
 )"
 [ -n "$bindir" ] && [ -n "$mandir" ] || fail "could not read bindir and mandir from the Makefile"
@@ -38,10 +38,19 @@ for m in $pages; do
 	[ -f "$ROOT$mandir/$m" ] || fail "$mandir/$m not installed"
 	cmp -s "$ROOT$mandir/$m" "$top_srcdir/man/$(basename "$m")" || fail "$mandir/$m differs from man/"
 done
+# The login form, a CGI program beside the others' helpers.
+login=$libexecdir/sessionwrap/sessionwrap-login
+[ -x "$ROOT$login" ] || fail "$login not installed"
+[ -f "$ROOT$mandir/man8/sessionwrap-login.8" ] || fail "sessionwrap-login.8 not installed"
+: > "$T/empty.conf"
+REQUEST_METHOD=GET SW_LOGIN_CONF=$T/empty.conf "$ROOT$login" > "$T/login.out" 2>&1 ||
+    fail "installed sessionwrap-login failed: $(cat "$T/login.out")"
+grep -q '^Status: 200' "$T/login.out" && grep -q '<form method="post"' "$T/login.out" ||
+    fail "installed sessionwrap-login does not show its form: $(head -c 300 "$T/login.out")"
 find "$ROOT" -type f | sed "s|^$ROOT||" | sort > "$T/files"
 log "installed files: $(tr '\n' ' ' < "$T/files")"
 n=$(wc -l < "$T/files")
-want=$(( $(echo $progs | wc -w) + $(echo $pages | wc -w) ))
+want=$(( $(echo $progs | wc -w) + $(echo $pages | wc -w) + 2 ))
 [ "$n" = "$want" ] || fail "expected $want installed files, got $n: $(cat "$T/files")"
 
 step "make uninstall leaves no file behind"

@@ -10,7 +10,7 @@ sw_setup
 need_cmd groff man
 need_sessionwrap
 MAN=$top_srcdir/man
-PAGES="sessionwrap.8 sessionwrap-ctl.8 sessionwrap-ws.8 sessionwrap.conf.5"
+PAGES="sessionwrap.8 sessionwrap-ctl.8 sessionwrap-ws.8 sessionwrap.conf.5 sessionwrap-login.8"
 
 # unesc FILE: the page's source with the usual escapes undone, for grepping.
 unesc() {
