@@ -154,6 +154,25 @@ pg_conn_simple(PGconn *pg, const char *sql, char **cause)
 	return 0;
 }
 
+/* A query answering one row, within PG_QUERY_TIMEOUT; NULL and *cause. */
+static PGresult *
+pg_conn_one_row(PGconn *pg, const char *sql, char **cause)
+{
+	PGresult	*res;
+
+	if ((res = pg_conn_exec_sql(pg, sql)) == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within %d ms",
+		    PG_QUERY_TIMEOUT);
+		return NULL;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		*cause = pg_conn_message(PQerrorMessage(pg));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 /*
  * Run `ddl` unless `table` exists, serialised against other processes
  * (the store's schema, sessionwrap-login's counters); -1 and *cause.
@@ -167,18 +186,10 @@ pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
 	int		 exists, rv;
 
 	xasprintf(&sql, "SELECT to_regclass('%s') IS NOT NULL", table);
-	res = pg_conn_exec_sql(pg, sql);
+	res = pg_conn_one_row(pg, sql, cause);
 	free(sql);
-	if (res == NULL) {
-		xasprintf(cause, "PostgreSQL did not answer within %d ms",
-		    PG_QUERY_TIMEOUT);
+	if (res == NULL)
 		return -1;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*cause = pg_conn_message(PQerrorMessage(pg));
-		PQclear(res);
-		return -1;
-	}
 	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (exists)
@@ -210,16 +221,8 @@ pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
 
 	if (pg_conn_table_ensure(pg, PG_TABLE, pg_sql_schema, cause) != 0)
 		return -1;
-	if ((res = pg_conn_exec_sql(pg, pg_sql_exists)) == NULL) {
-		xasprintf(cause, "PostgreSQL did not answer within %d ms",
-		    PG_QUERY_TIMEOUT);
+	if ((res = pg_conn_one_row(pg, pg_sql_exists, cause)) == NULL)
 		return -1;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*cause = pg_conn_message(PQerrorMessage(pg));
-		PQclear(res);
-		return -1;
-	}
 	*tz = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	if (*tz && !warned) {
