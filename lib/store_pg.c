@@ -383,7 +383,6 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	struct pg_conn	*pc = conn;
 	PGresult	*res;
 	enum store_result rv;
-	enum pg_stmt	 stmt;
 	const char	*params[11];
 	char		*key, *pub = NULL, *data;
 	char		 ver[32], created[32], access[32], maxage[32];
@@ -399,7 +398,6 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	}
 	if ((rv = pg_data(st, s, &data, cause)) != STORE_OK)
 		return rv;
-
 	oaccess = s->access;
 	s->access = now;
 	last = pc->last.id != NULL && strcmp(pc->last.id, s->id) == 0;
@@ -424,8 +422,8 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	pub = store_public_id(st->keys, s->id);
 	if (s->version == 0) {
 		params[1] = pub;
-		stmt = cas ? PG_INSERT_NEW : PG_UPSERT;
-		res = pg_conn_run(pc, stmt, 9, params, &rv, cause);
+		res = pg_conn_run(pc, cas ? PG_INSERT_NEW : PG_UPSERT, 9,
+		    params, &rv, cause);
 	} else {
 		params[1] = cas ? ver : NULL;
 		params[9] = nowbuf;
