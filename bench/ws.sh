@@ -5,8 +5,12 @@
 # Then, with --echo M (default 1000; 0 skips), the same line-echo handler
 # (/bin/cat) held by M sockets behind sessionwrap-ws and behind Debian's
 # websocketd: RSS of the daemon and of the handler processes.
+# Then, with --bus-sockets K (default 100; 0 skips), two hosts on one ws_bus
+# (Redis pub/sub, then PostgreSQL LISTEN/NOTIFY): host A's sessionwrap-ws
+# holds K sockets of a session, host B's lighttpd + sessionwrap logs it out;
+# the time from the logout request to the last close frame on A, 10 times.
 #
-#   sh bench/ws.sh [--connections N] [--sessions S] [--echo M]
+#   sh bench/ws.sh [--connections N] [--sessions S] [--echo M] [--bus-sockets K]
 #
 # Needs a build in ./build with sessionwrap-ws (BUILD_DIR overrides), python3,
 # websocketd for the comparison, and `ulimit -n` above N + 100 (raised here
@@ -18,6 +22,7 @@ BUILD_DIR=${BUILD_DIR:-$top/build}
 connections=10000
 sessions=100
 echo_n=1000
+bus_n=100
 while [ $# -gt 0 ]; do
 	case $1 in
 	--connections) connections=$2; shift ;;
@@ -26,12 +31,14 @@ while [ $# -gt 0 ]; do
 	--sessions=*) sessions=${1#*=} ;;
 	--echo) echo_n=$2; shift ;;
 	--echo=*) echo_n=${1#*=} ;;
-	-h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--bus-sockets) bus_n=$2; shift ;;
+	--bus-sockets=*) bus_n=${1#*=} ;;
+	-h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "ws.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-for v in "$connections" "$sessions" "$echo_n"; do
+for v in "$connections" "$sessions" "$echo_n" "$bus_n"; do
 	case $v in ''|*[!0-9]*) echo "ws.sh: numbers must be integers" >&2; exit 2 ;; esac
 done
 [ "$sessions" -ge 1 ] && [ "$connections" -ge "$sessions" ] ||
@@ -141,5 +148,58 @@ if [ "$echo_n" -gt 0 ]; then
 	else
 		echo "websocketd not installed: no comparison"
 	fi
+fi
+# bus_case KIND URI: host A (sessionwrap-ws) and host B (lighttpd, sessionwrap
+# and its own sessionwrap-ws) on one ws_bus; logouts on B, closes timed on A.
+bus_case() {
+	echo "== two hosts on ws_bus ($1): logout on host B, $bus_n sockets on host A"
+	start_ws busA --ws_ping_interval=0 --ws_bus="$2"
+	a_pid=$WS_PID
+	start_ws busB --ws_ping_interval=0 --ws_bus="$2"
+	b_pid=$WS_PID
+	SW_CONF=$T/swB.conf SW_SOCK=$T/swB.sock
+	sw_config script_root="$SCRIPT_ROOT" log_level=warning ws_bus="$2" \
+	    ws_control="$T/busB.ctl"
+	sw_start
+	[ -n "$BASE" ] || lighttpd_start
+	python3 "$top/bench/ws_bench.py" twohost --addr "unix:$T/busA.sock" \
+	    --pid "$a_pid" --sessions "$T/bus-sessions-$1" -n "$bus_n" \
+	    --logout-base "$BASE" --label "$1" || fail "two-host bench ($1) failed"
+	sw_stop
+	SW_CONF= SW_SOCK=
+	stop_pid "$a_pid"
+	stop_pid "$b_pid"
+}
+
+if [ "$bus_n" -gt 0 ]; then
+	. "$top/tests/integration/store_servers.sh"
+	stores_init
+	need_cmd lighttpd
+	DOCROOT=$T/www SCRIPT_ROOT=$T/www/cgi-bin
+	mkdir -p "$SCRIPT_ROOT"
+	chmod 755 "$DOCROOT" "$SCRIPT_ROOT"
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nX-Session-Logout: 1\\r\\n\\r\\nbye\\n"\n' > "$SCRIPT_ROOT/logout.sh"
+	chmod 755 "$SCRIPT_ROOT/logout.sh"
+	# Fresh sessions per case: a logout ends one.
+	for kind in redis postgresql; do
+		: > "$T/bus-sessions-$kind"
+		i=0
+		while [ $i -lt 10 ]; do
+			c=$(cgi login.sh "" "bus$kind$i" | sed -n 's/^Set-Cookie: \(sessionwrap=[^;]*\);.*/\1/p' | tr -d '\r')
+			echo "$c -" >> "$T/bus-sessions-$kind"
+			i=$((i + 1))
+		done
+	done
+	if command -v redis-server >/dev/null 2>&1; then
+		redis-server --port 0 --unixsocket "$T/run/redis.sock" --unixsocketperm 777 \
+		    --daemonize yes --pidfile "$T/run/redis.pid" --dir "$T/run" --save '' \
+		    --appendonly no --logfile "$T/redis.log" || fail "redis-server did not start"
+		wait_for_socket "$T/run/redis.sock" 10
+		bus_case redis "redis+unix://$T/run/redis.sock"
+	else
+		echo "redis-server not installed: no Redis bus case"
+	fi
+	pg_setup
+	bus_case postgresql "$PG_URI"
 fi
 pass

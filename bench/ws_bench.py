@@ -7,6 +7,9 @@
   echo     open N sockets to an echo endpoint (sessionwrap-ws with a handler,
            or websocketd), check one echo each, report the RSS of the server
            and of its children.
+  twohost  per session, N sockets on host A's sessionwrap-ws, then a logout
+           over HTTP on host B (another sessionwrap on the same ws_bus): the
+           time from sending the logout to the last close frame on A.
 
 Times are taken by the client: from just before the control command is sent
 to the moment epoll reports the frame on the last socket.
@@ -192,11 +195,17 @@ def timed(ctl, line, socks, opcode):
     sel = selectors.DefaultSelector()
     for s in socks:
         sel.register(s, selectors.EVENT_READ)
-    codes = set()
     t0 = time.perf_counter()
     reply = control_sync(ctl, line)
     t_reply = time.perf_counter()
-    last, left = t0, len(socks)
+    last, codes = last_frame(sel, len(socks), opcode, t0)
+    return reply, (t_reply - t0) * 1000, (last - t0) * 1000, codes
+
+
+def last_frame(sel, left, opcode, t0):
+    """(arrival of the last frame of `opcode` on the `left` sockets
+    registered in sel, close codes seen); sel is closed."""
+    codes, last = set(), t0
     while left:
         events = sel.select(10)
         if not events:
@@ -211,7 +220,7 @@ def timed(ctl, line, socks, opcode):
             sel.unregister(key.fileobj)
             left -= 1
     sel.close()
-    return reply, (t_reply - t0) * 1000, (last - t0) * 1000, codes
+    return last, codes
 
 
 def hold(args):
@@ -254,6 +263,51 @@ def hold(args):
         s.close()
 
 
+def http_get(base, path, cookie):
+    """A blocking HTTP/1.0 GET; the status."""
+    h, p = base.split("//", 1)[1].rsplit(":", 1)
+    s = socket.create_connection((h, int(p)))
+    s.settimeout(30)
+    s.sendall(("GET %s HTTP/1.0\r\nHost: %s:%s\r\nCookie: %s\r\n\r\n"
+               % (path, h, p, cookie)).encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return int(data.split(b" ", 2)[1])
+
+
+def twohost(args):
+    """Per session: N sockets on host A, a logout over HTTP on host B, the
+    time to the last close frame on A (the CLOSE crossed ws_bus)."""
+    sessions = [line.split() for line in open(args.sessions) if line.strip()]
+    lat, replies = [], []
+    for idx in range(min(len(sessions), args.closes)):
+        cookie = sessions[idx][0]
+        socks = open_sync([args.addr] * args.n, [cookie] * args.n, args.host)
+        time.sleep(0.2)
+        sel = selectors.DefaultSelector()
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        t0 = time.perf_counter()
+        status = http_get(args.logout_base, args.logout_path, cookie)
+        t_reply = time.perf_counter()
+        last, codes = last_frame(sel, len(socks), 8, t0)
+        if status != 200 or codes != {4001}:
+            raise RuntimeError("logout %d, close codes %s" % (status, sorted(codes)))
+        lat.append((last - t0) * 1000)
+        replies.append((t_reply - t0) * 1000)
+        for s in socks:
+            s.close()
+    print("%-10s logout on B to the last of %d close frames on A: median %.2f ms, "
+          "max %.2f ms over %d logouts (logout response: median %.2f ms)"
+          % (args.label + ":", args.n, statistics.median(lat), max(lat), len(lat),
+             statistics.median(replies)))
+
+
 async def echo(args):
     base = rss_kb(args.pid)
     cookies = [line.split()[0] for line in open(args.sessions)] if args.sessions else [None]
@@ -288,7 +342,7 @@ async def echo(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("hold", "echo"))
+    ap.add_argument("mode", choices=("hold", "echo", "twohost"))
     ap.add_argument("--addr", required=True)
     ap.add_argument("--ctl")
     ap.add_argument("--pid", type=int, required=True)
@@ -298,9 +352,13 @@ def main():
     ap.add_argument("--closes", type=int, default=10)
     ap.add_argument("--host", default="localhost")
     ap.add_argument("--label", default="sessionwrap-ws")
+    ap.add_argument("--logout-base")
+    ap.add_argument("--logout-path", default="/cgi-bin/logout.sh")
     args = ap.parse_args()
     if args.mode == "hold":
         hold(args)
+    elif args.mode == "twohost":
+        twohost(args)
     else:
         asyncio.run(echo(args))
 

@@ -1,6 +1,8 @@
 -- sessionwrap: PostgreSQL session store schema.
 -- sessionwrap creates it on first use; run this (or sessionwrap-ctl init-db)
 -- when the database role sessionwrap uses may not create tables.
+-- A table made by sessionwrap 0.1 (timestamptz times) keeps working;
+-- sessionwrap-ctl init-db converts its times to these integers in place.
 -- Keep in sync with pg_schema in lib/store_pg.c (tests/integration/stores.sh compares).
 
 CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
@@ -9,10 +11,10 @@ CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
 	data		jsonb NOT NULL DEFAULT '{}',
 	username	text,
 	ws_id		text,
-	created_at	timestamptz NOT NULL,
-	access_at	timestamptz NOT NULL,
+	created_at	bigint NOT NULL,		-- Unix seconds, as are the others
+	access_at	bigint NOT NULL,
 	max_age		bigint NOT NULL DEFAULT 0,	-- per-session idle timeout
-	expires_at	timestamptz NOT NULL,
+	expires_at	bigint NOT NULL,
 	doomed		boolean NOT NULL DEFAULT false,	-- replaced; readable until expires_at
 	version		bigint NOT NULL DEFAULT 1
 );

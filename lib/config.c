@@ -170,6 +170,11 @@ static const struct config_key config_keys[] = {
 	  "unix:PATH or HOST:PORT of a FastCGI app (php-fpm...) to forward to" },
 	{ "upstream_connections", CONFIG_INT, C(upstream_connections), 1, 4096,
 	  "16", "connections kept open to the upstream app per process" },
+	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
+	{ "ws_bus", CONFIG_STRING, C(ws_bus), 0, 0, NULL,
+	  "postgresql:// or redis:// bus carrying CLOSE and SEND to every host" },
+	{ "ws_bus_channel", CONFIG_STRING, C(ws_bus_channel), 0, 0,
+	  "sessionwrap_ws", "channel name on ws_bus" },
 	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
 	  "error, warning, info, debug" },
 	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",

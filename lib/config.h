@@ -84,6 +84,9 @@ struct config {
 	/* FastCGI upstream. */
 	char	*upstream;		/* unix:PATH or HOST:PORT; NULL: scripts */
 	int	 upstream_connections;	/* kept open per process */
+	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
+	char	*ws_bus;
+	char	*ws_bus_channel;
 	int	 log_level;
 	int	 syslog;
 

@@ -234,16 +234,18 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 			res = pg_conn_run(pc, PG_LOAD, 2, params, &rv, cause);
 		}
 	}
-	free(key);
-	if (res == NULL) {
-		free(id);
-		return rv;
-	}
-	if (PQntuples(res) != 1) {
+	if (res == NULL || PQntuples(res) != 1) {
 		PQclear(res);
+		free(key);
 		free(id);
-		return STORE_NOTFOUND;
+		return res == NULL ? rv : STORE_NOTFOUND;
 	}
+	/* Its save needs the same store key, and the same cookie. */
+	pg_conn_last_clear(pc);
+	pc->last.id = xstrdup(id);
+	pc->last.key = key;
+	if (keyidx == 0)
+		pc->last.cookie = xstrdup(cookie);
 	*out = pg_session_from_row(res, id, now, cause);
 	if (until != NULL)
 		*until = (time_t)pg_getll(res, 7);
@@ -381,12 +383,12 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	struct pg_conn	*pc = conn;
 	PGresult	*res;
 	enum store_result rv;
-	enum pg_stmt	 stmt;
 	const char	*params[11];
 	char		*key, *pub = NULL, *data;
 	char		 ver[32], created[32], access[32], maxage[32];
 	char		 expires[32], nowbuf[32];
 	time_t		 oaccess;
+	int		 last;
 
 	*cookie = NULL;
 	if (pc->locked && pc->lock_lost) {
@@ -396,10 +398,10 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	}
 	if ((rv = pg_data(st, s, &data, cause)) != STORE_OK)
 		return rv;
-
 	oaccess = s->access;
 	s->access = now;
-	key = store_key(st->keys, s->id);
+	last = pc->last.id != NULL && strcmp(pc->last.id, s->id) == 0;
+	key = last ? xstrdup(pc->last.key) : store_key(st->keys, s->id);
 	snprintf(created, sizeof created, "%lld", (long long)s->created);
 	snprintf(access, sizeof access, "%lld", (long long)s->access);
 	snprintf(maxage, sizeof maxage, "%ld", s->max_age);
@@ -420,8 +422,8 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	pub = store_public_id(st->keys, s->id);
 	if (s->version == 0) {
 		params[1] = pub;
-		stmt = cas ? PG_INSERT_NEW : PG_UPSERT;
-		res = pg_conn_run(pc, stmt, 9, params, &rv, cause);
+		res = pg_conn_run(pc, cas ? PG_INSERT_NEW : PG_UPSERT, 9,
+		    params, &rv, cause);
 	} else {
 		params[1] = cas ? ver : NULL;
 		params[9] = nowbuf;
@@ -448,7 +450,9 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	if (until != NULL)
 		*until = (time_t)pg_getll(res, 1);
 	PQclear(res);
-	*cookie = store_sign_id(st->keys, s->id);
+	/* An unchanged id: the cookie it came with (no second HMAC). */
+	*cookie = last && pc->last.cookie != NULL ? xstrdup(pc->last.cookie) :
+	    store_sign_id(st->keys, s->id);
 	pg_purge(pc, now);
 	return STORE_OK;
 }

@@ -232,14 +232,20 @@ pg_admin_revoke(struct store *st, void *conn, const char *what, char **ws_id,
 	return rv;
 }
 
-/* Connect, which creates the table (sessionwrap-ctl init-db). */
+/*
+ * Connect, which creates the table (sessionwrap-ctl init-db); a table of
+ * sessionwrap 0.1 gets integer times.
+ */
 static enum store_result
 pg_admin_init(struct store *st, void *conn, char **cause)
 {
 	(void)st;
-	int	 fresh;
+	enum store_result rv;
+	int		 fresh;
 
-	return pg_conn_ensure(conn, &fresh, cause);
+	if ((rv = pg_conn_ensure(conn, &fresh, cause)) != STORE_OK)
+		return rv;
+	return pg_conn_migrate(conn, cause) == -1 ? STORE_ERROR : STORE_OK;
 }
 
 /* Session counts and table size (sessionwrap-ctl stats). */

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "clock.h"
+#include "crypto.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -31,6 +32,19 @@ pg_conn_prefetch_clear(struct pg_conn *pc)
 	free(pc->pf.id);
 	free(pc->pf.key);
 	pc->pf.cookie = pc->pf.id = pc->pf.key = NULL;
+}
+
+/* Forget the id last loaded: its store key and signed cookie. */
+void
+pg_conn_last_clear(struct pg_conn *pc)
+{
+	free(pc->last.id);
+	free(pc->last.key);
+	if (pc->last.cookie != NULL) {
+		crypto_wipe(pc->last.cookie, strlen(pc->last.cookie));
+		free(pc->last.cookie);
+	}
+	pc->last.id = pc->last.key = pc->last.cookie = NULL;
 }
 
 /* A libpq message on one line (libpq adds newlines and hints); caller frees. */
@@ -140,6 +154,25 @@ pg_conn_simple(PGconn *pg, const char *sql, char **cause)
 	return 0;
 }
 
+/* A query answering one row, within PG_QUERY_TIMEOUT; NULL and *cause. */
+static PGresult *
+pg_conn_one_row(PGconn *pg, const char *sql, char **cause)
+{
+	PGresult	*res;
+
+	if ((res = pg_conn_exec_sql(pg, sql)) == NULL) {
+		xasprintf(cause, "PostgreSQL did not answer within %d ms",
+		    PG_QUERY_TIMEOUT);
+		return NULL;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		*cause = pg_conn_message(PQerrorMessage(pg));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 /*
  * Run `ddl` unless `table` exists, serialised against other processes
  * (the store's schema, sessionwrap-login's counters); -1 and *cause.
@@ -153,18 +186,10 @@ pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
 	int		 exists, rv;
 
 	xasprintf(&sql, "SELECT to_regclass('%s') IS NOT NULL", table);
-	res = pg_conn_exec_sql(pg, sql);
+	res = pg_conn_one_row(pg, sql, cause);
 	free(sql);
-	if (res == NULL) {
-		xasprintf(cause, "PostgreSQL did not answer within %d ms",
-		    PG_QUERY_TIMEOUT);
+	if (res == NULL)
 		return -1;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*cause = pg_conn_message(PQerrorMessage(pg));
-		PQclear(res);
-		return -1;
-	}
 	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (exists)
@@ -183,11 +208,87 @@ pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
 	return 0;
 }
 
-/* Create the store's table unless it exists. */
+/*
+ * Create the store's table unless it exists; *tz when it is one of
+ * sessionwrap 0.1 (timestamptz times, kept until init-db migrates it;
+ * logged once a process).
+ */
 static int
-pg_conn_schema_create(PGconn *pg, char **cause)
+pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
 {
-	return pg_conn_table_ensure(pg, PG_TABLE, pg_sql_schema, cause);
+	static int	 warned;
+	PGresult	*res;
+
+	if (pg_conn_table_ensure(pg, PG_TABLE, pg_sql_schema, cause) != 0)
+		return -1;
+	if ((res = pg_conn_one_row(pg, pg_sql_exists, cause)) == NULL)
+		return -1;
+	*tz = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (*tz && !warned) {
+		warned = 1;
+		log_warnx("%s: " PG_TABLE " has the timestamptz times of "
+		    "sessionwrap 0.1; sessionwrap-ctl init-db makes them "
+		    "integers (faster)", __func__);
+	}
+	return 0;
+}
+
+static int	 pg_conn_connect(struct pg_conn *, char **);
+/* Prepare every statement of a set; -1 and *cause. */
+static int
+pg_conn_prepare(PGconn *pg, const struct pg_sql_stmt *stmts, char **cause)
+{
+	PGresult	*res;
+	int		 i;
+
+	for (i = 0; i < PG_NSTMTS; i++) {
+		res = pg_conn_wait(pg, PQsendPrepare(pg, stmts[i].name,
+		    stmts[i].sql, 0, NULL), PG_QUERY_TIMEOUT);
+		if (res == NULL) {
+			xasprintf(cause, "preparing %s: no answer within %d ms",
+			    stmts[i].name, PG_QUERY_TIMEOUT);
+			return -1;
+		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			xasprintf(cause, "preparing %s: %s", stmts[i].name,
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+/*
+ * sessionwrap-ctl init-db on a table of sessionwrap 0.1: its times become
+ * bigint Unix seconds in one ALTER TABLE (the table is locked meanwhile);
+ * the connection is then made again with the statements for them.
+ * 1 migrated, 0 nothing to do, -1 and *cause.
+ */
+int
+pg_conn_migrate(struct pg_conn *pc, char **cause)
+{
+	char	*sql;
+	int	 rv;
+
+	if (!pc->tz)
+		return 0;
+	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s COMMIT;",
+	    PG_SCHEMA_LOCK, pg_sql_migrate);
+	rv = pg_conn_simple(pc->pg, sql, cause);
+	free(sql);
+	if (rv != 0) {
+		if (pg_conn_simple(pc->pg, "ROLLBACK", &sql) != 0)
+			free(sql);
+		return -1;
+	}
+	log_info("%s: " PG_TABLE ": times are integers now", __func__);
+	pc->ready = 0;
+	if (pg_conn_connect(pc, cause) != 0)
+		return -1;
+	return 1;
 }
 
 /* Forget the connection's state after it dropped or failed to come up. */
@@ -218,9 +319,7 @@ pg_conn_connect(struct pg_conn *pc, char **cause)
 		"connect_timeout", "dbname", "fallback_application_name", NULL
 	};
 	const char	*values[4];
-	PGresult	*res;
 	char		*err = NULL;
-	int		 i;
 
 	if (pc->pg != NULL)
 		PQreset(pc->pg);
@@ -236,25 +335,10 @@ pg_conn_connect(struct pg_conn *pc, char **cause)
 		goto fail;
 	}
 	PQsetNoticeReceiver(pc->pg, pg_conn_notice, NULL);
-	if (pg_conn_schema_create(pc->pg, &err) != 0)
+	if (pg_conn_schema_create(pc->pg, &pc->tz, &err) != 0 ||
+	    pg_conn_prepare(pc->pg, pc->tz ? pg_sql_stmts_tz : pg_sql_stmts,
+	    &err) != 0)
 		goto fail;
-	for (i = 0; i < PG_NSTMTS; i++) {
-		res = pg_conn_wait(pc->pg, PQsendPrepare(pc->pg,
-		    pg_sql_stmts[i].name, pg_sql_stmts[i].sql, 0, NULL),
-		    PG_QUERY_TIMEOUT);
-		if (res == NULL) {
-			xasprintf(&err, "preparing %s: no answer within %d ms",
-			    pg_sql_stmts[i].name, PG_QUERY_TIMEOUT);
-			goto fail;
-		}
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			xasprintf(&err, "preparing %s: %s",
-			    pg_sql_stmts[i].name, PQresultErrorMessage(res));
-			PQclear(res);
-			goto fail;
-		}
-		PQclear(res);
-	}
 	if (pc->fails > 0)
 		log_info("%s: PostgreSQL connection restored", __func__);
 	pc->ready = 1;
@@ -303,6 +387,7 @@ pg_conn_free(void *arg)
 		PQfinish(pc->pg);
 	free(pc->last_error);
 	pg_conn_prefetch_clear(pc);
+	pg_conn_last_clear(pc);
 	free(pc);
 }
 

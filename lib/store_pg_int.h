@@ -68,6 +68,12 @@ extern const char pg_sql_schema[];
 ");\n"
 /* Every statement, prepared on each (re)connection. */
 extern const struct pg_sql_stmt pg_sql_stmts[PG_NSTMTS];
+/* The same for a table of sessionwrap 0.1 (timestamptz times). */
+extern const struct pg_sql_stmt pg_sql_stmts_tz[PG_NSTMTS];
+/* Does the table exist; has it timestamptz times? One row, two booleans. */
+extern const char pg_sql_exists[];
+/* Its times to bigint Unix seconds (sessionwrap-ctl init-db). */
+extern const char pg_sql_migrate[];
 
 /* Process-wide state: the connection string. */
 struct pg_store {
@@ -79,6 +85,7 @@ struct pg_conn {
 	struct pg_store	*ps;
 	PGconn		*pg;
 	int		 ready;		/* connected and statements prepared */
+	int		 tz;		/* the table is 0.1's: pg_sql_stmts_tz */
 	unsigned	 fails;		/* consecutive failed connection attempts */
 	uint64_t	 next_try;	/* monotonic ms before which we do not retry */
 	char		*last_error;	/* why the last attempt failed */
@@ -94,6 +101,11 @@ struct pg_conn {
 		int	 keyidx;	/* the key that signed the cookie */
 		time_t	 now;
 	}		 pf;
+	struct {			/* the id last loaded, for its save */
+		char	*id;		/* NULL: none */
+		char	*key;		/* its store key */
+		char	*cookie;	/* signed by the current key, or NULL */
+	}		 last;
 };
 
 /* A libpq message on one line, for logs and causes; caller frees. */
@@ -105,9 +117,13 @@ char		*pg_conn_message(const char *);
 PGresult	*pg_conn_wait(PGconn *, int, long);
 /* Mark the connection broken: the next use reconnects after a back-off. */
 void		 pg_conn_broken(struct pg_conn *, const char *);
+/* init-db: a 0.1 table's times to integers; 1 done, 0 none, -1 *cause. */
+int		 pg_conn_migrate(struct pg_conn *, char **);
 /* A worker's connection (store_ops conn_new) and its release. */
 void		*pg_conn_new(struct store *, char **);
 void		 pg_conn_free(void *);
+/* Forget the id last loaded (pg_conn_free). */
+void		 pg_conn_last_clear(struct pg_conn *);
 /* Forget a load sent ahead (its answer, if any, is the caller's business). */
 void		 pg_conn_prefetch_clear(struct pg_conn *);
 /* Wait for and drop the answer to a load sent ahead, if one is under way. */

@@ -23,6 +23,7 @@
 #include "script.h"
 #include "session.h"
 #include "spawn.h"
+#include "wsbus.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -276,22 +277,21 @@ req_close_ws(struct req *r)
 {
 	const char	*id = r->rs.s->old_ws_id;
 	char		*cause;
-	long		 n;
 	int		 rc;
 
 	/* No stored session, or its refused change left it (and its ws_id). */
 	if (id == NULL || !r->rs.loaded || r->rs.kept ||
-	    r->cfg->ws_control == NULL)
+	    (r->cfg->ws_control == NULL && r->cfg->ws_bus == NULL))
 		return;
-	if ((rc = wsctl_close_retry(r->cfg->ws_control, id, &n,
+	/* Many hosts: every helper hears it on ws_bus; down: ws_control. */
+	if ((rc = wsbus_close_any(r->cfg, r->sw->keys, id, req_name(r),
 	    &cause)) != 0) {
 		log_warnx("%s: closing websockets: %s%s", req_name(r), cause,
 		    rc == 1 ? " (retrying)" : "");
 		free(cause);
 		return;
 	}
-	log_debug("%s: closed %ld websocket%s", req_name(r), n,
-	    n == 1 ? "" : "s");
+	log_debug("%s: websockets of the old ws_id closed", req_name(r));
 }
 
 /*

@@ -16,6 +16,7 @@
 #include "spawn.h"
 #include "store.h"
 #include "store_admin.h"
+#include "wsbus.h"
 #include "wsctl.h"
 #include "xmalloc.h"
 
@@ -306,7 +307,7 @@ rsession_limit(struct rsession *rs)
 {
 	enum store_result	 res;
 	char			*cause = NULL, **ws_ids = NULL;
-	long			 n = 0, closed, i;
+	long			 n = 0, i;
 
 	if (!rs->s->logged_in || rs->cfg->max_sessions_per_user <= 0 ||
 	    rs->ops->client_side)
@@ -318,8 +319,8 @@ rsession_limit(struct rsession *rs)
 		    cause != NULL ? cause : store_result_str(res));
 	free(cause);
 	for (i = 0; i < n; i++) {
-		if (rs->cfg->ws_control != NULL &&
-		    wsctl_close_retry(rs->cfg->ws_control, ws_ids[i], &closed,
+		if ((rs->cfg->ws_control != NULL || rs->cfg->ws_bus != NULL) &&
+		    wsbus_close_any(rs->cfg, rs->sw->keys, ws_ids[i], rs->name,
 		    &cause) != 0) {
 			log_warnx("%s: closing websockets of an ended session: "
 			    "%s", rs->name, cause);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "ctl-ws.h"
 #include "gate.h"
 #include "log.h"
 #include "num.h"
@@ -61,6 +62,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stats", "", "print store statistics", 1, ctl_stats },
 	{ "close-ws", "WS_ID [CODE [REASON]]",
 	  "close a session's websockets (SESSION_WS_ID)", 1, ctl_close_ws },
+	{ "send", "WS_ID TEXT", "push a text message to a session's websockets",
+	  1, ctl_ws_send_cmd },
 };
 
 #define NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -496,17 +499,20 @@ ctl_revoke_one(struct config *cfg, const char *what)
 	else
 		printf("1 session deleted\n");
 	/* Deleted: its websockets go too, as on logout. */
-	if (rc == 0 && cfg->ws_control != NULL && ws_id != NULL) {
-		if (wsctl_close(cfg->ws_control, ws_id, 0, NULL, &closed, 0,
-		    &cause) == -1) {
+	if (rc == 0 && (cfg->ws_control != NULL || cfg->ws_bus != NULL) &&
+	    ws_id != NULL) {
+		if (ctl_ws_close(cfg, ws_id, 0, NULL, &closed, &cause) == -1) {
 			fprintf(stderr, "sessionwrap-ctl: revoke: session "
 			    "deleted, but its websockets stay open: %s\n",
 			    cause);
 			free(cause);
 			rc = 1;
-		} else
+		} else if (closed < 0)
+			printf("CLOSE published on ws_bus\n");
+		else
 			printf("%ld websocket%s closed\n", closed,
 			    closed == 1 ? "" : "s");
+		ctl_ws_done();
 	} else if (rc == 0 && cfg->ws_control != NULL)
 		printf("0 websockets closed\n");
 	free(ws_id);
@@ -547,9 +553,10 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 			rc = ctl_store_fail("revoke", res, cause);
 	}
 	/* Their websockets go too, as on logout. */
-	for (i = 0; (rc == 0 || n > 0) && cfg->ws_control != NULL &&
-	    ws_ids != NULL && ws_ids[i] != NULL; i++) {
-		if (wsctl_close(cfg->ws_control, ws_ids[i], 0, NULL, &closed, 0,
+	for (i = 0; (rc == 0 || n > 0) && (cfg->ws_control != NULL ||
+	    cfg->ws_bus != NULL) && ws_ids != NULL && ws_ids[i] != NULL;
+	    i++) {
+		if (ctl_ws_close(cfg, ws_ids[i], 0, NULL, &closed,
 		    &cause) == -1) {
 			fprintf(stderr, "sessionwrap-ctl: revoke: sessions "
 			    "deleted, but their websockets stay open: %s\n",
@@ -561,9 +568,13 @@ ctl_revoke(struct config *cfg, int argc, char **argv)
 		}
 		sockets += closed;
 	}
-	if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
+	/* On ws_bus every host counts its own: -1 each. */
+	if (!wsfail && (rc == 0 || n > 0) && sockets < 0)
+		printf("CLOSE published on ws_bus\n");
+	else if (!wsfail && (rc == 0 || n > 0) && cfg->ws_control != NULL)
 		printf("%ld websocket%s closed\n", sockets,
 		    sockets == 1 ? "" : "s");
+	ctl_ws_done();
 	for (i = 0; ws_ids != NULL && ws_ids[i] != NULL; i++)
 		free(ws_ids[i]);
 	free(ws_ids);
@@ -610,8 +621,9 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 		    "[CODE [REASON]]\n");
 		return 2;
 	}
-	if (cfg->ws_control == NULL) {
-		fprintf(stderr, "sessionwrap-ctl: ws_control is not set\n");
+	if (cfg->ws_control == NULL && cfg->ws_bus == NULL) {
+		fprintf(stderr, "sessionwrap-ctl: neither ws_bus nor "
+		    "ws_control is set\n");
 		return 1;
 	}
 	if (!wsctl_valid_id(argv[0])) {
@@ -626,13 +638,18 @@ ctl_close_ws(struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (wsctl_close(cfg->ws_control, argv[0], (int)code,
-	    argc == 3 ? argv[2] : NULL, &n, 0, &cause) == -1) {
+	if (ctl_ws_close(cfg, argv[0], (int)code, argc == 3 ? argv[2] : NULL,
+	    &n, &cause) == -1) {
 		fprintf(stderr, "sessionwrap-ctl: close-ws: %s\n", cause);
 		free(cause);
+		ctl_ws_done();
 		return 1;
 	}
-	printf("closed %ld websocket%s\n", n, n == 1 ? "" : "s");
+	ctl_ws_done();
+	if (n < 0)
+		printf("CLOSE published on ws_bus\n");
+	else
+		printf("closed %ld websocket%s\n", n, n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -434,7 +434,31 @@ ws_conn_recheck(struct ws_conn *c, time_t now)
 		return 0;
 	c->job = ws_loader_submit(c->cookie, now, WS_LOADER_QUEUE / 2,
 	    ws_conn_rechecked, c);
-	return c->job == NULL ? -1 : 0;
+	if (c->job == NULL)
+		return -1;
+	c->bus_recheck = 0;
+	return 0;
+}
+
+/*
+ * Re-check every open socket of a server store now, or from the sweep when
+ * the loader is busy: CLOSEs published while ws_bus was down are lost.
+ */
+u_int
+ws_conn_recheck_all(time_t now)
+{
+	struct ws_conn	*c;
+	u_int		 n = 0;
+
+	TAILQ_FOREACH(c, &ws_server->conns, all_entry) {
+		if (c->state != WS_CONN_OPEN || c->cookie == NULL)
+			continue;
+		n++;
+		c->bus_recheck = 1;
+		c->next_check = now;
+		ws_conn_recheck(c, now);
+	}
+	return n;
 }
 
 /* The session's expiry came: look again (server store), or close. */
@@ -678,8 +702,8 @@ ws_conn_sweep(time_t now)
 		if (c->state != WS_CONN_OPEN)
 			continue;
 		/* Revoke, gc, a CLOSE that never arrived: the store knows. */
-		if (c->cookie != NULL && cfg->ws_recheck_interval > 0 &&
-		    now >= c->next_check && !busy) {
+		if (c->cookie != NULL && (cfg->ws_recheck_interval > 0 ||
+		    c->bus_recheck) && now >= c->next_check && !busy) {
 			if (ws_conn_recheck(c, now) == -1)
 				busy = 1;	/* the rest next second */
 		}

@@ -36,13 +36,30 @@ static struct bufferevent	*ws_control_table[WS_CONTROL_MAX_CLIENTS];
 static void	 ws_control_write(struct bufferevent *, void *);
 static void	 ws_control_event(struct bufferevent *, short, void *);
 
+/* Apply a CLOSE or SEND (control socket or ws_bus); connections reached. */
+u_int
+ws_control_apply(const struct ws_command *cmd)
+{
+	const struct config	*cfg = ws_server->cfg;
+	u_int			 n;
+
+	if (cmd->type == WS_CMD_SEND)
+		return ws_registry_send(cmd->ws_id, cmd->text, cmd->textlen);
+	n = ws_registry_close(cmd->ws_id, cmd->code != 0 ? cmd->code :
+	    cfg->ws_close_code, cmd->text != NULL ? cmd->text :
+	    "session closed");
+	ws_server->stats.closed_by_command += n;
+	log_info("%s: CLOSE: %u connection%s", __func__, n, n == 1 ? "" : "s");
+	return n;
+}
+
 /* Run one command; the reply line (without newline) into out. */
 static void
 ws_control_run(const char *line, size_t len, struct evbuffer *out)
 {
 	const struct config	*cfg = ws_server->cfg;
 	struct ws_command	 cmd;
-	const char		*cause, *reason;
+	const char		*cause;
 	char			*json;
 	u_int			 n;
 
@@ -54,16 +71,8 @@ ws_control_run(const char *line, size_t len, struct evbuffer *out)
 	}
 	switch (cmd.type) {
 	case WS_CMD_CLOSE:
-		reason = cmd.text != NULL ? cmd.text : "session closed";
-		n = ws_registry_close(cmd.ws_id,
-		    cmd.code != 0 ? cmd.code : cfg->ws_close_code, reason);
-		ws_server->stats.closed_by_command += n;
-		log_info("%s: CLOSE: %u connection%s", __func__, n,
-		    n == 1 ? "" : "s");
-		evbuffer_add_printf(out, "OK %u\n", n);
-		break;
 	case WS_CMD_SEND:
-		n = ws_registry_send(cmd.ws_id, cmd.text, cmd.textlen);
+		n = ws_control_apply(&cmd);
 		evbuffer_add_printf(out, "OK %u\n", n);
 		break;
 	case WS_CMD_COUNT:

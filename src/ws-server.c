@@ -29,6 +29,7 @@
 #include "session.h"
 #include "startup.h"
 #include "store.h"
+#include "wsbus.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -72,6 +73,8 @@ ws_server_libevent_fatal(int err)
 static int
 ws_server_check(const struct config *cfg, char **cause)
 {
+	if (wsbus_check(cfg, cause) == -1)
+		return -1;
 	if (cfg->listen == NULL) {
 		*cause = xstrdup("no listen address (--listen unix:PATH or "
 		    "HOST:PORT)");
@@ -235,6 +238,10 @@ ws_server_reload(void)
 	    (cfg->ws_control != NULL &&
 	    strcmp(cfg->ws_control, old->ws_control) != 0))
 		log_warnx("reload: ws_control changed: restart to apply");
+	if ((cfg->ws_bus == NULL) != (old->ws_bus == NULL) ||
+	    (cfg->ws_bus != NULL && strcmp(cfg->ws_bus, old->ws_bus) != 0) ||
+	    strcmp(cfg->ws_bus_channel, old->ws_bus_channel) != 0)
+		log_warnx("reload: ws_bus changed: restart to apply");
 	/* The loader threads use the store: swap it while they are joined. */
 	ws_loader_stop();
 	ws_server_release(ws_server->cfg, ws_server->keys, ws_server->store);
@@ -273,6 +280,7 @@ ws_server_shutdown(void)
 	    ws_server->nconns == 1 ? "" : "s");
 	ws_server_unlisten();
 	ws_control_close();
+	ws_bus_close();
 	ws_conn_close_all(1001, "server shutting down");
 	if (ws_server->nconns == 0)
 		event_base_loopexit(ws_server->base, NULL);
@@ -365,9 +373,10 @@ ws_server_start(int argc, char **argv, char **cause)
 		ws_server_unlisten();
 		return -1;
 	}
-	if (ws_server->cfg->ws_control == NULL)
-		log_warnx("no ws_control socket: sockets cannot be closed on "
-		    "logout");
+	if (ws_server->cfg->ws_control == NULL &&
+	    ws_server->cfg->ws_bus == NULL)
+		log_warnx("no ws_control socket and no ws_bus: sockets cannot "
+		    "be closed on logout");
 	if (priv_drop(ws_server->cfg, cause) == -1) {
 		ws_control_close();
 		ws_server_unlisten();
@@ -375,6 +384,11 @@ ws_server_start(int argc, char **argv, char **cause)
 	}
 	/* After priv_drop: the threads connect to the store lazily, as we run. */
 	ws_loader_start();
+	if (ws_bus_open(cause) == -1) {
+		ws_control_close();
+		ws_server_unlisten();
+		return -1;
+	}
 	log_info("listening on %s, store %s%s%s", ws_server->cfg->listen,
 	    ws_server->store->ops->name,
 	    ws_server->cfg->ws_handler != NULL ? ", handler " : ", push-only",
@@ -391,6 +405,7 @@ ws_server_loop(void)
 	event_base_dispatch(ws_server->base);
 	ws_server_unlisten();
 	ws_control_close();
+	ws_bus_close();
 	ws_conn_drop_all();
 	ws_handler_kill_all();
 	ws_loader_free();
@@ -444,7 +459,7 @@ char *
 ws_server_stats_json(void)
 {
 	struct ws_stats	*st = &ws_server->stats;
-	json_t		*o;
+	json_t		*o, *bus;
 	char		*text;
 
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
@@ -465,6 +480,8 @@ ws_server_stats_json(void)
 	    "max_connections", (json_int_t)ws_server->cfg->ws_max_connections,
 	    "max_per_session", (json_int_t)ws_server->cfg->ws_max_per_session,
 	    "loads_pending", (json_int_t)ws_loader_pending());
+	if (o != NULL && (bus = ws_bus_json()) != NULL)
+		json_object_set_new(o, "bus", bus);
 	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("%s: jansson: out of memory", __func__);
 	json_decref(o);

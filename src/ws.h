@@ -170,6 +170,7 @@ struct ws_conn {
 	int			 local;		/* peer on a Unix socket or loopback */
 	int			 read_paused;	/* the handler is not reading */
 	int			 finishing;	/* close done: linger once flushed */
+	int			 bus_recheck;	/* re-check asked by ws_bus */
 	char			 addr[64];	/* REMOTE_ADDR */
 	char			 port[8];	/* REMOTE_PORT */
 
@@ -185,6 +186,8 @@ void		 ws_conn_close(struct ws_conn *, int, const char *);
 int		 ws_conn_send_text(struct ws_conn *, const void *, size_t);
 /* Pings and idle timeouts: called every second or so. */
 void		 ws_conn_sweep(time_t);
+/* Re-check every open socket's session soon (ws_bus back); how many. */
+u_int		 ws_conn_recheck_all(time_t);
 /* The handler's stdin drained: read the client again. */
 void		 ws_conn_resume(struct ws_conn *);
 /* The handler closed its stdout: close the connection normally. */
@@ -220,6 +223,39 @@ void		 ws_handler_kill_all(void);
 /* ws-control.c: the Unix control socket. */
 int		 ws_control_open(const char *, char **);
 void		 ws_control_close(void);
+/* Apply a parsed CLOSE or SEND to this host's sockets; how many. */
+u_int		 ws_control_apply(const struct ws_command *);
+
+/* ws-bus.c: ws_bus, the subscriber that applies other hosts' commands. */
+struct json_t;
+
+/* One subscriber backend (ws-bus-pg.c, ws-bus-redis.c), on the loop. */
+struct ws_bus_ops {
+	/* Scheme family, for logs and STATS. */
+	const char	*name;
+	/*
+	 * Start connecting to the URI and subscribing to the channel without
+	 * blocking; afterwards the backend calls ws_bus_up once subscribed,
+	 * ws_bus_message per message, and ws_bus_down (its connection already
+	 * torn down) when it fails. -1 and *cause when it cannot even start.
+	 */
+	int		 (*start)(const char *, const char *, char **);
+	/* Tear the connection down without calling back (shutdown). */
+	void		 (*stop)(void);
+};
+
+int		 ws_bus_open(char **);
+void		 ws_bus_close(void);
+void		 ws_bus_up(void);
+void		 ws_bus_down(const char *);
+void		 ws_bus_message(const char *, size_t);
+struct json_t	*ws_bus_json(void);
+#ifdef HAVE_POSTGRESQL
+extern const struct ws_bus_ops	ws_bus_pg_ops;
+#endif
+#ifdef HAVE_REDIS
+extern const struct ws_bus_ops	ws_bus_redis_ops;
+#endif
 
 /* ws-server.c: process-wide state, start-up, signals, reload, sessions. */
 struct ws_stats {

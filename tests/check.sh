@@ -28,7 +28,7 @@ FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$BUILD_DIR-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # Under valgrind: the tests that cover the most of sessionwrap and
 # sessionwrap-ws without timing limits tighter than valgrind allows.
-VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web redis_store faults_script faults_ws}
+VALGRIND_TESTS=${VALGRIND_TESTS:-lighttpd_session bad_input stores_web redis_store faults_script faults_ws ws_bus}
 # Build directories whose .trs files the summary counts.
 RESULT_DIRS=$BUILD_DIR
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}

@@ -748,6 +748,14 @@ ws_start() {
 	chmod 666 "$WS_SOCK"
 }
 
+# lighttpd_ws_proxy: LIGHTTPD_EXTRA includes contrib/lighttpd-ws.conf, its
+# proxy pointed at $WS_SOCK (call before lighttpd_start).
+lighttpd_ws_proxy() {
+	sed -e "s|/run/sessionwrap/ws.sock|$WS_SOCK|g" \
+	    "$top_srcdir/contrib/lighttpd-ws.conf" > "$T/lighttpd-ws.conf"
+	LIGHTTPD_EXTRA="include \"$T/lighttpd-ws.conf\""
+}
+
 # ws_python: print a python3 that has the websockets module, or skip.
 ws_python() {
 	for _p in python3 /usr/bin/python3; do

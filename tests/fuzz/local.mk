@@ -27,6 +27,7 @@ FUZZ_TARGETS = \
 	fuzz_utf8 \
 	fuzz_ws_control \
 	fuzz_ws_handshake \
+	fuzz_wsbus_msg \
 	fuzz_wsctl_reply
 # Sharing sessions with Python apps.
 FUZZ_TARGETS += fuzz_fernet
@@ -67,6 +68,7 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz_utf8 \
 	tests/fuzz/fuzz_ws_control \
 	tests/fuzz/fuzz_ws_handshake \
+	tests/fuzz/fuzz_wsbus_msg \
 	tests/fuzz/fuzz_wsctl_reply
 FUZZ_PROGS += tests/fuzz/fuzz_fernet
 if HAVE_MEMCACHED
@@ -150,6 +152,11 @@ tests_fuzz_fuzz_ws_handshake_SOURCES = tests/fuzz/fuzz_ws_handshake.c tests/fuzz
 tests_fuzz_fuzz_ws_handshake_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_ws_handshake_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_ws_handshake_LDADD = $(FUZZ_LINKLIBS)
+
+tests_fuzz_fuzz_wsbus_msg_SOURCES = tests/fuzz/fuzz_wsbus_msg.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_wsbus_msg_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_wsbus_msg_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_wsbus_msg_LDADD = $(FUZZ_LINKLIBS)
 
 # The targets below #include the .c they test (static functions) and define
 # its symbols themselves, so the library's copy is never linked in.

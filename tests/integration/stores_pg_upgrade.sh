@@ -1,0 +1,80 @@
+#!/bin/sh
+# The PostgreSQL table of sessionwrap 0.1 (timestamptz times) after an
+# upgrade: sessionwrap keeps serving it as it is (sessions made before and
+# after, logout, expiry by gc), sessionwrap-ctl init-db then converts its
+# times to integer Unix seconds in place, the same sessions go on, and a
+# second init-db has nothing to do. A fresh table has integer times.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/integration/store_servers.sh"
+
+sw_setup
+need_cmd lighttpd curl python3
+need_sessionwrap
+stores_init
+pg_setup
+docroot_setup
+sw_secret
+JAR=$T/jar
+
+# col_type COLUMN: its type in the database given ($PSQL -d DB).
+col_type() {
+	$PSQL -d "$1" -At -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+	    WHERE attrelid = 'sessionwrap_sessions'::regclass AND attname = '$2'"
+}
+
+step "a fresh table has integer times"
+$PSQL -c "CREATE DATABASE fresh" || fail "CREATE DATABASE fresh"
+"$SESSIONWRAP_CTL" --store="$(echo "$PG_URI" | sed 's/dbname=postgres/dbname=fresh/')" \
+    --secret_file="$T/secret" init-db >/dev/null || fail "init-db on an empty database"
+[ "$(col_type fresh expires_at)" = bigint ] || fail "fresh table: expires_at is $(col_type fresh expires_at)"
+
+step "the table of 0.1 (timestamptz), with a session in it"
+$PSQL -d postgres -v ON_ERROR_STOP=1 <<'SQL' || fail "0.1 schema"
+CREATE TABLE sessionwrap_sessions (
+	key text PRIMARY KEY, public_id text NOT NULL,
+	data jsonb NOT NULL DEFAULT '{}', username text, ws_id text,
+	created_at timestamptz NOT NULL, access_at timestamptz NOT NULL,
+	max_age bigint NOT NULL DEFAULT 0, expires_at timestamptz NOT NULL,
+	doomed boolean NOT NULL DEFAULT false, version bigint NOT NULL DEFAULT 1);
+CREATE INDEX sessionwrap_sessions_expires_idx ON sessionwrap_sessions (expires_at);
+CREATE INDEX sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
+	WHERE username IS NOT NULL;
+CREATE INDEX sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);
+SQL
+sw_config store="$PG_URI"
+sw_start
+lighttpd_start
+: > "$JAR"
+web_counter
+grep -q 'timestamptz times of sessionwrap 0.1' "$T/sessionwrap.log" ||
+    fail "no hint to run init-db in the log"
+[ "$(col_type postgres expires_at)" = "timestamp with time zone" ] ||
+    fail "sessionwrap changed the 0.1 table by itself"
+other=$T/jar2
+JAR=$other
+: > "$JAR"
+req "/cgi-bin/do.py?$(do_query 'X-Session-Login: old-user')"
+expect_status 200 "login on the 0.1 table"
+JAR=$T/jar
+step "gc on the 0.1 table"
+$PSQL -c "UPDATE sessionwrap_sessions SET expires_at = now() - interval '1 hour' WHERE username = 'old-user'" ||
+    fail "expiring a row by hand"
+"$SESSIONWRAP_CTL" -c "$T/sw.conf" gc > "$T/gc.out" || fail "gc on the 0.1 table"
+grep -q '^1 ' "$T/gc.out" || fail "gc on the 0.1 table: $(cat "$T/gc.out")"
+
+step "init-db converts it; the sessions go on"
+sw_stop
+"$SESSIONWRAP_CTL" -c "$T/sw.conf" init-db > "$T/init.out" 2>&1 || fail "init-db: $(cat "$T/init.out")"
+[ "$(col_type postgres expires_at)" = bigint ] && [ "$(col_type postgres created_at)" = bigint ] &&
+    [ "$(col_type postgres access_at)" = bigint ] || fail "init-db left $(col_type postgres expires_at) times"
+sw_start
+for n in 4 5; do
+	req /cgi-bin/counter.sh
+	expect_status 200 "counter after init-db"
+	grep -q "^n=$n " "$T/out.b" || fail "after init-db: expected n=$n, got $(cat "$T/out.b")"
+done
+"$SESSIONWRAP_CTL" -c "$T/sw.conf" init-db >/dev/null || fail "a second init-db"
+req "/cgi-bin/do.py?$(do_query 'X-Session-Logout: 1')"
+req /cgi-bin/counter.sh
+grep -q '^n=1 ' "$T/out.b" || fail "after the logout: $(cat "$T/out.b")"
+pass
