@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_int.h"
 #include "log.h"
 #include "num.h"
 #include "xmalloc.h"
@@ -21,167 +22,7 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-enum config_type {
-	CONFIG_STRING,
-	CONFIG_NUMBER,		/* long within [min, max] */
-	CONFIG_BOOL,		/* int: on/off, yes/no, true/false, 1/0 */
-	CONFIG_SECURE,		/* int: auto (-1), on, off */
-	CONFIG_SAMESITE,
-	CONFIG_LOCK,
-	CONFIG_LOGLEVEL,
-	CONFIG_INT,		/* int within [min, max] */
-	CONFIG_MODE,		/* long: octal file mode */
-	CONFIG_FORMAT		/* enum session_format: sessionwrap, aiohttp */
-};
-
-struct config_key {
-	const char		*name;
-	enum config_type	 type;
-	size_t			 offset;
-	long			 min;
-	long			 max;
-	const char		*def;	/* default as text; NULL for none */
-	const char		*help;
-};
-
-#define C(f)	offsetof(struct config, f)
-#define DAY	86400L
-#define YEAR	(366 * DAY)
-
-/* Every key a site file or the command line may set. */
-static const struct config_key config_keys[] = {
-	{ "listen", CONFIG_STRING, C(listen), 0, 0, NULL,
-	  "unix:PATH or HOST:PORT to listen on (default: fd 0 or CGI)" },
-	{ "listen_mode", CONFIG_MODE, C(listen_mode), 0, 0777, "0660",
-	  "permissions of a unix: listening socket (octal)" },
-	{ "store", CONFIG_STRING, C(store), 0, 0, "cookie",
-	  "cookie, postgresql://..., memcached://host:port[,...], "
-	  "redis://[user:password@]host:port[/db], redis+unix:///path" },
-	{ "cache", CONFIG_STRING, C(cache), 0, 0, NULL,
-	  "memcached://... in front of a PostgreSQL store" },
-	{ "secret_file", CONFIG_STRING, C(secret_file), 0, 0, NULL,
-	  "secrets, one per line, first one current" },
-	{ "cookie_name", CONFIG_STRING, C(cookie_name), 0, 0, "sessionwrap",
-	  "name of the session cookie" },
-	{ "cookie_path", CONFIG_STRING, C(cookie_path), 0, 0, "/",
-	  "Path attribute" },
-	{ "cookie_domain", CONFIG_STRING, C(cookie_domain), 0, 0, NULL,
-	  "Domain attribute (default: host-only)" },
-	{ "cookie_secure", CONFIG_SECURE, C(cookie_secure), 0, 0, "auto",
-	  "auto (when HTTPS=on), on, off" },
-	{ "cookie_samesite", CONFIG_SAMESITE, C(cookie_samesite), 0, 0, "Lax",
-	  "Strict, Lax, None" },
-	{ "idle_timeout", CONFIG_NUMBER, C(idle_timeout), 0, 10 * YEAR, "1800",
-	  "seconds without a request before the session ends (0: none)" },
-	{ "absolute_timeout", CONFIG_NUMBER, C(absolute_timeout), 0, 10 * YEAR,
-	  "86400", "seconds after login/creation before it ends (0: none)" },
-	{ "touch_interval", CONFIG_NUMBER, C(touch_interval), 0, YEAR, "60",
-	  "refresh the stored expiry at most this often" },
-	{ "lock", CONFIG_LOCK, C(lock), 0, 0, "merge",
-	  "merge, exclusive, none" },
-	{ "lock_timeout", CONFIG_NUMBER, C(lock_timeout), 1, 3600, "10",
-	  "seconds to wait for an exclusive lock" },
-	{ "regenerate_grace", CONFIG_NUMBER, C(regenerate_grace), 0, 3600, "10",
-	  "seconds a replaced id stays readable (server stores)" },
-	{ "script_root", CONFIG_STRING, C(script_root), 0, 0, NULL,
-	  "scripts must resolve inside this directory" },
-	{ "handler", CONFIG_STRING, C(handler), 0, 0, NULL,
-	  "run this one program for every request" },
-	{ "pass_env", CONFIG_STRING, C(pass_env), 0, 0, NULL,
-	  "more web server variables for scripts (names, NAME* prefixes)" },
-	{ "handler_timeout", CONFIG_NUMBER, C(handler_timeout), 1, DAY, "60",
-	  "seconds to the headers, then of silence, before a script is killed" },
-	{ "max_header_size", CONFIG_NUMBER, C(max_header_size), 1024,
-	  16 * 1024 * 1024, "65536", "bytes of script response headers" },
-	{ "max_session_size", CONFIG_NUMBER, C(max_session_size), 256,
-	  64 * 1024 * 1024, "1048576", "bytes of serialized session" },
-	{ "threads", CONFIG_INT, C(threads), 0, 1024, "0",
-	  "worker threads (0: 2 x cores)" },
-	{ "user", CONFIG_STRING, C(user), 0, 0, NULL,
-	  "when started as root, switch to this user after start-up" },
-	{ "group", CONFIG_STRING, C(group), 0, 0, NULL,
-	  "group for user (default: the user's primary group)" },
-	{ "allow_root", CONFIG_BOOL, C(allow_root), 0, 0, "off",
-	  "allow running scripts as root" },
-	{ "mod_session_compat", CONFIG_BOOL, C(mod_session_compat), 0, 0, "off",
-	  "export HTTP_SESSION (Apache mod_session form)" },
-	{ "session_header", CONFIG_STRING, C(session_header), 0, 0,
-	  "X-Replace-Session", "mod_session style patch header" },
-	{ "ws_control", CONFIG_STRING, C(ws_control), 0, 0, NULL,
-	  "control socket of sessionwrap-ws" },
-	{ "ws_origins", CONFIG_STRING, C(ws_origins), 0, 0, NULL,
-	  "allowed Origin values, space separated" },
-	{ "ws_handler", CONFIG_STRING, C(ws_handler), 0, 0, NULL,
-	  "program run per WebSocket connection" },
-	{ "ws_require_login", CONFIG_BOOL, C(ws_require_login), 0, 0, "off",
-	  "refuse sockets of anonymous sessions" },
-	{ "ws_close_code", CONFIG_INT, C(ws_close_code), 1000, 4999, "4001",
-	  "close code sent when a session's sockets are closed" },
-	{ "ws_max_message", CONFIG_NUMBER, C(ws_max_message), 16,
-	  64 * 1024 * 1024, "65536", "bytes per WebSocket message" },
-	{ "ws_max_connections", CONFIG_NUMBER, C(ws_max_connections), 1,
-	  1000000, "20000", "WebSocket connections in total" },
-	{ "ws_max_per_session", CONFIG_NUMBER, C(ws_max_per_session), 1,
-	  100000, "32", "WebSocket connections per session" },
-	{ "ws_max_per_ip", CONFIG_NUMBER, C(ws_max_per_ip), 0,
-	  1000000, "256", "WebSocket connections per client address (0: any)" },
-	{ "ws_recheck_interval", CONFIG_NUMBER, C(ws_recheck_interval), 0, DAY,
-	  "30", "seconds between re-checks of a socket's session (0: none)" },
-	{ "ws_handshake_timeout", CONFIG_NUMBER, C(ws_handshake_timeout), 1,
-	  3600, "10", "seconds to complete the upgrade" },
-	{ "ws_ping_interval", CONFIG_NUMBER, C(ws_ping_interval), 0, DAY, "30",
-	  "seconds between pings (0: none)" },
-	{ "ws_idle_timeout", CONFIG_NUMBER, C(ws_idle_timeout), 0, 7 * DAY,
-	  "120", "seconds without any frame before closing (0: none)" },
-	/* The gate: login in front of apps that know nothing of sessions. */
-	{ "login_required", CONFIG_STRING, C(login_required), 0, 0, NULL,
-	  "URL path prefixes that need a logged-in session (/: all)" },
-	{ "login_url", CONFIG_STRING, C(login_url), 0, 0, NULL,
-	  "where anonymous GET/HEAD to a protected path is sent (?next=)" },
-	{ "remote_user", CONFIG_BOOL, C(remote_user), 0, 0, "on",
-	  "REMOTE_USER and AUTH_TYPE=Session for logged-in requests" },
-	{ "csrf", CONFIG_BOOL, C(csrf), 0, 0, "on",
-	  "refuse unsafe methods from another origin (403)" },
-	{ "csrf_trusted_origins", CONFIG_STRING, C(csrf_trusted_origins), 0, 0,
-	  NULL, "origins allowed to send unsafe requests, space separated" },
-	/* sessionwrap-login */
-	{ "login_htpasswd", CONFIG_STRING, C(login_htpasswd), 0, 0, NULL,
-	  "password file of sessionwrap-login (Apache htpasswd formats)" },
-	{ "login_template", CONFIG_STRING, C(login_template), 0, 0, NULL,
-	  "HTML file sessionwrap-login shows instead of its built-in form" },
-	{ "login_throttle_file", CONFIG_STRING, C(login_throttle_file), 0, 0,
-	  "/var/lib/sessionwrap/login-throttle",
-	  "failed-login counts of this host with the cookie store" },
-	/* Per-user session control (server stores). */
-	{ "max_sessions_per_user", CONFIG_NUMBER, C(max_sessions_per_user), 0,
-	  1000000, "0", "a login past N ends the user's oldest sessions (0: no "
-	  "limit)" },
-	/* Sharing sessions with Python apps (session_aiohttp.c). */
-	{ "cookie_format", CONFIG_FORMAT, C(cookie_format), 0, 0, "sessionwrap",
-	  "sessionwrap, or aiohttp (aiohttp-session's Fernet cookie)" },
-	{ "fernet_key_file", CONFIG_STRING, C(fernet_key_file), 0, 0, NULL,
-	  "Fernet keys for cookie_format = aiohttp, one per line, first current" },
-	{ "user_key", CONFIG_STRING, C(user_key), 0, 0, NULL,
-	  "aiohttp session data key holding the user (e.g. AIOHTTP_SECURITY)" },
-	{ "store_format", CONFIG_FORMAT, C(store_format), 0, 0, "sessionwrap",
-	  "sessionwrap, or aiohttp (aiohttp-session's memcached/Redis layout)" },
-	/* FastCGI upstream: requests forwarded to an application. */
-	{ "upstream", CONFIG_STRING, C(upstream), 0, 0, NULL,
-	  "unix:PATH or HOST:PORT of a FastCGI app (php-fpm...) to forward to" },
-	{ "upstream_connections", CONFIG_INT, C(upstream_connections), 1, 4096,
-	  "16", "connections kept open to the upstream app per process" },
-	/* ws_bus: CLOSE and SEND across hosts (lib/wsbus.c) */
-	{ "ws_bus", CONFIG_STRING, C(ws_bus), 0, 0, NULL,
-	  "postgresql:// or redis:// bus carrying CLOSE and SEND to every host" },
-	{ "ws_bus_channel", CONFIG_STRING, C(ws_bus_channel), 0, 0,
-	  "sessionwrap_ws", "channel name on ws_bus" },
-	{ "log_level", CONFIG_LOGLEVEL, C(log_level), 0, 0, "info",
-	  "error, warning, info, debug" },
-	{ "syslog", CONFIG_BOOL, C(syslog), 0, 0, "off",
-	  "log to syslog instead of stderr" },
-};
-
-#define NKEYS	(sizeof config_keys / sizeof config_keys[0])
+#define NKEYS	config_nkeys
 
 /* Find a key by name; '-' and '_' are the same. */
 static const struct config_key *
@@ -527,13 +368,16 @@ enum {
 static const struct option *
 config_longopts(void)
 {
-	static struct option	 opts[4 + 2 * NKEYS + 1];
-	static char		 dashed[NKEYS][32];
+	static struct option	*opts;
+	static char		(*dashed)[32];
 	size_t			 i, n = 0;
 	char			*p;
 
-	if (opts[0].name != NULL)
+	if (opts != NULL)
 		return opts;
+	/* Kept for the life of the process, as getopt_long wants them. */
+	opts = xcalloc(4 + 2 * NKEYS + 1, sizeof *opts);
+	dashed = xcalloc(NKEYS, sizeof *dashed);
 	opts[n++] = (struct option){ "config", required_argument, NULL,
 	    CONFIG_OPT_CONFIG };
 	opts[n++] = (struct option){ "help", no_argument, NULL,
