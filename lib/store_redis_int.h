@@ -41,6 +41,7 @@ enum rd_script {
 	RD_SCRIPT_UNLOCK,	/* delete the lock key when it holds our token */
 	RD_SCRIPT_REKEY,	/* move a session saved under an older key */
 	RD_SCRIPT_REVOKE,	/* delete one indexed session, return its ws_id */
+	RD_SCRIPT_COUNT,	/* add to a login counter with its lifetime */
 	RD_NSCRIPTS
 };
 
@@ -97,6 +98,8 @@ extern const char *const rd_value_names[RD_NFIELDS];
 int		 rd_uri_parse(const char *, struct rd_uri *, char **);
 void		 rd_uri_free(struct rd_uri *);
 
+/* The state of a redis:// value (rd_conn_close frees); NULL, *cause. */
+struct rd_store	*rd_conn_store(const char *, char **);
 /* Open the store cfg->store names (store_ops.open). */
 void		*rd_conn_open(struct store *, char **);
 /* Free what rd_conn_open returned (store_ops.close). */
