@@ -281,19 +281,6 @@ rd_admin_show(struct store *st, void *conn, const char *what,
 	return rv;
 }
 
-/* True when v[0..n) already holds id. */
-static int
-rd_admin_listed(const struct store_user_session *v, size_t n, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].id, id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * Add to *out the session one index member names when it is a live one of
  * user: not gone, not in the grace a login gave it, not another's. One the
@@ -369,7 +356,7 @@ rd_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
 			r = members->element[i];
 			if (r->type != REDIS_REPLY_STRING ||
 			    !store_key_ok(r->str, r->len) ||
-			    rd_admin_listed(*out, *n, r->str))
+			    store_user_listed(*out, *n, r->str))
 				continue;
 			rv = rd_admin_sessions_one(st, rc, r->str, user, now,
 			    out, n, cause);
