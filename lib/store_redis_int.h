@@ -2,9 +2,10 @@
  * What the files of the Redis store share, and nothing else includes:
  * store_redis.c (keys, load, save, destroy, lock; rd_*),
  * store_redis_uri.c (the redis:// value; rd_uri_*), store_redis_conn.c
- * (connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c (the stored form of a
- * session, a Redis hash; rd_value_*) and store_redis_admin.c (what
- * sessionwrap-ctl calls; rd_admin_*).
+ * (connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c
+ * (the stored form of a session, a Redis hash; rd_value_*),
+ * store_redis_admin.c (what sessionwrap-ctl calls; rd_admin_*) and
+ * counter_redis.c (sessionwrap-login's counters, PREFIXlogin:<key>).
  *
  * A session is the hash PREFIX<store key> with the fields
  *   v  version (the Lua scripts add 1 on every write: compare-and-swap)
