@@ -192,6 +192,9 @@ static const struct counter_ops *const counter_backends[] = {
 #ifdef HAVE_POSTGRESQL
 	&counter_pg_ops,
 #endif
+#ifdef HAVE_REDIS
+	&counter_redis_ops,
+#endif
 	&counter_file_ops,
 };
 

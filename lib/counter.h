@@ -1,8 +1,9 @@
 /*
  * Counters with a lifetime, for sessionwrap-login's throttle: in a file
  * shared by the host's processes (counter.c), or in the session store's
- * servers, shared across hosts (counter_memcached.c, counter_pg.c). A
- * backend is a const struct counter_ops, picked by the `store =` value.
+ * servers, shared across hosts (counter_memcached.c, counter_pg.c,
+ * counter_redis.c). A backend is a const struct counter_ops, picked by the
+ * `store =` value.
  */
 #ifndef SW_COUNTER_H
 #define SW_COUNTER_H
@@ -52,6 +53,9 @@ extern const struct counter_ops counter_memcached_ops;
 #endif
 #ifdef HAVE_POSTGRESQL
 extern const struct counter_ops counter_pg_ops;
+#endif
+#ifdef HAVE_REDIS
+extern const struct counter_ops counter_redis_ops;
 #endif
 
 #endif

@@ -57,8 +57,11 @@ counter_mc_add(void *arg, const char *key, long delta, long ttl, time_t now,
 	else {
 		rc = memcached_decrement(mc, k, strlen(k), (uint32_t)-delta,
 		    &v);
-		if (rc == MEMCACHED_NOTFOUND)
+		if (rc == MEMCACHED_NOTFOUND) {
+			/* None to decrement (libmemcached left v at -1). */
 			rc = MEMCACHED_SUCCESS;
+			v = 0;
+		}
 	}
 	if (rc != MEMCACHED_SUCCESS) {
 		xasprintf(cause, "memcached: %s", memcached_strerror(mc, rc));

@@ -77,6 +77,9 @@ const struct store_admin_ops *store_admin(const struct store *);
 
 /* store_user.c: a user's sessions. Free what `sessions` returned. */
 void		 store_user_free(struct store_user_session *, size_t);
+/* True when v[0..n) already holds a session named id. */
+int		 store_user_listed(const struct store_user_session *, size_t,
+		    const char *);
 /* Sort a user's sessions oldest login first (then last seen, then id). */
 void		 store_user_sort(struct store_user_session *, size_t);
 /*

@@ -211,19 +211,6 @@ mc_admin_show(struct store *st, void *conn, const char *what,
 	return STORE_OK;
 }
 
-/* True when v[0..n) already holds id. */
-static int
-mc_admin_listed(const struct store_user_session *v, size_t n, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].id, id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * Add the live sessions of user that one chunk of its index names to
  * *out: not those gone, replaced (in their grace period) or another's.
@@ -251,7 +238,7 @@ mc_admin_sessions_chunk(struct store *st, struct mc_conn *mcc,
 		nh = 0;
 	free(value);
 	for (i = 0; i < nh; i++) {
-		if (mc_admin_listed(*out, *n, hashes[i]))
+		if (store_user_listed(*out, *n, hashes[i]))
 			continue;
 		xasprintf(&key, "%s%s", ms->prefix, hashes[i]);
 		rc = mc_get(mcc, key, &value, &len, &cas);

@@ -1,4 +1,7 @@
-/* What sessionwrap-ctl asks of the Redis store: gc, revoke, show, stats. */
+/*
+ * What sessionwrap-ctl asks of the Redis store: gc, revoke, show, stats, a
+ * user's sessions.
+ */
 #include "autoconf.h"
 
 #include <stdint.h>
@@ -279,6 +282,135 @@ rd_admin_show(struct store *st, void *conn, const char *what,
 }
 
 /*
+ * Add to *out the session one index member names when it is a live one of
+ * user: not gone, not in the grace a login gave it, not another's. One the
+ * server answered for but that does not parse is skipped with a warning.
+ */
+static enum store_result
+rd_admin_sessions_one(struct store *st, struct rd_conn *rc, const char *m,
+    const char *user, time_t now, struct store_user_session **out, size_t *n,
+    char **cause)
+{
+	enum store_result rv;
+	struct session	*s;
+	time_t		 until;
+	char		*key, *why = NULL;
+
+	key = rd_key_hash(st, m);
+	rv = rd_get(rc, key, m, &s, &until, &why);
+	free(key);
+	if (rv == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rv != STORE_OK) {
+		if (rc->c == NULL) {
+			*cause = why;
+			return rv;
+		}
+		log_warnx("%s: a session of the index is unreadable: skipped "
+		    "(%s)", __func__, why);
+		free(why);
+		return STORE_OK;
+	}
+	if (until != 0 || s->user == NULL || strcmp(s->user, user) != 0 ||
+	    session_expired(s, st->cfg, now)) {
+		session_free(s);
+		return STORE_OK;
+	}
+	*out = xreallocarray(*out, *n + 1, sizeof **out);
+	(*out)[*n].id = xstrdup(m);
+	(*out)[(*n)++].s = s;
+	return STORE_OK;
+}
+
+/*
+ * The live sessions of a user (sessionwrap-ctl sessions): what its index
+ * sets hold, under every key of the keyring, by store key (a session hash
+ * holds no public SESSION_ID to find it by).
+ */
+static enum store_result
+rd_admin_sessions(struct store *st, void *conn, const char *user, time_t now,
+    struct store_user_session **out, size_t *n, char **cause)
+{
+	struct rd_conn	*rc = conn;
+	enum store_result rv = STORE_OK;
+	const char	*argv[2];
+	redisReply	*members, *r;
+	char		*ix;
+	size_t		 k, i;
+
+	*out = NULL;
+	*n = 0;
+	for (k = 0; rv == STORE_OK && k < keyring_count(st->keys); k++) {
+		ix = rd_index_key(st, k, user);
+		argv[0] = "SMEMBERS";
+		argv[1] = ix;
+		rv = rd_conn_cmd(rc, 2, argv, NULL, &members, cause);
+		free(ix);
+		if (rv != STORE_OK)
+			break;
+		if (members->type != REDIS_REPLY_ARRAY) {
+			*cause = rd_conn_unexpected("SMEMBERS", members);
+			rv = STORE_ERROR;
+		}
+		for (i = 0; rv == STORE_OK && i < members->elements; i++) {
+			r = members->element[i];
+			if (r->type != REDIS_REPLY_STRING ||
+			    !store_key_ok(r->str, r->len) ||
+			    store_user_listed(*out, *n, r->str))
+				continue;
+			rv = rd_admin_sessions_one(st, rc, r->str, user, now,
+			    out, n, cause);
+		}
+		freeReplyObject(members);
+	}
+	if (rv == STORE_OK)
+		store_user_sort(*out, *n);
+	return rv;
+}
+
+/*
+ * Delete one session (sessionwrap-ctl revoke ID) by the store key that
+ * sessions lists, its cookie value or its secret id, and its entry in its
+ * user's index: one script, which returns its ws_id.
+ */
+static enum store_result
+rd_admin_revoke(struct store *st, void *conn, const char *what, char **ws_id,
+    char **cause)
+{
+	struct rd_store	*rs = st->priv;
+	enum store_result rv;
+	const char	*argv[2];
+	redisReply	*r;
+	char		*id, *key;
+
+	*ws_id = NULL;
+	if (store_key_ok(what, strlen(what)))
+		key = rd_key_hash(st, what);
+	else {
+		if (store_verify_id(st->keys, what, &id) != 0)
+			id = xstrdup(what);
+		key = rd_key(st, 0, id);
+		free(id);
+	}
+	argv[0] = key;
+	argv[1] = key + strlen(rs->uri.prefix);
+	rv = rd_conn_script(conn, RD_SCRIPT_REVOKE, 1, 2, argv, NULL, &r,
+	    cause);
+	free(key);
+	if (rv != STORE_OK)
+		return rv;
+	if (r->type == REDIS_REPLY_NIL)
+		rv = STORE_NOTFOUND;
+	else if (r->type != REDIS_REPLY_STRING) {
+		*cause = rd_conn_unexpected("revoke", r);
+		rv = STORE_ERROR;
+	} else if (r->len > 0)
+		*ws_id = xstrndup(r->str, r->len);
+	freeReplyObject(r);
+	return rv;
+}
+
+/*
  * Pick `name`'s value out of INFO's "name:value\r\n" lines into out
  * (printable, NUL-terminated, cut to outlen - 1); -1 when absent.
  */
@@ -364,6 +496,10 @@ const struct store_admin_ops rd_admin_ops = {
 	.revoke_user = rd_admin_revoke_user,
 	/* show: by secret id or cookie value (not by public id). */
 	.show = rd_admin_show,
+	/* sessions --user: what the user's index sets hold, by store key. */
+	.sessions = rd_admin_sessions,
+	/* revoke ID: by store key, cookie value or secret id. */
+	.revoke = rd_admin_revoke,
 	/* init-db: nothing to create. */
 	.init = NULL,
 	/* stats: counters from INFO and DBSIZE. */

@@ -121,29 +121,45 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	"end\n"
 	"return 1\n",
 	/*
-	 * KEYS: session, user index. ARGV: index member. Drops the member,
-	 * deletes the session; returns its ws_id ('' without), nil if gone.
+	 * KEYS: session, [user index: else its own "i" field]. ARGV: index
+	 * member. Drops the member, deletes the session; returns its ws_id
+	 * ('' without), nil if gone.
 	 */
 	[RD_SCRIPT_REVOKE] =
-	"local w = redis.call('HMGET', KEYS[1], 'v', 'w')\n"
-	"redis.call('SREM', KEYS[2], ARGV[1])\n"
+	"local w = redis.call('HMGET', KEYS[1], 'v', 'w', 'i')\n"
+	"local ix = KEYS[2] or w[3]\n"
+	"if ix then redis.call('SREM', ix, ARGV[1]) end\n"
 	"if not w[1] then return false end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return w[2] or ''\n",
+	/*
+	 * KEYS: counter. ARGV: delta, lifetime (s). Adds delta (never below
+	 * 0; a decrement never makes one); one made gets the lifetime, which
+	 * later changes keep. Returns the new count.
+	 */
+	[RD_SCRIPT_COUNT] =
+	"local k, d = KEYS[1], tonumber(ARGV[1])\n"
+	"if d < 0 then\n"
+	"  local v = tonumber(redis.call('GET', k))\n"
+	"  if not v then return 0 end\n"
+	"  if v + d < 0 then d = -v end\n"
+	"end\n"
+	"local v = redis.call('INCRBY', k, d)\n"
+	"if redis.call('TTL', k) == -1 then\n"
+	"  redis.call('EXPIRE', k, ARGV[2]) end\n"
+	"return v\n",
 };
 
-/* Open the store cfg->store names: parse it; connect on first use. */
-void *
-rd_conn_open(struct store *st, char **cause)
+/*
+ * The process-wide state of a redis:// value: parsed, connected on first
+ * use (the store, and sessionwrap-login's counters); NULL and *cause.
+ */
+struct rd_store *
+rd_conn_store(const char *uri, char **cause)
 {
 	struct rd_store	*rs;
 	struct sigaction sa;
 
-	if (st->keys == NULL || keyring_count(st->keys) == 0) {
-		*cause = xstrdup("the redis store needs secret_file "
-		    "(keys for signed ids and store keys)");
-		return NULL;
-	}
 	/*
 	 * hiredis writes with write(2): a server gone away must be an error,
 	 * not SIGPIPE (sessionwrap and sessionwrap-ws ignore it already).
@@ -151,7 +167,7 @@ rd_conn_open(struct store *st, char **cause)
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		signal(SIGPIPE, SIG_IGN);
 	rs = xcalloc(1, sizeof *rs);
-	if (rd_uri_parse(st->cfg->store, &rs->uri, cause) != 0) {
+	if (rd_uri_parse(uri, &rs->uri, cause) != 0) {
 		free(rs);
 		return NULL;
 	}
@@ -162,6 +178,18 @@ rd_conn_open(struct store *st, char **cause)
 	else
 		xasprintf(&rs->where, "%s:%d", rs->uri.host, rs->uri.port);
 	return rs;
+}
+
+/* Open the store cfg->store names: parse it; connect on first use. */
+void *
+rd_conn_open(struct store *st, char **cause)
+{
+	if (st->keys == NULL || keyring_count(st->keys) == 0) {
+		*cause = xstrdup("the redis store needs secret_file "
+		    "(keys for signed ids and store keys)");
+		return NULL;
+	}
+	return rd_conn_store(st->cfg->store, cause);
 }
 
 /* Free what rd_conn_open returned. */

@@ -2,9 +2,10 @@
  * What the files of the Redis store share, and nothing else includes:
  * store_redis.c (keys, load, save, destroy, lock; rd_*),
  * store_redis_uri.c (the redis:// value; rd_uri_*), store_redis_conn.c
- * (connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c (the stored form of a
- * session, a Redis hash; rd_value_*) and store_redis_admin.c (what
- * sessionwrap-ctl calls; rd_admin_*).
+ * (connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c
+ * (the stored form of a session, a Redis hash; rd_value_*),
+ * store_redis_admin.c (what sessionwrap-ctl calls; rd_admin_*) and
+ * counter_redis.c (sessionwrap-login's counters, PREFIXlogin:<key>).
  *
  * A session is the hash PREFIX<store key> with the fields
  *   v  version (the Lua scripts add 1 on every write: compare-and-swap)
@@ -41,6 +42,7 @@ enum rd_script {
 	RD_SCRIPT_UNLOCK,	/* delete the lock key when it holds our token */
 	RD_SCRIPT_REKEY,	/* move a session saved under an older key */
 	RD_SCRIPT_REVOKE,	/* delete one indexed session, return its ws_id */
+	RD_SCRIPT_COUNT,	/* add to a login counter with its lifetime */
 	RD_NSCRIPTS
 };
 
@@ -97,6 +99,8 @@ extern const char *const rd_value_names[RD_NFIELDS];
 int		 rd_uri_parse(const char *, struct rd_uri *, char **);
 void		 rd_uri_free(struct rd_uri *);
 
+/* The state of a redis:// value (rd_conn_close frees); NULL, *cause. */
+struct rd_store	*rd_conn_store(const char *, char **);
 /* Open the store cfg->store names (store_ops.open). */
 void		*rd_conn_open(struct store *, char **);
 /* Free what rd_conn_open returned (store_ops.close). */

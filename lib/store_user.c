@@ -27,6 +27,20 @@ store_user_free(struct store_user_session *v, size_t n)
 	free(v);
 }
 
+/* True when v[0..n) already holds a session named id. */
+int
+store_user_listed(const struct store_user_session *v, size_t n,
+    const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].id, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* qsort order: oldest login first, then least recently seen, then id. */
 static int
 store_user_cmp(const void *a, const void *b)

@@ -337,9 +337,30 @@ test_throttle(void)
 	config_free(&cfg);
 }
 
+/* A server backend's counts: a decrement stops at 0, a removal forgets. */
+static void
+test_throttle_floor(struct counter *c, time_t now)
+{
+	char	 key[COUNTER_KEY_LEN + 1], *cause = NULL;
+	long	 v = -1;
+
+	memset(key, 'b', COUNTER_KEY_LEN);
+	key[COUNTER_KEY_LEN] = '\0';
+	CHECK(counter_remove(c, key, now, &cause) == 0);
+	CHECK(counter_add(c, key, -3, 60, now, &v, &cause) == 0 && v == 0);
+	CHECK(counter_add(c, key, 2, 60, now, &v, &cause) == 0 && v == 2);
+	CHECK(counter_add(c, key, 1, 60, now, &v, &cause) == 0 && v == 3);
+	CHECK(counter_add(c, key, -5, 60, now, &v, &cause) == 0 && v == 0);
+	CHECK(counter_remove(c, key, now, &cause) == 0);
+	CHECK(counter_add(c, key, 1, 60, now, &v, &cause) == 0 && v == 1);
+	CHECK(counter_remove(c, key, now, &cause) == 0);
+	free(cause);
+}
+
 /*
- * With SW_TEST_COUNTER_STORE (a memcached:// or postgresql:// store, set
- * by tests/integration/login_stores.sh), the policy on that backend.
+ * With SW_TEST_COUNTER_STORE (a memcached://, postgresql:// or redis://
+ * store, set by tests/integration/login_stores.sh), the policy on that
+ * backend, and counts that never go below 0.
  */
 static void
 test_throttle_store(void)
@@ -357,8 +378,10 @@ test_throttle_store(void)
 	if (c == NULL)
 		fprintf(stderr, "counter_open %s: %s\n", store, cause);
 	CHECK(c != NULL && strcmp(counter_name(c), "file") != 0);
-	if (c != NULL)
+	if (c != NULL) {
 		test_throttle_on(c, time(NULL));
+		test_throttle_floor(c, time(NULL));
+	}
 	counter_close(c);
 	config_free(&cfg);
 	free(cause);

@@ -703,6 +703,80 @@ test_revoke(struct store *st, void *c)
 }
 
 /*
+ * sessions lists a user's live sessions oldest first by an id that is no
+ * secret id (not one a login replaced, not another user's); revoke ends
+ * exactly the one it names, by that id or a cookie value, with its ws_id.
+ */
+static void
+test_sessions(struct store *st, void *c)
+{
+	const struct store_admin_ops *admin = store_admin(st);
+	struct store_user_session *v = NULL;
+	struct session	*s[4], *l = NULL;
+	char		*cookie[4], *cause = NULL, user[64], other[64], *ws;
+	char		**wsv;
+	time_t		 now = time(NULL);
+	size_t		 n = 0, i, j;
+	long		 nr;
+
+	if (admin->sessions == NULL || admin->revoke == NULL)
+		return;
+	snprintf(user, sizeof user, "erin-%ld", (long)getpid());
+	snprintf(other, sizeof other, "fred-%ld", (long)getpid());
+	for (i = 0; i < 4; i++)
+		s[i] = save_new(st, c, "{}", i < 3 ? user : other,
+		    now - 4 + (time_t)i, &cookie[i]);
+	/* s[2] was replaced by a login: readable for its grace only. */
+	CHECK(st->ops->destroy(st, c, s[2]->id, 60, now, &cause) == STORE_OK);
+	CHECK(admin->sessions(st, c, user, now, &v, &n, &cause) == STORE_OK);
+	CHECK(n == 2);
+	for (i = 0; i < n && i < 2; i++) {
+		CHECK_STR(v[i].s->ws_id, s[i]->ws_id);
+		CHECK_STR(v[i].s->user, user);
+		for (j = 0; j < 4; j++) {
+			CHECK(strcmp(v[i].id, s[j]->id) != 0);
+			CHECK(strstr(cookie[j], v[i].id) == NULL);
+		}
+	}
+	if (n == 2) {
+		ws = NULL;
+		CHECK(admin->revoke(st, c, v[0].id, &ws, &cause) == STORE_OK);
+		CHECK(ws != NULL && strcmp(ws, s[0]->ws_id) == 0);
+		free(ws);
+		ws = NULL;
+		CHECK(admin->revoke(st, c, v[0].id, &ws, &cause) ==
+		    STORE_NOTFOUND);
+		free(ws);
+	}
+	CHECK(load(st, c, cookie[0], now, &l) == STORE_NOTFOUND);
+	CHECK(load(st, c, cookie[1], now, &l) == STORE_OK);
+	session_free(l);
+	l = NULL;
+	store_user_free(v, n);
+	ws = NULL;
+	CHECK(admin->revoke(st, c, cookie[1], &ws, &cause) == STORE_OK);
+	CHECK(ws != NULL && strcmp(ws, s[1]->ws_id) == 0);
+	free(ws);
+	CHECK(load(st, c, cookie[1], now, &l) == STORE_NOTFOUND);
+	v = NULL;
+	CHECK(admin->sessions(st, c, user, now, &v, &n, &cause) == STORE_OK);
+	CHECK(n == 0);
+	store_user_free(v, n);
+	CHECK(admin->sessions(st, c, other, now, &v, &n, &cause) == STORE_OK);
+	CHECK(n == 1 && strcmp(v[0].s->ws_id, s[3]->ws_id) == 0);
+	store_user_free(v, n);
+	CHECK(admin->revoke_user(st, c, other, &nr, &wsv, &cause) == STORE_OK);
+	store_test_free_list(wsv);
+	CHECK(admin->revoke_user(st, c, user, &nr, &wsv, &cause) == STORE_OK);
+	store_test_free_list(wsv);
+	for (i = 0; i < 4; i++) {
+		session_free(s[i]);
+		free(cookie[i]);
+	}
+	free(cause);
+}
+
+/*
  * More sessions of one user than a chunk of memcached's user index holds
  * (256): revoke ends every one of them, not only the newest.
  */
@@ -1643,6 +1717,7 @@ main(int argc, char **argv)
 	test_grace(st, c1);
 	test_revoke(st, c1);
 	test_revoke_many(st, c1);
+	test_sessions(st, c1);
 	test_gc(st, c1);
 	test_show(st, c1);
 	test_rotation(st, c1);

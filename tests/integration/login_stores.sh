@@ -1,6 +1,6 @@
 #!/bin/sh
 # sessionwrap-login's failure counters in the server stores, shared across
-# hosts: the throttle policy on memcached and PostgreSQL (tests/test_login
+# hosts: the throttle policy on memcached, PostgreSQL and Redis (tests/test_login
 # with SW_TEST_COUNTER_STORE), then, for each store, two "hosts" (two
 # lighttpd + sessionwrap pairs, each with its own login_throttle_file) whose
 # failures add up: 3 on one and 2 on the other lock the user out on both,
@@ -13,7 +13,7 @@ TEST_LOGIN="$top_builddir/tests/test_login"
 [ -x "$TEST_LOGIN" ] || fail "$TEST_LOGIN not built (make check builds it)"
 
 sw_setup
-need_cmd lighttpd curl memcached
+need_cmd lighttpd curl memcached redis-server redis-cli
 need_sessionwrap
 stores_init
 docroot_setup
@@ -23,6 +23,8 @@ sw_secret
 MC_PORT=$(free_port)
 mc_start 1 "$MC_PORT"
 pg_setup
+RD_PORT=$(free_port)
+rd_start 1 "$RD_PORT"
 
 # host NAME STORE: sessionwrap + lighttpd with its own throttle file;
 # sets PORT_<NAME>.
@@ -45,7 +47,7 @@ on() {
 	    --data-binary "$2"
 }
 
-for store in "memcached://127.0.0.1:$MC_PORT" "$PG_URI"; do
+for store in "memcached://127.0.0.1:$MC_PORT" "$PG_URI" "redis://127.0.0.1:$RD_PORT"; do
 	kind=${store%%:*}
 	step "$kind: the throttle policy (test_login)"
 	SW_TEST_COUNTER_STORE=$store "$TEST_LOGIN" > "$T/test_login.out" 2>&1 ||
@@ -67,10 +69,19 @@ for store in "memcached://127.0.0.1:$MC_PORT" "$PG_URI"; do
 	expect_status 303 "another user on the second host"
 	[ ! -s "$T/state/throttle-a$kind" ] && [ ! -s "$T/state/throttle-b$kind" ] ||
 	    fail "$kind: the hosts counted in their files, not in the store"
+	if [ "$kind" = postgresql ]; then
+		$PSQL -d postgres -At -c 'SELECT count(*) FROM sessionwrap_login_counters' > "$T/rows" ||
+		    fail "no sessionwrap_login_counters table"
+		[ "$(cat "$T/rows")" -gt 0 ] || fail "no counter rows in PostgreSQL"
+	fi
 done
-if [ "${store%%:*}" = postgresql ]; then
-	$PSQL -d postgres -At -c 'SELECT count(*) FROM sessionwrap_login_counters' > "$T/rows" ||
-	    fail "no sessionwrap_login_counters table"
-	[ "$(cat "$T/rows")" -gt 0 ] || fail "no counter rows in PostgreSQL"
-fi
+
+step "redis: every counter is a key with its 15-minute lifetime"
+redis-cli -p "$RD_PORT" --scan --pattern 'sw:login:*' > "$T/keys"
+[ -s "$T/keys" ] || fail "no counter keys in Redis"
+while read -r k; do
+	echo "$k" | grep -Eqx 'sw:login:[0-9a-f]{32}' || fail "redis: counter key $k"
+	ttl=$(redis-cli -p "$RD_PORT" TTL "$k")
+	[ "$ttl" -gt 0 ] && [ "$ttl" -le 900 ] || fail "redis: $k has TTL $ttl"
+done < "$T/keys"
 pass

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Per-user session control through the real lighttpd + sessionwrap, against
-# memcached, PostgreSQL and the cache tier: a login records its client
+# memcached, PostgreSQL, the cache tier and Redis: a login records its client
 # (address, user agent); sessionwrap-ctl sessions --user lists them, revoke
 # ID ends exactly one and closes its websocket, max_sessions_per_user ends
 # the oldest. Neither a client's User-Agent (tabs, escapes, bytes that are
@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/store_servers.sh"
 
 sw_setup
-need_cmd lighttpd curl python3
+need_cmd lighttpd curl python3 redis-server redis-cli
 need_sessionwrap
 stores_init
 docroot_setup
@@ -131,7 +131,7 @@ with_store() {
 	id1=$(echo "$l1" | cut -f 1)
 	id2=$(echo "$l2" | cut -f 1)
 	case $NAME in
-	memcached)
+	memcached|redis)
 		echo "$id1" | grep -Eqx '[0-9a-f]{64}' || fail "$NAME: id $id1 is not a store key" ;;
 	*)
 		[ "$id1" = "$pub1" ] && [ "$id2" = "$pub2" ] ||
@@ -189,12 +189,31 @@ PY
 		[ "$(wc -l < "$T/list")" = 1 ] || fail "$NAME: with a bad row: $(cat -A "$T/list")"
 		grep -q 'skipped' "$T/list.err" || fail "$NAME: no warning for the bad row: $(cat "$T/list.err")"
 	fi
+	if [ "$NAME" = redis ]; then
+		step "$NAME: a session hash that breaks the rules is left out, not listed"
+		rd_hash="sw:$(cut -f 1 "$T/list" | head -n 1)"
+		redis-cli -s "$T/run/rd1.sock" HSET "$rd_hash" c x > /dev/null ||
+		    fail "$NAME: tampering with a hash"
+		sessions
+		[ "$(wc -l < "$T/list")" = 1 ] || fail "$NAME: with a bad hash: $(cat -A "$T/list")"
+		grep -q 'skipped' "$T/list.err" || fail "$NAME: no warning for the bad hash: $(cat "$T/list.err")"
+		step "$NAME: revoke by cookie value; an unknown store key is no such session"
+		$CTL revoke "$(jar_cookie "$T/jar.4" sessionwrap)" > "$T/revoke.out" 2>&1 ||
+		    fail "$NAME: revoke by cookie: $(cat "$T/revoke.out")"
+		[ "$(user_of 4)" = "" ] || fail "$NAME: revoke by cookie left the session"
+		$CTL revoke "$(printf '%064d' 0)" > "$T/revoke.out" 2>&1 &&
+		    fail "$NAME: revoking an unknown store key succeeded"
+		grep -q 'no such live session' "$T/revoke.out" || fail "$NAME: unknown key: $(cat "$T/revoke.out")"
+	fi
 	$CTL revoke --user alice > /dev/null || fail "$NAME: revoke --user"
 }
 
 MC1=$(free_port)
 mc_start 1 "$MC1"
 with_store memcached "memcached://127.0.0.1:$MC1"
+
+rd_start 1
+with_store redis "redis+unix://$T/run/rd1.sock"
 
 pg_setup
 with_store postgresql "$PG_URI"
