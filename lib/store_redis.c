@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,35 +401,66 @@ rd_unlock_key(struct rd_conn *rc, const char *key, const char *token)
 }
 
 /*
- * A lock whose release failed (Redis was down) outlives a restart in the
- * append-only file: release it at the next chance, until it expires; -1
- * while it cannot be.
+ * Locks whose release failed (Redis was away) outlive a restart in the
+ * append-only file, and a request on any thread may be waiting for one:
+ * whichever thread asks Redis next releases them, until they expire.
+ * -1 while one cannot be released (Redis is still away).
  */
 static int
 rd_unlock_stale(struct rd_conn *rc)
 {
-	if (rc->stale_key == NULL)
+	struct rd_store	*rs = rc->rs;
+	struct rd_stale	*s, *todo, *keep = NULL, **tail = &keep;
+	long long	 now;
+	int		 away = 0;
+
+	pthread_mutex_lock(&rs->stale_mtx);
+	todo = rs->stale;
+	rs->stale = NULL;
+	pthread_mutex_unlock(&rs->stale_mtx);
+	if (todo == NULL)
 		return 0;
-	if (clock_ms() < rc->stale_until &&
-	    rd_unlock_key(rc, rc->stale_key, rc->stale_token) == -1)
-		return -1;
-	free(rc->stale_key);
-	free(rc->stale_token);
-	rc->stale_key = rc->stale_token = NULL;
-	return 0;
+	now = clock_ms();
+	while ((s = todo) != NULL) {
+		todo = s->next;
+		if (now < s->until && (away ||
+		    rd_unlock_key(rc, s->key, s->token) == -1)) {
+			away = 1;
+			s->next = NULL;
+			*tail = s;
+			tail = &s->next;
+			continue;
+		}
+		free(s->key);
+		free(s->token);
+		free(s);
+	}
+	if (keep == NULL)
+		return 0;
+	pthread_mutex_lock(&rs->stale_mtx);
+	*tail = rs->stale;
+	rs->stale = keep;
+	pthread_mutex_unlock(&rs->stale_mtx);
+	return -1;
 }
 
-/* Keep a lock (key and token, taken over) to release before the next one. */
+/* Keep a lock (key and token, taken over) for the next thread to release. */
 static void
 rd_unlock_later(struct rd_conn *rc, char *key, char *token,
     const struct config *cfg)
 {
-	free(rc->stale_key);
-	free(rc->stale_token);
-	rc->stale_key = key;
-	rc->stale_token = token;
-	rc->stale_until = clock_ms() + 1000LL * (cfg->handler_timeout +
+	struct rd_store	*rs = rc->rs;
+	struct rd_stale	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->key = key;
+	s->token = token;
+	s->until = clock_ms() + 1000LL * (cfg->handler_timeout +
 	    RD_LOCK_MARGIN);
+	pthread_mutex_lock(&rs->stale_mtx);
+	s->next = rs->stale;
+	rs->stale = s;
+	pthread_mutex_unlock(&rs->stale_mtx);
 }
 
 /* Release our lock, unless it expired and someone else holds it now. */
@@ -476,7 +508,7 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 		*cause = xstrdup("a session lock is already held");
 		return STORE_ERROR;
 	}
-	/* One unreleased lock at a time: none taken while Redis is away. */
+	/* Unreleased locks first: none taken while Redis is away. */
 	if (rd_unlock_stale(rc) != 0) {
 		*cause = xstrdup("redis: an earlier session lock is not "
 		    "released yet (Redis unreachable)");
@@ -521,6 +553,8 @@ rd_lock(struct store *st, void *conn, const char *cookie, long timeout,
 			rc->lock_token = token;
 			return STORE_OK;
 		}
+		/* It may be one of ours that a request left behind. */
+		(void)rd_unlock_stale(rc);
 		if (clock_ms() >= deadline) {
 			*cause = xstrdup("session lock not acquired within "
 			    "lock_timeout");

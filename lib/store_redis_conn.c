@@ -171,6 +171,7 @@ rd_conn_store(const char *uri, char **cause)
 		free(rs);
 		return NULL;
 	}
+	pthread_mutex_init(&rs->stale_mtx, NULL);
 	if (rs->uri.path != NULL)
 		rs->where = xstrdup(rs->uri.path);
 	else if (strchr(rs->uri.host, ':') != NULL)
@@ -197,9 +198,17 @@ void
 rd_conn_close(void *arg)
 {
 	struct rd_store	*rs = arg;
+	struct rd_stale	*s;
 
 	if (rs == NULL)
 		return;
+	while ((s = rs->stale) != NULL) {
+		rs->stale = s->next;
+		free(s->key);
+		free(s->token);
+		free(s);
+	}
+	pthread_mutex_destroy(&rs->stale_mtx);
 	rd_uri_free(&rs->uri);
 	free(rs->where);
 	free(rs);
@@ -237,8 +246,6 @@ rd_conn_free(void *arg)
 	rd_conn_drop(rc);
 	free(rc->lock_key);
 	free(rc->lock_token);
-	free(rc->stale_key);
-	free(rc->stale_token);
 	free(rc->doomed_key);
 	free(rc);
 }

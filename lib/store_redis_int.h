@@ -17,6 +17,7 @@
 #ifndef SW_STORE_REDIS_INT_H
 #define SW_STORE_REDIS_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -58,10 +59,20 @@ struct rd_uri {
 	long		 timeout;	/* ms */
 };
 
-/* Process-wide state: the parsed value. */
+/* A lock this process took but could not release (Redis was away). */
+struct rd_stale {
+	char		*key;		/* full key of the lock... */
+	char		*token;		/* ...with our token in it... */
+	long long	 until;		/* ...until it expires (clock_ms) */
+	struct rd_stale	*next;
+};
+
+/* Process-wide state: the parsed value, the locks left to release. */
 struct rd_store {
 	struct rd_uri	 uri;
 	char		*where;		/* host:port or path, for messages */
+	pthread_mutex_t	 stale_mtx;	/* guards stale */
+	struct rd_stale	*stale;		/* any thread releases them next */
 };
 
 /* Per-thread state: a connection (NULL until used) and the lock held. */
@@ -71,9 +82,6 @@ struct rd_conn {
 	char		 sha[RD_NSCRIPTS][41];	/* SCRIPT LOAD's answers */
 	char		*lock_key;	/* full key of the lock we hold */
 	char		*lock_token;	/* our value in it */
-	char		*stale_key;	/* a lock we failed to release... */
-	char		*stale_token;	/* ...with our token in it... */
-	long long	 stale_until;	/* ...until it expires (clock_ms) */
 	char		*doomed_key;	/* last loaded session was replaced... */
 	time_t		 doomed_until;	/* ...and stays readable until then */
 };
