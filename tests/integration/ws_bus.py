@@ -114,19 +114,10 @@ class Sock:
         self.task = asyncio.ensure_future(self.reader())
         return self
 
-    async def frame(self):
-        b0, b1 = await self.r.readexactly(2)
-        n = b1 & 0x7f
-        if n == 126:
-            n = struct.unpack("!H", await self.r.readexactly(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", await self.r.readexactly(8))[0]
-        return b0 & 0x0f, await self.r.readexactly(n)
-
     async def reader(self):
         try:
             while True:
-                op, payload = await self.frame()
+                op, payload = await ws_client.read_frame(self.r)
                 if op == 1:
                     await self.texts.put(payload.decode())
                 elif op == 9:
@@ -142,9 +133,7 @@ class Sock:
                 self.closed.set_result((None, time.monotonic()))
 
     def send(self, op, body):
-        mask = os.urandom(4)
-        self.w.write(bytes([0x80 | op, 0x80 | len(body)]) + mask +
-                     bytes(c ^ mask[i % 4] for i, c in enumerate(body)))
+        self.w.write(ws_client.frame_bytes(op, body))
 
     def is_open(self):
         return not self.closed.done()

@@ -68,6 +68,37 @@ def request_bytes(path="/ws", host="localhost", cookie=None, origin=None,
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), key
 
 
+def frame_bytes(opcode, payload=b"", fin=True, mask=True, rsv=0, length=None):
+    """One frame as a client sends it; length= lies about the payload's."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    n = len(payload) if length is None else length
+    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
+    m = 0x80 if mask else 0
+    if n < 126:
+        head = struct.pack("!BB", b0, m | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", b0, m | 126, n)
+    else:
+        head = struct.pack("!BBQ", b0, m | 127, n)
+    if mask:
+        k = os.urandom(4)
+        head += k
+        payload = bytes(c ^ k[i % 4] for i, c in enumerate(payload))
+    return head + payload
+
+
+async def read_frame(reader):
+    """(opcode, payload) of the next frame on an asyncio stream."""
+    b0, b1 = await reader.readexactly(2)
+    n = b1 & 0x7f
+    if n == 126:
+        n = struct.unpack("!H", await reader.readexactly(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", await reader.readexactly(8))[0]
+    return b0 & 0x0f, await reader.readexactly(n)
+
+
 class Raw:
     """One connection: a handshake, then frames built and parsed by hand."""
 
@@ -111,24 +142,8 @@ class Raw:
                 raise AssertionError("bad Sec-WebSocket-Accept")
         return status, parts[2] if len(parts) > 2 else "", headers, body
 
-    def send_frame(self, opcode, payload=b"", fin=True, mask=True, rsv=0,
-                   length=None):
-        if isinstance(payload, str):
-            payload = payload.encode()
-        n = len(payload) if length is None else length
-        b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
-        m = 0x80 if mask else 0
-        if n < 126:
-            head = struct.pack("!BB", b0, m | n)
-        elif n < 65536:
-            head = struct.pack("!BBH", b0, m | 126, n)
-        else:
-            head = struct.pack("!BBQ", b0, m | 127, n)
-        if mask:
-            k = os.urandom(4)
-            head += k
-            payload = bytes(c ^ k[i % 4] for i, c in enumerate(payload))
-        self.sock.sendall(head + payload)
+    def send_frame(self, opcode, payload=b"", **kw):
+        self.sock.sendall(frame_bytes(opcode, payload, **kw))
 
     def send_text(self, text, **kw):
         self.send_frame(TEXT, text, **kw)

@@ -80,13 +80,7 @@ class RawClient:
         return self
 
     async def frame(self):
-        b0, b1 = await self.r.readexactly(2)
-        n = b1 & 0x7f
-        if n == 126:
-            n = struct.unpack("!H", await self.r.readexactly(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", await self.r.readexactly(8))[0]
-        return b0 & 0x0f, await self.r.readexactly(n)
+        return await ws_client.read_frame(self.r)
 
     async def wait_close(self):
         """(code, arrival time) of the close frame."""
@@ -94,10 +88,7 @@ class RawClient:
             op, payload = await self.frame()
             if op == 8:
                 t = time.monotonic()
-                mask = os.urandom(4)
-                body = payload[:2]
-                self.w.write(bytes([0x88, 0x80 | len(body)]) + mask +
-                             bytes(c ^ mask[i % 4] for i, c in enumerate(body)))
+                self.w.write(ws_client.frame_bytes(ws_client.CLOSE, payload[:2]))
                 self.w.close()
                 return struct.unpack("!H", payload[:2])[0], t
 
