@@ -11,7 +11,7 @@
 #                        [--sessions N]
 #
 # Needs a build in ./build (sh tests/check.sh or sh examples/demo.sh makes one;
-# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3, and memcached,
+# BUILD_DIR overrides), lighttpd, fcgiwrap, wrk, curl, python3, pgrep, and memcached,
 # redis-server or PostgreSQL for those stores.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -60,7 +60,7 @@ SW_TEST_TIMEOUT=$((rounds * (nstores + 1) * (duration + 5) + 180))
 . "$top/tests/lib.sh"
 TEST_NAME=bench
 [ -x "$SESSIONWRAP" ] || { echo "bench: $SESSIONWRAP not built; run: sh tests/check.sh" >&2; exit 1; }
-need_cmd lighttpd fcgiwrap wrk curl python3
+need_cmd lighttpd fcgiwrap wrk curl python3 pgrep getconf
 sw_setup
 
 DOCROOT=$T/www
@@ -92,8 +92,40 @@ cpu_busy() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 }
 
+# proc_ticks PID...: CPU time (user + system, in clock ticks) the processes
+# have spent so far, all their threads, none of their children.
+proc_ticks() {
+	for _p in "$@"; do
+		cat "/proc/$_p/stat" 2>/dev/null
+	done | sed 's/.*) //' | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+
+# responder_pids LABEL: the processes that answer for LABEL (fcgiwrap's
+# whole process group: the parent and the workers it forked; but the
+# scripts, whose time is not theirs).
+responder_pids() {
+	case $1 in
+	fcgiwrap) pgrep -g "$FCGIWRAP_PID" -x fcgiwrap ;;
+	*) eval "echo \$PID_$1" ;;
+	esac
+}
+
+# server_pids LABEL: the store's server processes (none for the cookie and
+# for fcgiwrap): memcached, redis-server, or the postmaster and its children.
+server_pids() {
+	case $1 in
+	memcached) cat "$T/run/mc1.pid" ;;
+	redis) cat "$T/run/rd1.pid" ;;
+	postgresql)
+		_pm=$(head -n 1 "$PG_DATA/postmaster.pid")
+		echo "$_pm"
+		pgrep -P "$_pm" ;;
+	esac
+}
+
 # run_wrk LABEL ROUND [wrk args]: one timed run; appends "ROUND LABEL rps
-# cpu-ms-per-request" to $T/results. The full report goes to $T/LABEL.wrk.
+# cpu-ms-per-request responder-ms store-server-ms" (CPU per request, times
+# 1000) to $T/results. The full report goes to $T/LABEL.wrk.
 run_wrk() {
 	_l=$1
 	_r=$2
@@ -101,18 +133,28 @@ run_wrk() {
 	ln -sfn "$T/$_l.sock" "$BE_SOCK"
 	req /cgi-bin/bench.sh -H "Cookie: sessionwrap=$(head -n 1 "$T/cookies")"
 	expect_status 200 "$_l warm-up"
+	_rp=$(responder_pids "$_l")
+	_sp=$(server_pids "$_l")
+	_r0=$(proc_ticks $_rp)
+	_s0=$(proc_ticks $_sp)
 	_c0=$(cpu_busy)
 	wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s "$@" "$BASE/cgi-bin/bench.sh" \
 	    > "$T/$_l.wrk" 2>&1 || { cat "$T/$_l.wrk" >&2; fail "wrk failed ($_l)"; }
 	_c1=$(cpu_busy)
+	_r1=$(proc_ticks $_rp)
+	_s1=$(proc_ticks $_sp)
 	_bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$T/$_l.wrk")
 	[ -z "$_bad" ] || { cat "$T/$_l.wrk" >&2; fail "$_l: $_bad non-2xx responses"; }
 	_n=$(awk '/requests in/ { print $1; exit }' "$T/$_l.wrk")
 	_rps=$(sed -n 's/^Requests\/sec: *//p' "$T/$_l.wrk")
 	[ -n "$_n" ] && [ "$_n" -gt 0 ] || fail "$_l: no requests completed"
-	echo "$_r $_l $_rps $(( (_c1 - _c0) * 10000 / _n ))" >> "$T/results"
+	echo "$_r $_l $_rps $(( (_c1 - _c0) * _ms * 1000 / _n ))" \
+	    "$(( (_r1 - _r0) * _ms * 1000 / _n )) $(( (_s1 - _s0) * _ms * 1000 / _n ))" >> "$T/results"
 	echo "bench: round $_r $_l: $_rps req/s" >&2
 }
+
+# Milliseconds per clock tick of /proc/stat and /proc/PID/stat.
+_ms=$((1000 / $(getconf CLK_TCK)))
 
 echo "bench: $workers workers, wrk -t2 -c$connections -d${duration}s, loopback, $rounds rounds" >&2
 
@@ -207,27 +249,35 @@ wait "$FCGIWRAP_PID" 2>/dev/null
 
 # Medians over the rounds. "CPU" is the whole machine's busy time per request
 # (web server, responder, script and wrk alike), so its ratio shows the cost
-# of each contender apart from how fast the machine ran at the time.
+# of each contender apart from how fast the machine ran at the time. Of it,
+# "responder" is fcgiwrap's or sessionwrap's own processes (without the
+# scripts they spawn) and "store" the store server's. Throughput here is
+# bound by CPU, so "a free responder" is the ratio sessionwrap would reach
+# if its own processes cost nothing: what no change to sessionwrap can pass.
 python3 - "$T/results" "$workers" $stores <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 workers, stores = sys.argv[2], sys.argv[3:]
 res = {}
-for rnd, who, rps, cpu in rows:
-    res.setdefault(who, {})[rnd] = (float(rps), int(cpu) / 1000.0)
+for rnd, who, rps, cpu, resp, srv in rows:
+    res.setdefault(who, {})[rnd] = (float(rps), int(cpu) / 1000.0,
+                                    int(resp) / 1000.0, int(srv) / 1000.0)
 fw = res["fcgiwrap"]
 def med(xs): return statistics.median(xs)
-print("%-34s %10.0f req/s  %5.2f ms CPU/request" % ("fcgiwrap (%s workers):" % workers,
-      med([v[0] for v in fw.values()]), med([v[1] for v in fw.values()])))
+def line(label, v):
+    print("%-34s %6.0f req/s  %5.2f ms CPU/request (responder %4.2f, store %4.2f)" % (
+        label, med([x[0] for x in v.values()]), med([x[1] for x in v.values()]),
+        med([x[2] for x in v.values()]), med([x[3] for x in v.values()])))
+line("fcgiwrap (%s workers):" % workers, fw)
 for st in stores:
-    v = res[st]
-    print("%-34s %10.0f req/s  %5.2f ms CPU/request" % ("sessionwrap %s (%s threads):" % (st, workers),
-          med([x[0] for x in v.values()]), med([x[1] for x in v.values()])))
+    line("sessionwrap %s (%s threads):" % (st, workers), res[st])
 for st in stores:
     v = res[st]
     ratios = sorted(v[r][0] / fw[r][0] for r in v)
     cpu = med([fw[r][1] / v[r][1] for r in v if v[r][1] > 0])
-    print("sessionwrap %s/fcgiwrap = %.2fx (median of %d rounds, range %.2f-%.2f; CPU per request %.2fx less)" %
-          (st, med(ratios), len(ratios), ratios[0], ratios[-1], cpu))
+    free = med([fw[r][1] / (v[r][1] - v[r][2]) for r in v if v[r][1] > v[r][2]])
+    print("sessionwrap %s/fcgiwrap = %.2fx (median of %d rounds, range %.2f-%.2f; "
+          "CPU per request %.2fx less; with a free responder %.2fx)" %
+          (st, med(ratios), len(ratios), ratios[0], ratios[-1], cpu, free))
 PY
 exit 0

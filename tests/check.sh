@@ -39,7 +39,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libaprutil1-dev apache2-utils gitweb cgit git
 libfcgi-dev libjansson-dev libssl-dev libpq-dev libmemcached-dev libevent-dev libwslay-dev
 lighttpd apache2 libapache2-mod-fcgid fcgiwrap spawn-fcgi nginx
-curl openssl wrk python3 perl memcached postgresql python3-websockets websocketd valgrind
+curl openssl wrk procps python3 perl memcached postgresql python3-websockets websocketd valgrind
 systemd groff-base man-db chromium clang libclang-rt-14-dev
 libhiredis-dev redis-server redis-tools
 php-fpm php-cgi"

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The README's bench command runs (1 s per side) and prints its ratio line.
+# The README's bench command runs (1 s per side) and prints its ratio line,
+# and CPU per request split into the responder's share and the store's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 sw_setup
@@ -12,4 +13,15 @@ for st in cookie memcached redis postgresql; do
 	grep -Eq "^sessionwrap $st/fcgiwrap = [0-9]+\.[0-9]{2}x( |$)" "$T/bench.out" ||
 	    fail "bench output has no ratio line for the $st store"
 done
+# resp LINE-START: the responder's CPU share on that line; store LINE-START.
+share() { sed -n "s/^$1.*($2 \([0-9.]*\),.*/\1/p; s/^$1.*$2 \([0-9.]*\))\$/\1/p" "$T/bench.out"; }
+for who in fcgiwrap "sessionwrap cookie" "sessionwrap redis"; do
+	v=$(share "$who" responder)
+	[ -n "$v" ] && [ "$v" != 0.00 ] || fail "$who: no responder CPU share ($v)"
+done
+for st in memcached redis postgresql; do
+	v=$(share "sessionwrap $st" store)
+	[ -n "$v" ] && [ "$v" != 0.00 ] || fail "$st: no store server CPU share ($v)"
+done
+[ "$(share "sessionwrap cookie" store)" = 0.00 ] || fail "the cookie store has a server"
 pass
