@@ -5,13 +5,13 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "crypto.h"
+#include "num.h"
 #include "store.h"
 #include "store_redis_int.h"
 #include "url.h"
@@ -44,16 +44,11 @@ rd_uri_unescape(const char *s, size_t len)
 static int
 rd_uri_num(const char *s, long min, long max, long *out)
 {
-	char	*end;
-	long	 n;
+	long long	 n;
 
-	if (*s < '0' || *s > '9')
+	if (num_parse(s, 10, min, max, &n, NULL) != 0)
 		return -1;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*end != '\0' || errno != 0 || n < min || n > max)
-		return -1;
-	*out = n;
+	*out = (long)n;
 	return 0;
 }
 

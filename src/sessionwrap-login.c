@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "login.h"
+#include "num.h"
 #include "xmalloc.h"
 
 /* What one request needs. */
@@ -146,9 +147,9 @@ login_body(size_t *len, const char **why)
 {
 	const char	*ct = login_env("CONTENT_TYPE");
 	const char	*cl = login_env("CONTENT_LENGTH");
-	char		*body, *end;
-	unsigned long	 n;
-	size_t		 got = 0;
+	char		*body;
+	long long	 v;
+	size_t		 n, got = 0;
 	ssize_t		 r;
 
 	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
@@ -156,13 +157,11 @@ login_body(size_t *len, const char **why)
 		*why = "not application/x-www-form-urlencoded";
 		return NULL;
 	}
-	errno = 0;
-	n = strtoul(cl, &end, 10);
-	if (*cl < '0' || *cl > '9' || *end != '\0' || errno != 0 ||
-	    n > LOGIN_MAX_BODY) {
+	if (num_parse(cl, 10, 0, LOGIN_MAX_BODY, &v, NULL) != 0) {
 		*why = "no Content-Length, or over 8 KiB";
 		return NULL;
 	}
+	n = (size_t)v;
 	body = xmalloc(n + 1);
 	while (got < n && ((r = read(0, body + got, n - got)) > 0 ||
 	    (r == -1 && errno == EINTR)))
