@@ -37,7 +37,7 @@ NAME = "ws_bus(%s)" % os.environ.get("KIND", "?")
 HOSTS = {"A": os.environ["BASE_A"], "B": os.environ["BASE_B"]}
 CTLS = {"A": os.environ["CTL_A"], "B": os.environ["CTL_B"]}
 CHECKS = ws_client.Checks(NAME)
-log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
+log, check = CHECKS.log, CHECKS.check
 
 
 def hostport(host):
@@ -332,10 +332,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        check(False, "exception: %r" % e)
-    sys.exit(1 if failures else 0)
+    CHECKS.run(main)

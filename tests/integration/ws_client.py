@@ -3,6 +3,7 @@
 Also: logins through sessionwrap in CGI mode and a control socket client.
 Imported by ws_basic.py and the end-to-end test; stdlib only.
 """
+import asyncio
 import base64
 import hashlib
 import os
@@ -11,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+import traceback
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -32,6 +34,16 @@ class Checks:
         if not cond:
             self.failures.append(what)
         return cond
+
+    def run(self, main):
+        """Run the coroutine function main; an exception is one more failed
+        check. Exits 1 when any check failed, else 0."""
+        try:
+            asyncio.run(main())
+        except Exception as e:
+            traceback.print_exc()
+            self.check(False, "exception: %r" % e)
+        sys.exit(1 if self.failures else 0)
 
 
 class Closed(Exception):

@@ -25,7 +25,7 @@ HOST, PORT = HOSTPORT.rsplit(":", 1)
 LIMIT_MS = float(os.environ.get("WS_CLOSE_LIMIT_MS", "100"))
 NAME = "ws_logout"
 CHECKS = ws_client.Checks(NAME)
-log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
+log, check = CHECKS.log, CHECKS.check
 
 
 async def http_get(path, cookie=None, body=False):
@@ -163,10 +163,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        check(False, "exception: %r" % e)
-    sys.exit(1 if failures else 0)
+    CHECKS.run(main)

@@ -33,7 +33,7 @@ PER_IP = int(os.environ["PER_IP"])
 SLOW = float(os.environ.get("SW_SLOW", "1"))	# valgrind: everything slower
 NAME = "ws_session_end/" + STORE
 CHECKS = ws_client.Checks(NAME)
-log, check, failures = CHECKS.log, CHECKS.check, CHECKS.failures
+log, check = CHECKS.log, CHECKS.check
 
 
 def control(*lines):
@@ -330,10 +330,4 @@ async def http_get_cookie(*headers):
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        check(False, "exception: %r" % e)
-    sys.exit(1 if failures else 0)
+    CHECKS.run(main)
