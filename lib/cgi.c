@@ -335,64 +335,87 @@ cgi_env_array(struct cgi_env *env)
 	return env->v;
 }
 
+/* A name and its length: the tables below count each once. */
+struct cgi_env_name {
+	const char	*name;
+	size_t		 len;
+};
+
+#define CGI_NAME(s)	{ s, sizeof (s) - 1 }
+
 /*
  * What a program may get from the web server's parameters (RFC 3875's
  * meta-variables plus what servers commonly add), never what hooks a loader
  * or an interpreter, nor our own variables: cgi_env_allowed's tables.
  */
-static const char *const cgi_env_cgi11[] = {
+static const struct cgi_env_name cgi_env_cgi11[] = {
 	/* RFC 3875, section 4.1. */
-	"AUTH_TYPE", "CONTENT_LENGTH", "CONTENT_TYPE", "GATEWAY_INTERFACE",
-	"PATH_INFO", "PATH_TRANSLATED", "QUERY_STRING", "REMOTE_ADDR",
-	"REMOTE_HOST", "REMOTE_IDENT", "REMOTE_USER", "REQUEST_METHOD",
-	"SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL",
-	"SERVER_SOFTWARE",
+	CGI_NAME("AUTH_TYPE"), CGI_NAME("CONTENT_LENGTH"),
+	CGI_NAME("CONTENT_TYPE"), CGI_NAME("GATEWAY_INTERFACE"),
+	CGI_NAME("PATH_INFO"), CGI_NAME("PATH_TRANSLATED"),
+	CGI_NAME("QUERY_STRING"), CGI_NAME("REMOTE_ADDR"),
+	CGI_NAME("REMOTE_HOST"), CGI_NAME("REMOTE_IDENT"),
+	CGI_NAME("REMOTE_USER"), CGI_NAME("REQUEST_METHOD"),
+	CGI_NAME("SCRIPT_NAME"), CGI_NAME("SERVER_NAME"),
+	CGI_NAME("SERVER_PORT"), CGI_NAME("SERVER_PROTOCOL"),
+	CGI_NAME("SERVER_SOFTWARE"),
 	/* Apache, nginx and lighttpd extensions. */
-	"CONTEXT_DOCUMENT_ROOT", "CONTEXT_PREFIX", "DOCUMENT_ROOT",
-	"DOCUMENT_URI", "HTTPS", "REDIRECT_STATUS", "REDIRECT_URI",
-	"REDIRECT_URL", "REMOTE_PORT", "REQUEST_SCHEME", "REQUEST_URI",
-	"SCRIPT_FILENAME", "SCRIPT_URI", "SCRIPT_URL", "SERVER_ADDR",
-	"SERVER_ADMIN", "SERVER_SIGNATURE", "UNIQUE_ID",
+	CGI_NAME("CONTEXT_DOCUMENT_ROOT"), CGI_NAME("CONTEXT_PREFIX"),
+	CGI_NAME("DOCUMENT_ROOT"), CGI_NAME("DOCUMENT_URI"), CGI_NAME("HTTPS"),
+	CGI_NAME("REDIRECT_STATUS"), CGI_NAME("REDIRECT_URI"),
+	CGI_NAME("REDIRECT_URL"), CGI_NAME("REMOTE_PORT"),
+	CGI_NAME("REQUEST_SCHEME"), CGI_NAME("REQUEST_URI"),
+	CGI_NAME("SCRIPT_FILENAME"), CGI_NAME("SCRIPT_URI"),
+	CGI_NAME("SCRIPT_URL"), CGI_NAME("SERVER_ADDR"),
+	CGI_NAME("SERVER_ADMIN"), CGI_NAME("SERVER_SIGNATURE"),
+	CGI_NAME("UNIQUE_ID"),
 };
 
 /* Never passed, even when pass_env names them. */
-static const char *const cgi_env_never_names[] = {
+static const struct cgi_env_name cgi_env_never_names[] = {
 	/* Shells. */
-	"BASH_ENV", "BASHOPTS", "CDPATH", "ENV", "GLOBIGNORE", "IFS", "PS4",
-	"SHELLOPTS",
+	CGI_NAME("BASH_ENV"), CGI_NAME("BASHOPTS"), CGI_NAME("CDPATH"),
+	CGI_NAME("ENV"), CGI_NAME("GLOBIGNORE"), CGI_NAME("IFS"),
+	CGI_NAME("PS4"), CGI_NAME("SHELLOPTS"),
 	/* Interpreters and runtimes. */
-	"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "LUA_CPATH",
-	"LUA_INIT", "LUA_PATH", "NODE_OPTIONS", "NODE_PATH", "PERL5DB",
-	"PERL5LIB", "PERL5OPT", "PERLLIB", "PHP_INI_SCAN_DIR", "PHPRC",
-	"RUBYLIB", "RUBYOPT", "TCLLIBPATH",
+	CGI_NAME("JAVA_TOOL_OPTIONS"), CGI_NAME("JDK_JAVA_OPTIONS"),
+	CGI_NAME("_JAVA_OPTIONS"), CGI_NAME("LUA_CPATH"), CGI_NAME("LUA_INIT"),
+	CGI_NAME("LUA_PATH"), CGI_NAME("NODE_OPTIONS"), CGI_NAME("NODE_PATH"),
+	CGI_NAME("PERL5DB"), CGI_NAME("PERL5LIB"), CGI_NAME("PERL5OPT"),
+	CGI_NAME("PERLLIB"), CGI_NAME("PHP_INI_SCAN_DIR"), CGI_NAME("PHPRC"),
+	CGI_NAME("RUBYLIB"), CGI_NAME("RUBYOPT"), CGI_NAME("TCLLIBPATH"),
 	/* The C library; OpenSSL's trust store. */
-	"GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES", "LOCPATH", "NLSPATH",
-	"RESOLV_HOST_CONF", "SSL_CERT_DIR", "SSL_CERT_FILE",
+	CGI_NAME("GCONV_PATH"), CGI_NAME("GLIBC_TUNABLES"),
+	CGI_NAME("HOSTALIASES"), CGI_NAME("LOCPATH"), CGI_NAME("NLSPATH"),
+	CGI_NAME("RESOLV_HOST_CONF"), CGI_NAME("SSL_CERT_DIR"),
+	CGI_NAME("SSL_CERT_FILE"),
 	/* Client headers handled apart: httpoxy, CVE-2018-1283, the cookie. */
-	"HTTP_COOKIE", "HTTP_PROXY", "HTTP_SESSION",
+	CGI_NAME("HTTP_COOKIE"), CGI_NAME("HTTP_PROXY"),
+	CGI_NAME("HTTP_SESSION"),
 };
 
 /* Prefixes never passed: loaders, Python, bash functions, ours. */
-static const char *const cgi_env_never_prefixes[] = {
-	"BASH_FUNC_", "DYLD_", "LD_", "LUA_INIT_", "PYTHON", "SESSION",
+static const struct cgi_env_name cgi_env_never_prefixes[] = {
+	CGI_NAME("BASH_FUNC_"), CGI_NAME("DYLD_"), CGI_NAME("LD_"),
+	CGI_NAME("LUA_INIT_"), CGI_NAME("PYTHON"), CGI_NAME("SESSION"),
 };
 
 #define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 
-/* True when the len bytes of name equal s. */
+/* True when the len bytes of name are those of the table entry t. */
 static int
-cgi_env_is(const char *name, size_t len, const char *s)
+cgi_env_is(const char *name, size_t len, const struct cgi_env_name *t)
 {
-	return strlen(s) == len && memcmp(name, s, len) == 0;
+	return t->len == len && name[0] == t->name[0] &&
+	    memcmp(name, t->name, len) == 0;
 }
 
-/* True when the len bytes of name start with prefix. */
+/* True when the len bytes of name start with the table entry t. */
 static int
-cgi_env_starts(const char *name, size_t len, const char *prefix)
+cgi_env_starts(const char *name, size_t len, const struct cgi_env_name *t)
 {
-	size_t	 plen = strlen(prefix);
-
-	return len >= plen && memcmp(name, prefix, plen) == 0;
+	return len >= t->len && name[0] == t->name[0] &&
+	    memcmp(name, t->name, t->len) == 0;
 }
 
 /* True for a variable name a program can be given: [A-Za-z0-9_]+. */
@@ -419,11 +442,11 @@ cgi_env_never(const char *name, size_t len)
 	size_t	 i;
 
 	for (i = 0; i < NITEMS(cgi_env_never_names); i++) {
-		if (cgi_env_is(name, len, cgi_env_never_names[i]))
+		if (cgi_env_is(name, len, &cgi_env_never_names[i]))
 			return 1;
 	}
 	for (i = 0; i < NITEMS(cgi_env_never_prefixes); i++) {
-		if (cgi_env_starts(name, len, cgi_env_never_prefixes[i]))
+		if (cgi_env_starts(name, len, &cgi_env_never_prefixes[i]))
 			return 1;
 	}
 	return 0;
@@ -451,11 +474,6 @@ cgi_pass_env_each(const char *list, int (*fn)(const char *, size_t, void *),
 	}
 	return 0;
 }
-
-struct cgi_env_name {
-	const char	*name;
-	size_t		 len;
-};
 
 /* cgi_pass_env_each callback: 1 when the entry names the variable. */
 static int
@@ -485,10 +503,10 @@ cgi_env_allowed(const char *name, size_t len, const char *pass_env)
 
 	if (!cgi_env_valid(name, len) || cgi_env_never(name, len))
 		return 0;
-	if (cgi_env_starts(name, len, "HTTP_") && len > 5)
+	if (len > 5 && memcmp(name, "HTTP_", 5) == 0)
 		return 1;
 	for (i = 0; i < NITEMS(cgi_env_cgi11); i++) {
-		if (cgi_env_is(name, len, cgi_env_cgi11[i]))
+		if (cgi_env_is(name, len, &cgi_env_cgi11[i]))
 			return 1;
 	}
 	return cgi_env_named(name, len, pass_env);
@@ -526,8 +544,9 @@ cgi_pass_env_entry_check(const char *entry, size_t elen, void *arg)
 	for (i = 0; i < NITEMS(cgi_env_never_names) +
 	    NITEMS(cgi_env_never_prefixes); i++) {
 		never = i < NITEMS(cgi_env_never_names) ?
-		    cgi_env_never_names[i] :
-		    cgi_env_never_prefixes[i - NITEMS(cgi_env_never_names)];
+		    cgi_env_never_names[i].name :
+		    cgi_env_never_prefixes[i -
+		    NITEMS(cgi_env_never_names)].name;
 		if (strncmp(never, entry, plen) == 0) {
 			xasprintf(cause, "pass_env: %.*s would also name %s%s, "
 			    "which is never passed to scripts: name the "

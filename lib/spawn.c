@@ -315,6 +315,11 @@ spawn_wait_exit(struct child *c, int ms)
 
 	if (c->pid <= 0)
 		return 1;
+	/* Most scripts are gone by the time their output ends: one call. */
+	memset(&info, 0, sizeof info);
+	if (waitid(P_PID, c->pid, &info, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+	    info.si_pid == c->pid)
+		return 1;
 #ifdef SYS_pidfd_open
 	if ((pfd.fd = (int)syscall(SYS_pidfd_open, c->pid, 0)) != -1) {
 		pfd.events = POLLIN;
