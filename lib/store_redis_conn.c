@@ -167,10 +167,14 @@ rd_conn_store(const char *uri, char **cause)
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		signal(SIGPIPE, SIG_IGN);
 	rs = xcalloc(1, sizeof *rs);
-	if (rd_uri_parse(uri, &rs->uri, cause) != 0) {
+	if (redis_uri_parse(uri, &rs->uri, cause) != 0) {
 		free(rs);
 		return NULL;
 	}
+	if (rs->uri.prefix == NULL)
+		rs->uri.prefix = xstrdup(RD_DEFAULT_PREFIX);
+	if (rs->uri.timeout == 0)
+		rs->uri.timeout = RD_DEFAULT_TIMEOUT;
 	pthread_mutex_init(&rs->stale_mtx, NULL);
 	if (rs->uri.path != NULL)
 		rs->where = xstrdup(rs->uri.path);
@@ -209,7 +213,7 @@ rd_conn_close(void *arg)
 		free(s);
 	}
 	pthread_mutex_destroy(&rs->stale_mtx);
-	rd_uri_free(&rs->uri);
+	redis_uri_free(&rs->uri);
 	free(rs->where);
 	free(rs);
 }
@@ -285,7 +289,7 @@ rd_conn_unexpected(const char *what, const redisReply *r)
 static int
 rd_conn_setup(struct rd_conn *rc, char **cause)
 {
-	const struct rd_uri *u = &rc->rs->uri;
+	const struct redis_uri *u = &rc->rs->uri;
 	const char	*argv[3];
 	char		 db[16];
 	redisReply	*r;
@@ -335,7 +339,7 @@ rd_conn_setup(struct rd_conn *rc, char **cause)
 static int
 rd_conn_connect(struct rd_conn *rc, char **cause)
 {
-	const struct rd_uri *u = &rc->rs->uri;
+	const struct redis_uri *u = &rc->rs->uri;
 	struct timeval	 tv;
 
 	tv.tv_sec = u->timeout / 1000;

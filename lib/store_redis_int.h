@@ -1,8 +1,8 @@
 /*
  * What the files of the Redis store share, and nothing else includes:
  * store_redis.c (keys, load, save, destroy, lock; rd_*),
- * store_redis_uri.c (the redis:// value; rd_uri_*), store_redis_conn.c
- * (connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c
+ * store_redis_conn.c (the redis:// value, read by redis_uri.c;
+ * connections, commands, the Lua scripts; rd_conn_*), store_redis_value.c
  * (the stored form of a session, a Redis hash; rd_value_*),
  * store_redis_admin.c (what sessionwrap-ctl calls; rd_admin_*) and
  * counter_redis.c (sessionwrap-login's counters, PREFIXlogin:<key>).
@@ -24,11 +24,11 @@
 
 #include <hiredis.h>
 
+#include "redis_uri.h"
 #include "session.h"
 #include "store.h"
 
 #define RD_DEFAULT_PREFIX	"sw:"
-#define RD_DEFAULT_PORT		6379
 #define RD_DEFAULT_TIMEOUT	500	/* ms: connect, and each command */
 #define RD_LOCK_SUFFIX		":lock"
 #define RD_LOCK_MARGIN		5	/* s a lock outlives handler_timeout */
@@ -47,17 +47,6 @@ enum rd_script {
 	RD_NSCRIPTS
 };
 
-/* What a redis:// or redis+unix:// value says. */
-struct rd_uri {
-	char		*host;		/* TCP host, or NULL */
-	int		 port;
-	char		*path;		/* Unix socket, or NULL */
-	char		*user;		/* ACL user (AUTH user pass), or NULL */
-	char		*pass;		/* password, or NULL; never logged */
-	int		 db;		/* SELECT db (0: none needed) */
-	char		*prefix;	/* key prefix */
-	long		 timeout;	/* ms */
-};
 
 /* A lock this process took but could not release (Redis was away). */
 struct rd_stale {
@@ -69,7 +58,7 @@ struct rd_stale {
 
 /* Process-wide state: the parsed value, the locks left to release. */
 struct rd_store {
-	struct rd_uri	 uri;
+	struct redis_uri uri;
 	char		*where;		/* host:port or path, for messages */
 	pthread_mutex_t	 stale_mtx;	/* guards stale */
 	struct rd_stale	*stale;		/* any thread releases them next */
@@ -103,9 +92,6 @@ struct rd_value {
 /* Field names, in that order (for HMGET and HSET). */
 extern const char *const rd_value_names[RD_NFIELDS];
 
-/* Parse a store value into *u (free with rd_uri_free); -1 and *cause. */
-int		 rd_uri_parse(const char *, struct rd_uri *, char **);
-void		 rd_uri_free(struct rd_uri *);
 
 /* The state of a redis:// value (rd_conn_close frees); NULL, *cause. */
 struct rd_store	*rd_conn_store(const char *, char **);

@@ -15,8 +15,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
-#include "num.h"
-#include "url.h"
+#include "redis_uri.h"
 #include "wsbus.h"
 #include "wsctl.h"
 #include "xmalloc.h"
@@ -91,8 +90,10 @@ wsbus_channel_ok(const char *s)
 int
 wsbus_check(const struct config *cfg, char **cause)
 {
-	struct wsbus_redis_addr	 a;
+	struct redis_uri	 u;
 	enum wsbus_kind		 kind;
+	const char		*unused;
+	char			*c;
 
 	if (!wsbus_channel_ok(cfg->ws_bus_channel)) {
 		*cause = xstrdup("ws_bus_channel: 1 to 63 of a-z, 0-9 and _");
@@ -111,136 +112,22 @@ wsbus_check(const struct config *cfg, char **cause)
 		return -1;
 	}
 	if (kind == WSBUS_REDIS) {
-		if (wsbus_redis_parse(cfg->ws_bus, &a, cause) == -1)
-			return -1;
-		wsbus_redis_addr_free(&a);
-	}
-	return 0;
-}
-
-/* Free what wsbus_redis_parse filled in. */
-void
-wsbus_redis_addr_free(struct wsbus_redis_addr *a)
-{
-	free(a->host);
-	free(a->path);
-	free(a->user);
-	if (a->pass != NULL) {
-		crypto_wipe(a->pass, strlen(a->pass));
-		free(a->pass);
-	}
-	memset(a, 0, sizeof *a);
-}
-
-/* Percent-decoded copy of [p, p + len); NULL on a bad escape. */
-static char *
-wsbus_redis_part(const char *p, size_t len)
-{
-	char	*raw, *s;
-
-	/* url_decode reads '+' as a space: a password may hold a '+'. */
-	if (memchr(p, '+', len) != NULL)
-		return xstrndup(p, len);
-	raw = xstrndup(p, len);
-	s = url_decode(raw, len);
-	free(raw);
-	return s;
-}
-
-/* "[user]:pass@" of a redis:// URI; -1 and *cause. */
-static int
-wsbus_redis_auth(const char *p, size_t len, struct wsbus_redis_addr *a,
-    char **cause)
-{
-	const char	*colon = memchr(p, ':', len);
-
-	if (colon == NULL) {
-		/* redis://PASSWORD@host, as redis-cli -u reads it. */
-		a->pass = wsbus_redis_part(p, len);
-	} else {
-		if (colon > p)
-			a->user = wsbus_redis_part(p, colon - p);
-		a->pass = wsbus_redis_part(colon + 1, p + len - colon - 1);
-	}
-	if (a->pass == NULL || (colon > p && a->user == NULL)) {
-		*cause = xstrdup("ws_bus: bad escape in the user or password");
-		return -1;
-	}
-	return 0;
-}
-
-/* "host[:port]" of a redis:// URI; -1 and *cause. */
-static int
-wsbus_redis_host(const char *p, size_t len, struct wsbus_redis_addr *a,
-    char **cause)
-{
-	const char	*colon = memchr(p, ':', len);
-	char		*port;
-	long long	 v;
-
-	if (colon == NULL)
-		colon = p + len;
-	if (colon == p) {
-		*cause = xstrdup("ws_bus: no host in redis:// URI");
-		return -1;
-	}
-	a->host = xstrndup(p, colon - p);
-	a->port = 6379;
-	if (colon < p + len) {
-		port = xstrndup(colon + 1, p + len - colon - 1);
-		if (num_parse(port, 10, 1, 65535, &v, NULL) == -1) {
-			free(port);
-			*cause = xstrdup("ws_bus: bad port in redis:// URI");
+		if (redis_uri_parse(cfg->ws_bus, &u, &c) == -1) {
+			xasprintf(cause, "ws_bus: %s", c);
+			free(c);
 			return -1;
 		}
-		free(port);
-		a->port = (int)v;
-	}
-	return 0;
-}
-
-/* Parse a redis:// or redis+unix:// URI; see wsbus.h. */
-int
-wsbus_redis_parse(const char *uri, struct wsbus_redis_addr *a, char **cause)
-{
-	const char	*p, *at, *end;
-	long long	 v;
-
-	memset(a, 0, sizeof *a);
-	if (wsbus_prefix(uri, "redis+unix://")) {
-		p = uri + strlen("redis+unix://");
-		if (*p != '/' || p[1] == '\0' || strchr(p, '?') != NULL) {
-			*cause = xstrdup("ws_bus: redis+unix:///PATH needs an "
-			    "absolute path");
+		unused = u.prefix != NULL ? "prefix" : u.timeout != 0 ?
+		    "timeout" : NULL;
+		redis_uri_free(&u);
+		if (unused != NULL) {
+			/* The channel is ws_bus_channel; timeouts are fixed. */
+			xasprintf(cause, "ws_bus: ?%s= is for the Redis store, "
+			    "not the bus", unused);
 			return -1;
 		}
-		a->path = xstrdup(p);
-		return 0;
-	}
-	if (!wsbus_prefix(uri, "redis://")) {
-		*cause = xstrdup("ws_bus: not a redis:// URI");
-		return -1;
-	}
-	p = uri + strlen("redis://");
-	end = p + strcspn(p, "/");
-	if ((at = memchr(p, '@', end - p)) != NULL) {
-		if (wsbus_redis_auth(p, at - p, a, cause) == -1)
-			goto fail;
-		p = at + 1;
-	}
-	if (wsbus_redis_host(p, end - p, a, cause) == -1)
-		goto fail;
-	if (*end == '/' && end[1] != '\0') {
-		if (num_parse(end + 1, 10, 0, 1000000, &v, NULL) == -1) {
-			*cause = xstrdup("ws_bus: bad database number");
-			goto fail;
-		}
-		a->db = (int)v;
 	}
 	return 0;
-fail:
-	wsbus_redis_addr_free(a);
-	return -1;
 }
 
 /* Publish a command line on cfg->ws_bus; see wsbus.h. */

@@ -28,16 +28,6 @@ enum wsbus_kind {
 	WSBUS_REDIS		/* redis:// or redis+unix:// */
 };
 
-/* A Redis address as parsed from redis://[[user]:pass@]host[:port][/db]. */
-struct wsbus_redis_addr {
-	char	*host;		/* NULL for a Unix socket */
-	int	 port;
-	char	*path;		/* redis+unix:///PATH */
-	char	*user;		/* NULL: none (AUTH pass only) */
-	char	*pass;		/* NULL: no AUTH */
-	int	 db;		/* ignored by pub/sub; checked */
-};
-
 /* One publisher backend (lib/wsbus_pg.c, lib/wsbus_redis.c). */
 struct wsbus_ops {
 	/* Scheme family, for log lines. */
@@ -59,10 +49,6 @@ enum wsbus_kind	 wsbus_kind(const char *);
 char		*wsbus_pg_conninfo(const char *);
 /* Check ws_bus and ws_bus_channel at start-up; -1 and *cause. */
 int		 wsbus_check(const struct config *, char **);
-/* Parse a redis:// or redis+unix:// URI; -1 and *cause (caller frees). */
-int		 wsbus_redis_parse(const char *, struct wsbus_redis_addr *,
-		     char **);
-void		 wsbus_redis_addr_free(struct wsbus_redis_addr *);
 
 /*
  * Seal a command line ("CLOSE ..." or "SEND ...") for a channel at time

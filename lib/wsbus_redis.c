@@ -8,6 +8,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_uri.h"
 #include "wsbus.h"
 #include "xmalloc.h"
 
@@ -37,11 +38,11 @@ wsbus_redis_connect(const char *uri, char **cause)
 {
 	struct timeval		 tv = { WSBUS_TIMEOUT_MS / 1000,
 				    (WSBUS_TIMEOUT_MS % 1000) * 1000 };
-	struct wsbus_redis_addr	 a;
+	struct redis_uri	 a;
 	redisContext		*rc;
 	redisReply		*r;
 
-	if (wsbus_redis_parse(uri, &a, cause) == -1)
+	if (redis_uri_parse(uri, &a, cause) == -1)
 		return NULL;
 	rc = a.path != NULL ? redisConnectUnixWithTimeout(a.path, tv) :
 	    redisConnectWithTimeout(a.host, a.port, tv);
@@ -61,12 +62,12 @@ wsbus_redis_connect(const char *uri, char **cause)
 		    cause) == -1)
 			goto fail;
 	}
-	wsbus_redis_addr_free(&a);
+	redis_uri_free(&a);
 	return rc;
 fail:
 	if (rc != NULL)
 		redisFree(rc);
-	wsbus_redis_addr_free(&a);
+	redis_uri_free(&a);
 	return NULL;
 }
 

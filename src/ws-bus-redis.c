@@ -13,6 +13,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "log.h"
+#include "redis_uri.h"
 #include "wsbus.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -137,12 +138,12 @@ ws_bus_redis_timeout(evutil_socket_t fd, short what, void *arg)
 static int
 ws_bus_redis_start(const char *uri, const char *channel, char **cause)
 {
-	struct wsbus_redis_addr	 a;
+	struct redis_uri	 a;
 	struct timeval		 tv = { WS_BUS_REDIS_CONNECT_TIMEOUT, 0 };
 	redisAsyncContext	*ac;
 
 	ws_bus_redis_stop();
-	if (wsbus_redis_parse(uri, &a, cause) == -1)
+	if (redis_uri_parse(uri, &a, cause) == -1)
 		return -1;
 	ac = a.path != NULL ? redisAsyncConnectUnix(a.path) :
 	    redisAsyncConnect(a.host, a.port);
@@ -151,7 +152,7 @@ ws_bus_redis_start(const char *uri, const char *channel, char **cause)
 		    "out of memory");
 		if (ac != NULL)
 			redisAsyncFree(ac);
-		wsbus_redis_addr_free(&a);
+		redis_uri_free(&a);
 		return -1;
 	}
 	if (redisLibeventAttach(ac, ws_server->base) != REDIS_OK)
@@ -168,7 +169,7 @@ ws_bus_redis_start(const char *uri, const char *channel, char **cause)
 		    a.pass);
 	redisAsyncCommand(ac, ws_bus_redis_reply, NULL, "SUBSCRIBE %s",
 	    channel);
-	wsbus_redis_addr_free(&a);
+	redis_uri_free(&a);
 	ws_bus_redis_deadline = evtimer_new(ws_server->base,
 	    ws_bus_redis_timeout, NULL);
 	if (ws_bus_redis_deadline == NULL)

@@ -1,7 +1,6 @@
-/* Unit tests of the Redis store's parsers: the redis:// value, the stored fields of a session, INFO lines. */
+/* Unit tests of the Redis store's parsers: the stored fields of a session, INFO lines. */
 #include "autoconf.h"
 
-#include "../lib/store_redis_uri.c"
 #include "../lib/store_redis_value.c"
 
 #include "store_admin.h"
@@ -10,95 +9,6 @@
 
 #define WS	"AAAAAAAAAAAAAAAAAAAAAAAA"
 #define ID	"BBBBBBBBBBBBBBBBBBBBBBBB"
-
-/* Every accepted form, and what each part became; and refusals. */
-static void
-test_uri(void)
-{
-	static const struct {
-		const char	*in;
-		int		 ok;
-		const char	*host, *path, *user, *pass, *prefix;
-		int		 port, db;
-		long		 timeout;
-	} cases[] = {
-		{ "redis://127.0.0.1:6380", 1, "127.0.0.1", NULL, NULL, NULL,
-		    "sw:", 6380, 0, RD_DEFAULT_TIMEOUT },
-		{ "redis://localhost", 1, "localhost", NULL, NULL, NULL, "sw:",
-		    6379, 0, RD_DEFAULT_TIMEOUT },
-		{ "redis://h:1/3", 1, "h", NULL, NULL, NULL, "sw:", 1, 3,
-		    RD_DEFAULT_TIMEOUT },
-		{ "redis://h/", 1, "h", NULL, NULL, NULL, "sw:", 6379, 0,
-		    RD_DEFAULT_TIMEOUT },
-		{ "redis://[::1]:7000/2?prefix=a%3Ab:&timeout=50", 1, "::1",
-		    NULL, NULL, NULL, "a:b:", 7000, 2, 50 },
-		{ "redis://app:s%40cr+t@h:1", 1, "h", NULL, "app", "s@cr+t",
-		    "sw:", 1, 0, RD_DEFAULT_TIMEOUT },
-		{ "redis://:pw@h", 1, "h", NULL, NULL, "pw", "sw:", 6379, 0,
-		    RD_DEFAULT_TIMEOUT },
-		{ "redis://pw@h", 1, "h", NULL, NULL, "pw", "sw:", 6379, 0,
-		    RD_DEFAULT_TIMEOUT },
-		{ "redis://u:p@ss@h", 1, "h", NULL, "u", "p@ss", "sw:", 6379,
-		    0, RD_DEFAULT_TIMEOUT },
-		{ "redis+unix:///run/r.sock", 1, NULL, "/run/r.sock", NULL,
-		    NULL, "sw:", 6379, 0, RD_DEFAULT_TIMEOUT },
-		{ "redis+unix:///r.sock?db=5&prefix=x", 1, NULL, "/r.sock",
-		    NULL, NULL, "x", 6379, 5, RD_DEFAULT_TIMEOUT },
-		{ "redis+unix://u:p@/r.sock", 1, NULL, "/r.sock", "u", "p",
-		    "sw:", 6379, 0, RD_DEFAULT_TIMEOUT },
-		{ .in = "redis://", .ok = 0 },
-		{ .in = "redis://:6379", .ok = 0 },
-		{ .in = "redis://h:0", .ok = 0 },
-		{ .in = "redis://h:65536", .ok = 0 },
-		{ .in = "redis://h:12x", .ok = 0 },
-		{ .in = "redis://h:", .ok = 0 },
-		{ .in = "redis://h/x", .ok = 0 },
-		{ .in = "redis://h/70000", .ok = 0 },
-		{ .in = "redis://[::1", .ok = 0 },
-		{ .in = "redis://[::1]x", .ok = 0 },
-		{ .in = "redis://h?db=1", .ok = 0 },		/* db is the path here */
-		{ .in = "redis://h?bogus=1", .ok = 0 },
-		{ .in = "redis://h?timeout", .ok = 0 },
-		{ .in = "redis://h?timeout=5", .ok = 0 },
-		{ .in = "redis://h?timeout=60001", .ok = 0 },
-		{ .in = "redis://h?prefix=has%20space", .ok = 0 },
-		{ .in = "redis://h?prefix=%zz", .ok = 0 },
-		{ .in = "redis://u%00:p@h", .ok = 0 },
-		{ .in = "redis://u:p%4@h", .ok = 0 },
-		{ .in = "redis://u:@h", .ok = 0 },			/* a user needs a password */
-		{ .in = "redis+unix://", .ok = 0 },
-		{ .in = "redis+unix:///", .ok = 0 },
-		{ .in = "redis+unix://relative.sock", .ok = 0 },
-		{ .in = "redis+unix:///r.sock?db=x", .ok = 0 },
-		{ .in = "memcached://h", .ok = 0 },
-	};
-	struct rd_uri	 u;
-	char		*cause;
-	size_t		 i;
-	int		 rc;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		cause = NULL;
-		rc = rd_uri_parse(cases[i].in, &u, &cause);
-		if ((rc == 0) != cases[i].ok)
-			fprintf(stderr, "case %zu (%s): %s\n", i, cases[i].in,
-			    cause ? cause : "accepted");
-		CHECK((rc == 0) == cases[i].ok);
-		CHECK(rc == 0 || cause != NULL);
-		free(cause);
-		if (rc != 0 || !cases[i].ok)
-			continue;
-		CHECK_STR(u.host, cases[i].host);
-		CHECK_STR(u.path, cases[i].path);
-		CHECK_STR(u.user, cases[i].user);
-		CHECK_STR(u.pass, cases[i].pass);
-		CHECK_STR(u.prefix, cases[i].prefix);
-		CHECK(u.port == cases[i].port);
-		CHECK(u.db == cases[i].db);
-		CHECK(u.timeout == cases[i].timeout);
-		rd_uri_free(&u);
-	}
-}
 
 /* Strict decimal integers: no sign, no leading zero, no overflow. */
 static void
@@ -305,7 +215,6 @@ test_info(void)
 int
 main(void)
 {
-	test_uri();
 	test_int();
 	test_value_parse();
 	test_value_roundtrip();

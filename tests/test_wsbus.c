@@ -139,57 +139,12 @@ test_malformed(void)
 	keyring_free(k);
 }
 
-/* wsbus_kind and wsbus_redis_parse over a table of values. */
+/* wsbus_kind and wsbus_pg_conninfo (redis:// values: test_redis_uri.c). */
 static void
 test_uris(void)
 {
-	static const struct {
-		const char	*uri;
-		int		 ok;
-		const char	*host, *path, *user, *pass;
-		int		 port, db;
-	} cases[] = {
-		{ "redis://localhost", 1, "localhost", NULL, NULL, NULL, 6379, 0 },
-		{ "redis://h:6380/2", 1, "h", NULL, NULL, NULL, 6380, 2 },
-		{ "redis://:pw@h", 1, "h", NULL, NULL, "pw", 6379, 0 },
-		{ "redis://pw@h", 1, "h", NULL, NULL, "pw", 6379, 0 },
-		{ "redis://u:p%40ss@h:1/", 1, "h", NULL, "u", "p@ss", 1, 0 },
-		{ "redis://u:a+b@h", 1, "h", NULL, "u", "a+b", 6379, 0 },
-		{ "REDIS://h", 1, "h", NULL, NULL, NULL, 6379, 0 },
-		{ "redis+unix:///run/r.sock", 1, NULL, "/run/r.sock", NULL,
-		    NULL, 0, 0 },
-		{ "redis+unix://run/r.sock", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis+unix://", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://:6379", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://h:0", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://h:65536", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://h:12x", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://h/db", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "redis://u:%zz@h", 0, NULL, NULL, NULL, NULL, 0, 0 },
-		{ "http://h", 0, NULL, NULL, NULL, NULL, 0, 0 },
-	};
-	struct wsbus_redis_addr	 a;
-	char			*cause;
-	size_t			 i;
-	int			 rc;
+	char	*cause;
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		cause = NULL;
-		rc = wsbus_redis_parse(cases[i].uri, &a, &cause);
-		CHECK((rc == 0) == cases[i].ok);
-		if (rc != 0) {
-			CHECK(cause != NULL);
-			free(cause);
-			continue;
-		}
-		CHECK_STR(a.host, cases[i].host);
-		CHECK_STR(a.path, cases[i].path);
-		CHECK_STR(a.user, cases[i].user);
-		CHECK_STR(a.pass, cases[i].pass);
-		CHECK(a.port == cases[i].port && a.db == cases[i].db);
-		wsbus_redis_addr_free(&a);
-	}
 	CHECK(wsbus_kind("postgresql://h/db") == WSBUS_PG);
 	CHECK(wsbus_kind("postgresql:host=/tmp dbname=x") == WSBUS_PG);
 	CHECK(wsbus_kind("postgres://h") == WSBUS_PG);
@@ -216,6 +171,12 @@ test_check(void)
 		{ NULL, "sessionwrap_ws", 1 },
 		{ "redis://h", "sessionwrap_ws", 1 },
 		{ "redis://h:99999", "sessionwrap_ws", 0 },
+		{ "REDIS://[::1]:6380/2", "sessionwrap_ws", 1 },
+		{ "redis+unix:///r.sock?db=2", "sessionwrap_ws", 1 },
+		{ "redis://u:a+b%21@h", "sessionwrap_ws", 1 },
+		/* The store's options name nothing on the bus. */
+		{ "redis://h?prefix=app:", "sessionwrap_ws", 0 },
+		{ "redis://h?timeout=50", "sessionwrap_ws", 0 },
 		{ "ftp://h", "sessionwrap_ws", 0 },
 		{ NULL, "", 0 },
 		{ NULL, "Upper", 0 },

@@ -9,7 +9,7 @@
  *	2  the same sealed with the retired key, opened at FUZZ_NOW + skew
  *	   (the second byte, signed): opens exactly within the window;
  *	3  the same sealed with a key the helper does not have: never opens;
- *	4  a ws_bus value for wsbus_redis_parse and wsbus_kind.
+ *	4  a ws_bus or store value for redis_uri_parse and wsbus_kind.
  * Modes 1 to 3 get past the MAC to the timestamp, nonce and line parsers,
  * which random bytes never do.
  */
@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "fuzz.h"
+#include "redis_uri.h"
 #include "wsbus.h"
 #include "../../src/ws.h"
 
@@ -109,7 +110,7 @@ fuzz_roundtrip(const struct keyring *keys, const uint8_t *data, size_t size,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wsbus_redis_addr	 a;
+	struct redis_uri	 a;
 	const char		*line;
 	size_t			 linelen;
 	char			*s, *cause = NULL;
@@ -135,11 +136,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 4:
 		s = fuzz_cstr(data + 1, size - 1);
 		(void)wsbus_kind(s);
-		if (wsbus_redis_parse(s, &a, &cause) == 0) {
+		if (redis_uri_parse(s, &a, &cause) == 0) {
 			FUZZ_ASSERT((a.host == NULL) != (a.path == NULL));
 			FUZZ_ASSERT(a.path != NULL || (a.port > 0 &&
 			    a.port < 65536));
-			wsbus_redis_addr_free(&a);
+			redis_uri_free(&a);
 		} else {
 			FUZZ_ASSERT(cause != NULL);
 			free(cause);

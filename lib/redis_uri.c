@@ -1,19 +1,19 @@
 /*
- * The Redis store's value: redis://[USER:PASSWORD@]HOST[:PORT][/DB] or
- * redis+unix://[USER:PASSWORD@]/PATH, each with ?prefix=P&timeout=MS (and
- * db=N for a socket).
+ * A Redis address: the Redis store's value and a redis:// ws_bus, parsed
+ * by one set of rules (redis_uri.h).
  */
 #include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "crypto.h"
 #include "num.h"
+#include "redis_uri.h"
 #include "store.h"
-#include "store_redis_int.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -22,7 +22,7 @@
  * '+' (it reads '+' as a space); NULL on a bad escape or a %00.
  */
 static char *
-rd_uri_unescape(const char *s, size_t len)
+redis_uri_unescape(const char *s, size_t len)
 {
 	struct buf	 b;
 	char		*out;
@@ -42,7 +42,7 @@ rd_uri_unescape(const char *s, size_t len)
 
 /* A decimal number in [min, max]; -1 when s is not one. */
 static int
-rd_uri_num(const char *s, long min, long max, long *out)
+redis_uri_num(const char *s, long min, long max, long *out)
 {
 	long long	 n;
 
@@ -54,7 +54,7 @@ rd_uri_num(const char *s, long min, long max, long *out)
 
 /* Parse "?prefix=P&timeout=MS[&db=N]" (db only for a socket); -1, *cause. */
 static int
-rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
+redis_uri_options(struct redis_uri *u, char *q, int unix_socket, char **cause)
 {
 	char	*opt, *val, *dec;
 	long	 n;
@@ -68,7 +68,7 @@ rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
 		}
 		*val++ = '\0';
 		if (strcmp(opt, "prefix") == 0) {
-			if ((dec = rd_uri_unescape(val, strlen(val))) == NULL ||
+			if ((dec = redis_uri_unescape(val, strlen(val))) == NULL ||
 			    !store_prefix_ok(dec)) {
 				free(dec);
 				*cause = xstrdup("redis key prefix must be "
@@ -79,13 +79,13 @@ rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
 			free(u->prefix);
 			u->prefix = dec;
 		} else if (strcmp(opt, "timeout") == 0) {
-			if (rd_uri_num(val, 10, 60000, &u->timeout) != 0) {
+			if (redis_uri_num(val, 10, 60000, &u->timeout) != 0) {
 				xasprintf(cause, "bad redis timeout "
 				    "(10-60000 ms): %s", val);
 				return -1;
 			}
 		} else if (unix_socket && strcmp(opt, "db") == 0) {
-			if (rd_uri_num(val, 0, 65535, &n) != 0) {
+			if (redis_uri_num(val, 0, 65535, &n) != 0) {
 				xasprintf(cause, "bad redis db: %s", val);
 				return -1;
 			}
@@ -100,7 +100,7 @@ rd_uri_options(struct rd_uri *u, char *q, int unix_socket, char **cause)
 
 /* "USER:PASSWORD" (either may be empty) into u; -1 and *cause. */
 static int
-rd_uri_userinfo(struct rd_uri *u, const char *s, size_t len, char **cause)
+redis_uri_userinfo(struct redis_uri *u, const char *s, size_t len, char **cause)
 {
 	const char	*colon;
 
@@ -109,10 +109,10 @@ rd_uri_userinfo(struct rd_uri *u, const char *s, size_t len, char **cause)
 		/* Like redis-cli -u: a lone part is the password. */
 		colon = s - 1;
 	} else if (colon > s &&
-	    (u->user = rd_uri_unescape(s, colon - s)) == NULL)
+	    (u->user = redis_uri_unescape(s, colon - s)) == NULL)
 		goto fail;
 	if ((size_t)(colon + 1 - s) < len &&
-	    (u->pass = rd_uri_unescape(colon + 1, len - (colon + 1 - s))) ==
+	    (u->pass = redis_uri_unescape(colon + 1, len - (colon + 1 - s))) ==
 	    NULL)
 		goto fail;
 	if (u->user != NULL && u->pass == NULL) {
@@ -127,7 +127,7 @@ fail:
 
 /* "HOST[:PORT][/DB]" or "[V6]:PORT/DB" into u; -1 and *cause. */
 static int
-rd_uri_hostport(struct rd_uri *u, char *s, char **cause)
+redis_uri_hostport(struct redis_uri *u, char *s, char **cause)
 {
 	char	*slash, *colon;
 	long	 n;
@@ -135,7 +135,7 @@ rd_uri_hostport(struct rd_uri *u, char *s, char **cause)
 	if ((slash = strchr(s, '/')) != NULL) {
 		*slash++ = '\0';
 		if (*slash != '\0') {
-			if (rd_uri_num(slash, 0, 65535, &n) != 0) {
+			if (redis_uri_num(slash, 0, 65535, &n) != 0) {
 				xasprintf(cause, "bad redis db: %s", slash);
 				return -1;
 			}
@@ -155,7 +155,7 @@ rd_uri_hostport(struct rd_uri *u, char *s, char **cause)
 	else
 		u->host = xstrdup(s);
 	if (colon != NULL) {
-		if (rd_uri_num(colon + 1, 1, 65535, &n) != 0) {
+		if (redis_uri_num(colon + 1, 1, 65535, &n) != 0) {
 			xasprintf(cause, "bad port in redis://: %s", colon + 1);
 			return -1;
 		}
@@ -169,19 +169,18 @@ rd_uri_hostport(struct rd_uri *u, char *s, char **cause)
 	return 0;
 }
 
-/* Parse a store value into *u (free with rd_uri_free); -1 and *cause. */
+/* Parse a value into *u; see redis_uri.h. */
 int
-rd_uri_parse(const char *value, struct rd_uri *u, char **cause)
+redis_uri_parse(const char *value, struct redis_uri *u, char **cause)
 {
 	char		*copy = NULL, *rest, *q, *at;
 	int		 unix_socket;
 
 	memset(u, 0, sizeof *u);
-	u->port = RD_DEFAULT_PORT;
-	u->timeout = RD_DEFAULT_TIMEOUT;
-	if (strncmp(value, "redis://", 8) == 0)
+	u->port = REDIS_URI_PORT;
+	if (strncasecmp(value, "redis://", 8) == 0)
 		unix_socket = 0;
-	else if (strncmp(value, "redis+unix://", 13) == 0)
+	else if (strncasecmp(value, "redis+unix://", 13) == 0)
 		unix_socket = 1;
 	else {
 		*cause = xstrdup("not a redis:// or redis+unix:// value");
@@ -193,7 +192,7 @@ rd_uri_parse(const char *value, struct rd_uri *u, char **cause)
 	rest = copy;
 	/* The last '@' before the host or path ends the user information. */
 	if ((at = strrchr(rest, '@')) != NULL) {
-		if (rd_uri_userinfo(u, rest, at - rest, cause) != 0)
+		if (redis_uri_userinfo(u, rest, at - rest, cause) != 0)
 			goto fail;
 		rest = at + 1;
 	}
@@ -203,28 +202,26 @@ rd_uri_parse(const char *value, struct rd_uri *u, char **cause)
 			    "socket path (redis+unix:///PATH)");
 			goto fail;
 		}
-		if ((u->path = rd_uri_unescape(rest, strlen(rest))) == NULL) {
+		if ((u->path = redis_uri_unescape(rest, strlen(rest))) == NULL) {
 			*cause = xstrdup("bad percent-escape in the redis "
 			    "socket path");
 			goto fail;
 		}
-	} else if (rd_uri_hostport(u, rest, cause) != 0)
+	} else if (redis_uri_hostport(u, rest, cause) != 0)
 		goto fail;
-	if (q != NULL && rd_uri_options(u, q, unix_socket, cause) != 0)
+	if (q != NULL && redis_uri_options(u, q, unix_socket, cause) != 0)
 		goto fail;
-	if (u->prefix == NULL)
-		u->prefix = xstrdup(RD_DEFAULT_PREFIX);
 	free(copy);
 	return 0;
 fail:
 	free(copy);
-	rd_uri_free(u);
+	redis_uri_free(u);
 	return -1;
 }
 
-/* Free what rd_uri_parse filled in, wiping the password. */
+/* Free what redis_uri_parse filled in; see redis_uri.h. */
 void
-rd_uri_free(struct rd_uri *u)
+redis_uri_free(struct redis_uri *u)
 {
 	free(u->host);
 	free(u->path);
