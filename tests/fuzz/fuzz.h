@@ -58,6 +58,17 @@ fuzz_quiet(void)
 	log_set_level(LOG_LVL_ERR);
 }
 
+/* The set-up of a target that needs nothing but fuzz_quiet. */
+#define FUZZ_INIT_QUIET							\
+int									\
+LLVMFuzzerInitialize(int *argc, char ***argv)				\
+{									\
+	(void)argc;							\
+	(void)argv;							\
+	fuzz_quiet();							\
+	return 0;							\
+}
+
 /* Two sessions a store loaded hold the same things (stored forms agree). */
 static inline void
 fuzz_session_same(const struct session *a, const struct session *b)

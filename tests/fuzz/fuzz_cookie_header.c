@@ -11,15 +11,7 @@
 /* Names looked up in every input: the default, and a short one that matches often. */
 static const char *const fuzz_names[] = { "sessionwrap", "s" };
 
-/* Initialise once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Check one lookup of `name` in `header`. */
 static void

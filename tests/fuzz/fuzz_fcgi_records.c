@@ -83,14 +83,7 @@ fuzz_decode(const char *p, size_t len, size_t step, struct fuzz_result *r)
 		FUZZ_ASSERT(!d.done);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* One application stream per input; see above. */
 int

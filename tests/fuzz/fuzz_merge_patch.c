@@ -10,15 +10,7 @@
 #include "fuzz.h"
 #include "session.h"
 
-/* Initialise once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Every member the (object) patch set to null is absent from the result. */
 static void

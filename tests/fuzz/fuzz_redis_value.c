@@ -17,15 +17,7 @@
 
 #include "fuzz.h"
 
-/* Quiet logs. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Write s as fields (with version and until) and parse them back. */
 static void

@@ -12,15 +12,7 @@
 #include "fuzz.h"
 #include "session.h"
 
-/* Quiet logs, once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Clean a client string: the properties of session_client_clean. */
 static void

@@ -12,15 +12,7 @@
 #include "utf8.h"
 #include "wsctl.h"
 
-/* Initialise once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Well-formed UTF-8 by the table of byte ranges, not by decoding. */
 static int

@@ -14,15 +14,7 @@
 /* Small enough that fuzzed SEND texts reach the limit. */
 #define FUZZ_MAX_TEXT	64
 
-/* Initialise once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* Parse one line and check what a successful parse promises. */
 static void

@@ -12,15 +12,7 @@
 #include "http.h"
 #include "../../src/ws.h"
 
-/* Initialise once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_INIT_QUIET
 
 /* What sessionwrap-ws does with a request it accepted. */
 static void
