@@ -1,6 +1,7 @@
 #!/bin/sh
 # The README's bench command runs (1 s per side) and prints its ratio line,
-# and CPU per request split into the responder's share and the store's.
+# and CPU per request split into the responder's share and the store's, and
+# for each store its target and the CPU that would reach it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 sw_setup
@@ -24,4 +25,8 @@ for st in memcached redis postgresql; do
 	[ -n "$v" ] && [ "$v" != 0.00 ] || fail "$st: no store server CPU share ($v)"
 done
 [ "$(share "sessionwrap cookie" store)" = 0.00 ] || fail "the cookie store has a server"
+for st in cookie memcached redis postgresql; do
+	grep -Eq "^target $st >= [0-9.]+x: (met|MISSED); sessionwrap \+ store server [0-9.]+ ms CPU/request, -?[0-9.]+ ms would reach it$" \
+	    "$T/bench.out" || fail "bench output has no target line for the $st store"
+done
 pass
