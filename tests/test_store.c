@@ -1041,6 +1041,8 @@ test_redis_scripts(struct store *st)
 	if (l != NULL) {
 		json_object_set_new(l->data, "k", json_integer(2));
 		CHECK(st->ops->save(st, c, l, 1, now, &v, &cause) == STORE_OK);
+		free(v);
+		v = NULL;
 	}
 	session_free(l);
 	l = NULL;
@@ -1053,15 +1055,21 @@ test_redis_scripts(struct store *st)
 	cfg.idle_timeout = 100;
 	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
 	    STORE_OK);
+	free(v);
+	v = NULL;
 	ttl = rd_ttl(s->id);
 	CHECK(ttl > 90 && ttl <= 100);
 	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
 	    STORE_OK);
+	free(v);
+	v = NULL;
 	ttl = rd_ttl(s->id);
 	CHECK(ttl > 90 && ttl <= 100);
 	cfg.idle_timeout = idle;
 	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
 	    STORE_OK);
+	free(v);
+	v = NULL;
 	ttl = rd_ttl(s->id);
 	CHECK(ttl > idle - 5 && ttl <= idle);
 	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == 1);
