@@ -998,17 +998,17 @@ rd_cli_num(const char *args, const char *name)
 	return v;
 }
 
-/* The TTL Redis holds for the session of id (prefix from the URI). */
+/* The TTL Redis holds for the key of name (prefix from the URI). */
 static long long
-rd_ttl(const char *id)
+rd_ttl(const char *sub, const char *name)
 {
 	const char	*p = strstr(uri, "prefix=");
 	char		*hash, *args;
 	long long	 ttl;
 
-	hash = store_key(keys, id);
-	xasprintf(&args, "TTL '%.*s%s'", p != NULL ? (int)strcspn(p + 7,
-	    "&") : 3, p != NULL ? p + 7 : "sw:", hash);
+	hash = store_key(keys, name);
+	xasprintf(&args, "TTL '%.*s%s%s'", p != NULL ? (int)strcspn(p + 7,
+	    "&") : 3, p != NULL ? p + 7 : "sw:", sub, hash);
 	ttl = rd_cli_num(args, "");
 	free(args);
 	free(hash);
@@ -1029,6 +1029,7 @@ test_redis_scripts(struct store *st)
 	time_t		 now = time(NULL);
 	long		 idle = cfg.idle_timeout;
 	long long	 ttl;
+	int		 i;
 
 	out = rd_cli("CONFIG RESETSTAT");
 	free(out);
@@ -1050,28 +1051,19 @@ test_redis_scripts(struct store *st)
 	CHECK(l != NULL && data_int(l, "k") == 2);
 	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == 1);
 	/* The TTL: moved by a shorter idle timeout, kept, moved back. */
-	ttl = rd_ttl(s->id);
-	CHECK(ttl > idle - 5 && ttl <= idle);
-	cfg.idle_timeout = 100;
-	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
-	    STORE_OK);
-	free(v);
-	v = NULL;
-	ttl = rd_ttl(s->id);
-	CHECK(ttl > 90 && ttl <= 100);
-	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
-	    STORE_OK);
-	free(v);
-	v = NULL;
-	ttl = rd_ttl(s->id);
-	CHECK(ttl > 90 && ttl <= 100);
+	CHECK(rd_ttl("", s->id) > idle - 5 && rd_ttl("", s->id) <= idle);
+	for (i = 0; l != NULL && i < 3; i++) {
+		cfg.idle_timeout = i < 2 ? 100 : idle;
+		CHECK(st->ops->save(st, c, l, 1, now, &v, &cause) ==
+		    STORE_OK);
+		free(v);
+		v = NULL;
+		ttl = rd_ttl("", s->id);
+		CHECK(ttl > cfg.idle_timeout - 5 && ttl <= cfg.idle_timeout);
+		/* The user's index outlives the session. */
+		CHECK(rd_ttl("u:", "user\nscripted") >= ttl);
+	}
 	cfg.idle_timeout = idle;
-	CHECK(l != NULL && st->ops->save(st, c, l, 1, now, &v, &cause) ==
-	    STORE_OK);
-	free(v);
-	v = NULL;
-	ttl = rd_ttl(s->id);
-	CHECK(ttl > idle - 5 && ttl <= idle);
 	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == 1);
 	session_free(l);
 	session_free(s);
