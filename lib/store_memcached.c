@@ -71,6 +71,7 @@ mc_conn_free(void *arg)
 	free(mcc->lock_key);
 	free(mcc->lock_token);
 	free(mcc->doomed_key);
+	store_last_clear(&mcc->last);
 	free(mcc);
 }
 
@@ -368,6 +369,7 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 	int		 keyidx;
 
 	*out = NULL;
+	store_last_clear(&mcc->last);
 	if (cookie == NULL ||
 	    (keyidx = mc_cookie_id(st, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
@@ -400,10 +402,12 @@ mc_load(struct store *st, void *conn, const char *cookie, time_t now,
 	free(mcc->doomed_key);
 	mcc->doomed_key = NULL;
 	if (until != 0) {
-		mcc->doomed_key = key;
+		mcc->doomed_key = xstrdup(key);
 		mcc->doomed_until = until;
-	} else
-		free(key);
+	}
+	/* Its save needs the same key, and the same cookie. */
+	store_last_set(&mcc->last, s->id, key, keyidx == 0 &&
+	    !mc_aiohttp_on(st) ? cookie : NULL);
 	*out = s;
 	return STORE_OK;
 }
@@ -510,6 +514,7 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	struct mc_conn	*mcc = conn;
 	memcached_return_t rc;
 	enum store_result rv = STORE_OK;
+	const char	*last;
 	char		*key, *value;
 	time_t		 expires, until = 0, oaccess;
 	size_t		 vlen;
@@ -517,7 +522,9 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	*cookie = NULL;
 	oaccess = s->access;
 	s->access = now;
-	key = mc_key(st, s->id);
+	/* The id loaded: its key is known (no second keyed hash). */
+	last = store_last_key(&mcc->last, s->id);
+	key = last != NULL ? xstrdup(last) : mc_key(st, s->id);
 	expires = session_expires(s, st->cfg);
 	if (mcc->doomed_key != NULL && strcmp(mcc->doomed_key, key) == 0) {
 		/* Replaced by a login: never extend its grace period. */
@@ -563,8 +570,9 @@ mc_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 	if (s->version == 0 && s->user != NULL)
 		mc_index_add(st, mcc, s->user, key, expires, now);
 	s->version = MC_VERSION_UNKNOWN;
+	/* An unchanged id: the cookie it came with (no second HMAC). */
 	*cookie = mc_aiohttp_on(st) ? xstrdup(s->id) :
-	    store_sign_id(st->keys, s->id);
+	    store_last_cookie(&mcc->last, st->keys, s->id);
 
 out:
 	if (rv != STORE_OK)

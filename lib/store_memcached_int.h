@@ -18,6 +18,7 @@
 
 #include "session.h"
 #include "store.h"
+#include "store_last.h"
 
 #define MC_DEFAULT_PREFIX	"sw:"
 #define MC_DEFAULT_TIMEOUT	300	/* ms: connect, poll, send, receive */
@@ -55,6 +56,7 @@ struct mc_conn {
 	char		*lock_token;	/* our value in it */
 	char		*doomed_key;	/* last loaded session was replaced... */
 	time_t		 doomed_until;	/* ...and stays readable until then */
+	struct store_last last;		/* the session loaded last */
 };
 
 /* A key prefix is printable, without spaces, and short. */

@@ -21,6 +21,7 @@
 #include "session.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_last.h"
 #include "store_redis_int.h"
 #include "xmalloc.h"
 
@@ -182,6 +183,7 @@ rd_load(struct store *st, void *conn, const char *cookie, time_t now,
 	*out = NULL;
 	if (rd_aiohttp_on(st))
 		return rd_aiohttp_load(st, rc, cookie, now, out, cause);
+	store_last_clear(&rc->last);
 	if (cookie == NULL ||
 	    (keyidx = store_verify_id_key(st->keys, cookie, &id)) == -1)
 		return STORE_NOTFOUND;
@@ -204,10 +206,11 @@ rd_load(struct store *st, void *conn, const char *cookie, time_t now,
 	free(rc->doomed_key);
 	rc->doomed_key = NULL;
 	if (until != 0) {
-		rc->doomed_key = key;
+		rc->doomed_key = xstrdup(key);
 		rc->doomed_until = until;
-	} else
-		free(key);
+	}
+	/* Its save needs the same store key, and the same cookie. */
+	store_last_set(&rc->last, s->id, key, keyidx == 0 ? cookie : NULL);
 	*out = s;
 	return STORE_OK;
 }
@@ -215,41 +218,38 @@ rd_load(struct store *st, void *conn, const char *cookie, time_t now,
 /*
  * The save script's arguments: KEYS (session, index when logged in), mode,
  * version, now, expire-at, until, index member, the fields. Returns argc;
- * strings made go into bufs[0..9] (caller frees).
+ * *ix is the index key made (caller frees), *data the data JSON (frees),
+ * the numbers are written into num[].
  */
 static int
 rd_save_args(struct store *st, struct session *s, const char *key,
     const char *mode, time_t expires, time_t until, time_t now,
-    const char **argv, size_t *argvlen, char *bufs[10], int *nkeys)
+    const char **argv, size_t *argvlen, char **ix, char **data,
+    char num[RD_NNUMS][24], int *nkeys)
 {
 	struct rd_store	*rs = st->priv;
 	int		 n = 0, i;
 
 	argv[n++] = key;
 	*nkeys = 1;
-	bufs[0] = NULL;
+	*ix = NULL;
 	if (s->user != NULL) {
-		argv[n++] = bufs[0] = rd_index_key(st, 0, s->user);
+		argv[n++] = *ix = rd_index_key(st, 0, s->user);
 		*nkeys = 2;
 	}
 	argv[n++] = mode;
-	xasprintf(&bufs[1], "%llu", (unsigned long long)s->version);
-	xasprintf(&bufs[2], "%lld", (long long)now);
-	if (expires >= SESSION_NEVER)
-		bufs[3] = xstrdup("0");
-	else
-		xasprintf(&bufs[3], "%lld", (long long)(expires > now ?
-		    expires : now + 1));
-	xasprintf(&bufs[4], "%lld", (long long)until);
-	bufs[5] = NULL;
-	argv[n++] = bufs[1];
-	argv[n++] = bufs[2];
-	argv[n++] = bufs[3];
-	argv[n++] = bufs[4];
+	snprintf(num[0], sizeof num[0], "%llu",
+	    (unsigned long long)s->version);
+	snprintf(num[1], sizeof num[1], "%lld", (long long)now);
+	snprintf(num[2], sizeof num[2], "%lld", expires >= SESSION_NEVER ?
+	    0LL : (long long)(expires > now ? expires : now + 1));
+	snprintf(num[3], sizeof num[3], "%lld", (long long)until);
+	for (i = 0; i < 4; i++)
+		argv[n++] = num[i];
 	argv[n++] = s->user != NULL ? key + strlen(rs->uri.prefix) : "";
 	for (i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
-	return rd_value_fields(s, argv, argvlen, n, bufs + 6);
+	return rd_value_fields(s, argv, argvlen, n, data, num + 4);
 }
 
 /* Map the save script's answer to a result, setting s->version. */
@@ -304,9 +304,9 @@ rd_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
     char **cookie, char **cause)
 {
 	struct rd_conn	*rc = conn;
-	const char	*argv[32], *mode;
+	const char	*argv[32], *mode, *key;
 	size_t		 argvlen[32], size = 0;
-	char		*key, *bufs[10];
+	char		*made = NULL, *ix, *data, num[RD_NNUMS][24];
 	enum store_result rv;
 	redisReply	*r;
 	time_t		 expires, until = 0, oaccess;
@@ -317,10 +317,12 @@ rd_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		return rd_aiohttp_save(st, rc, s, cas, now, cookie, cause);
 	oaccess = s->access;
 	s->access = now;
-	key = rd_key(st, 0, s->id);
+	/* The id loaded: its key is known (no second keyed hash). */
+	if ((key = store_last_key(&rc->last, s->id)) == NULL)
+		key = made = rd_key(st, 0, s->id);
 	mode = rd_save_plan(st, rc, s, key, cas, &expires, &until);
 	argc = rd_save_args(st, s, key, mode, expires, until, now, argv,
-	    argvlen, bufs, &nkeys);
+	    argvlen, &ix, &data, num, &nkeys);
 	for (i = 0; i < argc; i++)
 		size += argvlen[i];
 	if (argc == -1) {
@@ -335,14 +337,15 @@ rd_save(struct store *st, void *conn, struct session *s, int cas, time_t now,
 		rv = rd_save_result(s, cas, r, cause);
 		freeReplyObject(r);
 	}
-	for (i = 0; i < 10; i++)
-		free(bufs[i]);
-	free(key);
+	free(ix);
+	free(data);
+	free(made);
 	if (rv != STORE_OK) {
 		s->access = oaccess;
 		return rv;
 	}
-	*cookie = store_sign_id(st->keys, s->id);
+	/* An unchanged id: the cookie it came with (no second HMAC). */
+	*cookie = store_last_cookie(&rc->last, st->keys, s->id);
 	return STORE_OK;
 }
 

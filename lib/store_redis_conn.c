@@ -32,13 +32,15 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	 * The fields overwrite those stored: a key's user never changes (a
 	 * login or logout makes a new id). A new session checks a few of its
 	 * user's index entries and drops those whose sessions ended, so the
-	 * set tracks the live ones.
+	 * set tracks the live ones. The field e holds the expire-at last set:
+	 * while a save does not move it (requests within one second), the
+	 * key's TTL and the index (whose TTL covers it) stay as they are.
 	 * Returns the new version, -1 when add or cas lost, -2 when an
 	 * overwrite found the session gone (never resurrect it).
 	 */
 	[RD_SCRIPT_SAVE] =
 	"local k, mode = KEYS[1], ARGV[1]\n"
-	"local cur = redis.call('HMGET', k, 'v', 'u')\n"
+	"local cur = redis.call('HMGET', k, 'v', 'u', 'e')\n"
 	"local ver, now = tonumber(cur[1]), tonumber(ARGV[3])\n"
 	"local exp, untl = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
 	"if mode == 'add' then\n"
@@ -55,9 +57,10 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	"end\n"
 	"if untl ~= 0 and (exp == 0 or untl < exp) then exp = untl end\n"
 	"ver = (ver or 0) + 1\n"
-	"redis.call('HSET', k, 'v', ver, 'u', untl, unpack(ARGV, 7))\n"
-	"if exp ~= 0 then redis.call('EXPIREAT', k, exp) end\n"
-	"if ARGV[6] ~= '' then\n"
+	"redis.call('HSET', k, 'v', ver, 'u', untl, 'e', exp, unpack(ARGV, 7))\n"
+	"local moved = tonumber(cur[3]) ~= exp\n"
+	"if moved and exp ~= 0 then redis.call('EXPIREAT', k, exp) end\n"
+	"if ARGV[6] ~= '' and (moved or ver == 1) then\n"
 	"  local ix = KEYS[2]\n"
 	"  redis.call('HSET', k, 'i', ix)\n"
 	"  local t = redis.call('TTL', ix)\n"
@@ -77,7 +80,8 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	/*
 	 * KEYS: session. ARGV: end of grace (0: delete now), index member,
 	 * now. The index key is the session's own "i" field (one server:
-	 * every key a script touches is on it). Returns 1, or 0 when none.
+	 * every key a script touches is on it). Clears e: the next save sets
+	 * the TTL again. Returns 1, or 0 when none.
 	 */
 	[RD_SCRIPT_DESTROY] =
 	"local k = KEYS[1]\n"
@@ -91,7 +95,7 @@ static const char *const rd_conn_scripts[RD_NSCRIPTS] = {
 	"end\n"
 	"local cu = tonumber(cur[2]) or 0\n"
 	"if cu ~= 0 and cu < g then g = cu end\n"
-	"redis.call('HSET', k, 'u', g, 'v', tonumber(cur[1]) + 1)\n"
+	"redis.call('HSET', k, 'u', g, 'v', tonumber(cur[1]) + 1, 'e', '')\n"
 	"local t = redis.call('TTL', k)\n"
 	"if t == -1 or tonumber(ARGV[3]) + t > g then\n"
 	"  redis.call('EXPIREAT', k, g) end\n"
@@ -251,6 +255,8 @@ rd_conn_free(void *arg)
 	free(rc->lock_key);
 	free(rc->lock_token);
 	free(rc->doomed_key);
+	store_last_clear(&rc->last);
+	free(rc->fmt);
 	free(rc);
 }
 
@@ -385,6 +391,73 @@ rd_conn_stale(const redisContext *c, int saved_errno)
 	    saved_errno != EWOULDBLOCK && saved_errno != EINTR;
 }
 
+/* Write "<lead><n>\r\n" at p (n >= 0); returns the byte after it. */
+static char *
+rd_conn_len(char *p, char lead, size_t n)
+{
+	char	 digits[24];
+	size_t	 i = 0;
+
+	*p++ = lead;
+	do
+		digits[i++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	while (i > 0)
+		*p++ = digits[--i];
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/*
+ * A command in the protocol's form (an array of bulk strings) in the
+ * connection's buffer, which is kept for the next: hiredis's own
+ * formatting builds it from a dozen printf-like calls per argument.
+ * Returns its length.
+ */
+static size_t
+rd_conn_format(struct rd_conn *rc, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	size_t	 need = 24, len;
+	char	*p;
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		need += 24 + 2 + (argvlen != NULL ? argvlen[i] :
+		    strlen(argv[i]));
+	if (need > rc->fmtsize) {
+		free(rc->fmt);
+		rc->fmt = xmalloc(need);
+		rc->fmtsize = need;
+	}
+	p = rd_conn_len(rc->fmt, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+		p = rd_conn_len(p, '$', len);
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	return (size_t)(p - rc->fmt);
+}
+
+/* Send one command and read its reply; NULL when the connection failed. */
+static redisReply *
+rd_conn_call(struct rd_conn *rc, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	void	*r = NULL;
+	size_t	 len;
+
+	len = rd_conn_format(rc, argc, argv, argvlen);
+	if (redisAppendFormattedCommand(rc->c, rc->fmt, len) != REDIS_OK ||
+	    redisGetReply(rc->c, &r) != REDIS_OK)
+		return NULL;
+	return r;
+}
+
 /* Run one command; error replies are returned as replies. */
 static enum store_result
 rd_conn_exec(struct rd_conn *rc, int argc, const char **argv,
@@ -399,7 +472,7 @@ rd_conn_exec(struct rd_conn *rc, int argc, const char **argv,
 		if (fresh && rd_conn_connect(rc, cause) != 0)
 			return STORE_ERROR;
 		errno = 0;
-		r = redisCommandArgv(rc->c, argc, argv, argvlen);
+		r = rd_conn_call(rc, argc, argv, argvlen);
 		if (r != NULL) {
 			*reply = r;
 			return STORE_OK;
@@ -474,6 +547,9 @@ rd_conn_script(struct rd_conn *rc, enum rd_script which, int nkeys, int argc,
 	enum store_result rv;
 	int		 eval;
 
+	/* Connected first: EVALSHA names the hash SCRIPT LOAD answered. */
+	if (rc->c == NULL && rd_conn_connect(rc, cause) != 0)
+		return STORE_ERROR;
 	av = xreallocarray(NULL, argc + 3, sizeof *av);
 	avlen = xreallocarray(NULL, argc + 3, sizeof *avlen);
 	for (eval = 0; eval < 2; eval++) {

@@ -11,6 +11,7 @@
  *   v  version (the Lua scripts add 1 on every write: compare-and-swap)
  *   u  end of its grace period after a login replaced it (0: none)
  *   i  the key of its user's index (a set of store keys), when logged in
+ *   e  the expire-at the last save set (0: none; empty: set it again)
  *   w  ws_id, n user, c created, a access, m max_age, d data (JSON)
  * and expires natively (EXPIREAT) when its idle or absolute timeout does.
  */
@@ -27,6 +28,7 @@
 #include "redis_uri.h"
 #include "session.h"
 #include "store.h"
+#include "store_last.h"
 
 #define RD_DEFAULT_PREFIX	"sw:"
 #define RD_DEFAULT_TIMEOUT	500	/* ms: connect, and each command */
@@ -35,6 +37,7 @@
 #define RD_REVOKE_BATCH		256	/* index members revoked per round trip */
 #define RD_REVOKE_ROUNDS	100000	/* rounds before revoke gives up */
 #define RD_NFIELDS		9	/* fields of a stored session */
+#define RD_NNUMS		7	/* numbers a save sends */
 
 /* The Lua scripts (store_redis_conn.c), each run by EVALSHA. */
 enum rd_script {
@@ -73,6 +76,9 @@ struct rd_conn {
 	char		*lock_token;	/* our value in it */
 	char		*doomed_key;	/* last loaded session was replaced... */
 	time_t		 doomed_until;	/* ...and stays readable until then */
+	struct store_last last;		/* the session loaded last */
+	char		*fmt;		/* the command being sent, formatted */
+	size_t		 fmtsize;	/* bytes allocated at fmt */
 };
 
 /* The fields of a stored session, as read or to be written. */
@@ -147,12 +153,12 @@ struct session	*rd_value_parse(const struct rd_value *, char *, uint64_t *,
 int		 rd_value_from_reply(const redisReply *, struct rd_value *);
 /*
  * The HSET pairs of a session (w n c a m d; n left out when anonymous) in
- * argv/argvlen from index `at`; returns the new count. Strings it makes go
- * into bufs[] (caller frees each, 4 of them), *data the data JSON (frees).
+ * argv/argvlen from index `at`; returns the new count. *data is the data
+ * JSON (caller frees), its three numbers are written into num[].
  * -1 when the data cannot be serialized.
  */
 int		 rd_value_fields(const struct session *, const char **,
-		    size_t *, int, char *[4]);
+		    size_t *, int, char **, char [3][24]);
 /* A decimal integer in [0, max] of exactly len bytes; -1 when not one. */
 int		 rd_value_int(const char *, size_t, long long, long long *);
 

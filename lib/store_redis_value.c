@@ -142,23 +142,20 @@ fail:
 
 /*
  * The HSET pairs of a session from argv[at]: w, n (when logged in), c, a,
- * m, d. The strings made go into bufs[0..3] (caller frees); returns the new
- * count, or -1 when the data cannot be serialized.
+ * m, d. *data is the data JSON (caller frees), the numbers go into num[];
+ * returns the new count, or -1 when the data cannot be serialized.
  */
 int
 rd_value_fields(const struct session *s, const char **argv, size_t *argvlen,
-    int at, char *bufs[4])
+    int at, char **data, char num[3][24])
 {
 	int	 i, start = at;
 
-	bufs[3] = json_dumps(s->data, JSON_COMPACT);
-	if (bufs[3] == NULL) {
-		bufs[0] = bufs[1] = bufs[2] = NULL;
+	if ((*data = json_dumps(s->data, JSON_COMPACT)) == NULL)
 		return -1;
-	}
-	xasprintf(&bufs[0], "%lld", (long long)s->created);
-	xasprintf(&bufs[1], "%lld", (long long)s->access);
-	xasprintf(&bufs[2], "%ld", s->max_age);
+	snprintf(num[0], sizeof num[0], "%lld", (long long)s->created);
+	snprintf(num[1], sizeof num[1], "%lld", (long long)s->access);
+	snprintf(num[2], sizeof num[2], "%ld", s->max_age);
 	argv[at++] = "w";
 	argv[at++] = s->ws_id;
 	if (s->user != NULL) {
@@ -166,13 +163,13 @@ rd_value_fields(const struct session *s, const char **argv, size_t *argvlen,
 		argv[at++] = s->user;
 	}
 	argv[at++] = "c";
-	argv[at++] = bufs[0];
+	argv[at++] = num[0];
 	argv[at++] = "a";
-	argv[at++] = bufs[1];
+	argv[at++] = num[1];
 	argv[at++] = "m";
-	argv[at++] = bufs[2];
+	argv[at++] = num[2];
 	argv[at++] = "d";
-	argv[at++] = bufs[3];
+	argv[at++] = *data;
 	for (i = start; i < at; i++)
 		argvlen[i] = strlen(argv[i]);
 	return at;

@@ -962,6 +962,117 @@ test_rotation(struct store *st, void *c)
 	free(v);
 }
 
+/* Run "$SW_TEST_REDIS_CLI args" and return its output (caller frees). */
+static char *
+rd_cli(const char *args)
+{
+	char	*cmd, *out = NULL;
+	size_t	 len = 0, n;
+	char	 buf[4096];
+	FILE	*f;
+
+	xasprintf(&cmd, "%s %s", getenv("SW_TEST_REDIS_CLI"), args);
+	if ((f = popen(cmd, "r")) != NULL) {
+		while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+			out = xrealloc(out, len + n + 1);
+			memcpy(out + len, buf, n);
+			len += n;
+			out[len] = '\0';
+		}
+		pclose(f);
+	}
+	free(cmd);
+	return out != NULL ? out : xstrdup("");
+}
+
+/* The number after `name` in redis-cli's output, -1 when absent. */
+static long long
+rd_cli_num(const char *args, const char *name)
+{
+	char		*out = rd_cli(args), *p;
+	long long	 v = -1;
+
+	if ((p = strstr(out, name)) != NULL)
+		v = strtoll(p + strlen(name), NULL, 10);
+	free(out);
+	return v;
+}
+
+/* The TTL Redis holds for the key of name (prefix from the URI). */
+static long long
+rd_ttl(const char *sub, const char *name)
+{
+	const char	*p = strstr(uri, "prefix=");
+	char		*hash, *args;
+	long long	 ttl;
+
+	hash = store_key(keys, name);
+	xasprintf(&args, "TTL '%.*s%s%s'", p != NULL ? (int)strcspn(p + 7,
+	    "&") : 3, p != NULL ? p + 7 : "sw:", sub, hash);
+	ttl = rd_cli_num(args, "");
+	free(args);
+	free(hash);
+	return ttl;
+}
+
+/*
+ * Redis: the scripts run by their hash from a connection's first request
+ * on (never sent in full), a SCRIPT FLUSH costs one full send, and a save
+ * that keeps the expiry leaves the TTL while one that moves it sets it.
+ */
+static void
+test_redis_scripts(struct store *st)
+{
+	struct session	*s, *l = NULL;
+	void		*c = conn(st);
+	char		*cookie = NULL, *v = NULL, *cause = NULL, *out;
+	time_t		 now = time(NULL);
+	long		 idle = cfg.idle_timeout;
+	long long	 ttl;
+	int		 i;
+
+	out = rd_cli("CONFIG RESETSTAT");
+	free(out);
+	s = save_new(st, c, "{\"k\":1}", "scripted", now, &cookie);
+	CHECK(rd_cli_num("INFO commandstats", "cmdstat_evalsha:calls=") == 1);
+	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == -1);
+	out = rd_cli("SCRIPT FLUSH");
+	free(out);
+	CHECK(load(st, c, cookie, now, &l) == STORE_OK);
+	if (l != NULL) {
+		json_object_set_new(l->data, "k", json_integer(2));
+		CHECK(st->ops->save(st, c, l, 1, now, &v, &cause) == STORE_OK);
+		free(v);
+		v = NULL;
+	}
+	session_free(l);
+	l = NULL;
+	CHECK(load(st, c, cookie, now, &l) == STORE_OK);
+	CHECK(l != NULL && data_int(l, "k") == 2);
+	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == 1);
+	/* The TTL: moved by a shorter idle timeout, kept, moved back. */
+	CHECK(rd_ttl("", s->id) > idle - 5 && rd_ttl("", s->id) <= idle);
+	for (i = 0; l != NULL && i < 3; i++) {
+		cfg.idle_timeout = i < 2 ? 100 : idle;
+		CHECK(st->ops->save(st, c, l, 1, now, &v, &cause) ==
+		    STORE_OK);
+		free(v);
+		v = NULL;
+		ttl = rd_ttl("", s->id);
+		CHECK(ttl > cfg.idle_timeout - 5 && ttl <= cfg.idle_timeout);
+		/* The user's index outlives the session. */
+		CHECK(rd_ttl("u:", "user\nscripted") >= ttl);
+	}
+	cfg.idle_timeout = idle;
+	CHECK(rd_cli_num("INFO commandstats", "cmdstat_eval:calls=") == 1);
+	session_free(l);
+	session_free(s);
+	st->ops->conn_free(c);
+	free(cookie);
+	free(v);
+	free(cause);
+}
+
 /* Run a shell command from the wrapper script (stop/start a server). */
 static void
 run(const char *what)
@@ -1743,6 +1854,8 @@ main(int argc, char **argv)
 	test_gc(st, c1);
 	test_show(st, c1);
 	test_rotation(st, c1);
+	if (is_redis && getenv("SW_TEST_REDIS_CLI") != NULL)
+		test_redis_scripts(st);
 	if (is_cache) {
 		test_cache_hit(st, c1, c2);
 		test_cache_late_fill(st, c1, c2);

@@ -39,6 +39,7 @@ SW_TEST_STOP2=$(mc_stop_cmd 2) \
 need_cmd redis-server
 rd_start 1
 SW_TEST_STOP="kill -9 \$(cat $T/run/rd1.pid); sleep 0.2" SW_TEST_START="$(rd_cmd 1) && sleep 0.3" \
+SW_TEST_REDIS_CLI="redis-cli -s $T/run/rd1.sock" \
     run_store_test "redis: a socket, killed and restarted" "redis+unix://$T/run/rd1.sock?prefix=t1:"
 RD2=$(free_port)
 rd_start 2 "$RD2" "--user default off --user app on '>s3cr+t' '~*' '&*' '+@all'"
