@@ -123,7 +123,7 @@ test_value_roundtrip(void)
 {
 	const char	*argv[20];
 	size_t		 argvlen[20];
-	char		*bufs[4], *cause = NULL;
+	char		*data, num[3][24], *cause = NULL;
 	struct rd_value	 v;
 	struct session	*s, *l;
 	uint64_t	 ver;
@@ -134,7 +134,7 @@ test_value_roundtrip(void)
 	s->user = xstrdup("bob");
 	s->max_age = 3600;
 	json_object_set_new(s->data, "k", json_string("v\u00e9"));
-	n = rd_value_fields(s, argv, argvlen, 2, bufs);
+	n = rd_value_fields(s, argv, argvlen, 2, &data, num);
 	CHECK(n == 2 + 12);
 	memset(&v, 0, sizeof v);
 	v.f[RD_F_VER] = "3";
@@ -161,17 +161,15 @@ test_value_roundtrip(void)
 		CHECK(json_equal(l->data, s->data));
 	}
 	session_free(l);
-	for (i = 0; i < 4; i++)
-		free(bufs[i]);
+	free(data);
 	/* Anonymous: no "n" field at all. */
 	free(s->user);
 	s->user = NULL;
-	n = rd_value_fields(s, argv, argvlen, 0, bufs);
+	n = rd_value_fields(s, argv, argvlen, 0, &data, num);
 	CHECK(n == 10);
 	for (i = 0; i < n; i += 2)
 		CHECK(strcmp(argv[i], "n") != 0);
-	for (i = 0; i < 4; i++)
-		free(bufs[i]);
+	free(data);
 	session_free(s);
 	free(cause);
 }
