@@ -61,7 +61,7 @@ const char pg_sql_migrate_gc[] =
 
 /*
  * Does the table exist, does it still have 0.1's timestamptz times, has it
- * gc_at? One row of three booleans (the others NULL without a table).
+ * gc_at? One row of three booleans (without a table: false, NULL, false).
  */
 const char pg_sql_exists[] =
 "SELECT to_regclass('" PG_TABLE "') IS NOT NULL, (SELECT atttypid = "

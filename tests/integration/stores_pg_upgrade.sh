@@ -45,19 +45,25 @@ options() {
 }
 [ "$(options fresh)" = fillfactor=90 ] || fail "fresh table: options '$(options fresh)'"
 
-step "the table of 0.1 (timestamptz), with a session in it"
-$PSQL -d postgres -v ON_ERROR_STOP=1 <<'SQL' || fail "0.1 schema"
+# old_table DB TYPE: the table as made before gc_at, its times of TYPE
+# (timestamptz in 0.1, bigint later).
+old_table() {
+	$PSQL -d "$1" -v ON_ERROR_STOP=1 <<SQL
 CREATE TABLE sessionwrap_sessions (
 	key text PRIMARY KEY, public_id text NOT NULL,
 	data jsonb NOT NULL DEFAULT '{}', username text, ws_id text,
-	created_at timestamptz NOT NULL, access_at timestamptz NOT NULL,
-	max_age bigint NOT NULL DEFAULT 0, expires_at timestamptz NOT NULL,
+	created_at $2 NOT NULL, access_at $2 NOT NULL,
+	max_age bigint NOT NULL DEFAULT 0, expires_at $2 NOT NULL,
 	doomed boolean NOT NULL DEFAULT false, version bigint NOT NULL DEFAULT 1);
 CREATE INDEX sessionwrap_sessions_expires_idx ON sessionwrap_sessions (expires_at);
 CREATE INDEX sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
 	WHERE username IS NOT NULL;
 CREATE INDEX sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);
 SQL
+}
+
+step "the table of 0.1 (timestamptz), with a session in it"
+old_table postgres timestamptz || fail "0.1 schema"
 sw_config store="$PG_URI"
 sw_start
 lighttpd_start
@@ -100,18 +106,7 @@ grep -q '^n=1 ' "$T/out.b" || fail "after the logout: $(cat "$T/out.b")"
 step "a table of integer times without gc_at, with a session in it"
 sw_stop
 $PSQL -c "CREATE DATABASE prev" || fail "CREATE DATABASE prev"
-$PSQL -d prev -v ON_ERROR_STOP=1 <<'SQL' || fail "the schema without gc_at"
-CREATE TABLE sessionwrap_sessions (
-	key text PRIMARY KEY, public_id text NOT NULL,
-	data jsonb NOT NULL DEFAULT '{}', username text, ws_id text,
-	created_at bigint NOT NULL, access_at bigint NOT NULL,
-	max_age bigint NOT NULL DEFAULT 0, expires_at bigint NOT NULL,
-	doomed boolean NOT NULL DEFAULT false, version bigint NOT NULL DEFAULT 1);
-CREATE INDEX sessionwrap_sessions_expires_idx ON sessionwrap_sessions (expires_at);
-CREATE INDEX sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
-	WHERE username IS NOT NULL;
-CREATE INDEX sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);
-SQL
+old_table prev bigint || fail "the schema without gc_at"
 : > "$T/sessionwrap.log"
 sw_config store="$(echo "$PG_URI" | sed 's/dbname=postgres/dbname=prev/')"
 sw_start
