@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
 	gc_at		bigint NOT NULL DEFAULT 0,	-- at most expires_at; indexed for gc
 	doomed		boolean NOT NULL DEFAULT false,	-- replaced; readable until expires_at
 	version		bigint NOT NULL DEFAULT 1
-) WITH (fillfactor = 90);	-- room for HOT updates
+);
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_gc_idx ON sessionwrap_sessions (gc_at);
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
 	WHERE username IS NOT NULL;

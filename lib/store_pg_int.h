@@ -25,7 +25,6 @@
 #define PG_PURGE_BATCH		"500"	/* rows one opportunistic purge deletes */
 #define PG_EXPIRES_STEP		60	/* seconds expires_at may be rounded up */
 #define PG_GC_SLACK		"3600"	/* seconds gc_at may lag behind expires_at */
-#define PG_FILLFACTOR		"90"	/* % of a page filled by inserts: room for HOT */
 #define PG_SCHEMA_LOCK		"7526735719"	/* advisory lock serialising CREATE */
 
 /* Prepared statements, made on every (re)connection. */

@@ -11,8 +11,7 @@
  * no statement converts a time. gc finds expired rows through gc_at, an
  * indexed lower bound of expires_at that a save moves only now and then
  * (PG_GC_SET), so most saves change no indexed column and PostgreSQL
- * updates the row in place (HOT), in the room the fillfactor leaves on
- * each page for the row's next version. A table made by sessionwrap 0.1 has
+ * updates the row in place (HOT). A table made by sessionwrap 0.1 has
  * timestamptz columns: pg_sql_stmts_tz serve it until sessionwrap-ctl
  * init-db migrates it (pg_sql_migrate); one made later but before gc_at:
  * pg_sql_stmts_nogc serve it until init-db adds it (pg_sql_migrate_gc).
@@ -31,7 +30,7 @@ const char pg_sql_schema[] =
 "\tgc_at\t\tbigint NOT NULL DEFAULT 0,\t-- at most expires_at; indexed for gc\n"
 "\tdoomed\t\tboolean NOT NULL DEFAULT false,\t-- replaced; readable until expires_at\n"
 "\tversion\t\tbigint NOT NULL DEFAULT 1\n"
-") WITH (fillfactor = " PG_FILLFACTOR ");\t-- room for HOT updates\n"
+");\n"
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_gc_idx ON " PG_TABLE " (gc_at);\n"
 "CREATE INDEX IF NOT EXISTS " PG_TABLE "_username_idx ON " PG_TABLE " (username)\n"
 "\tWHERE username IS NOT NULL;\n"
@@ -49,15 +48,13 @@ const char pg_sql_migrate[] =
  * A table without gc_at gets it, in place (init-db): every row's bound is
  * its expires_at, and the index on expires_at gives way to one on gc_at.
  * The default keeps rows written meanwhile by a process still running the
- * statements without gc_at findable (0 is below every expiry). The
- * fillfactor applies to pages filled from now on.
+ * statements without gc_at findable (0 is below every expiry).
  */
 const char pg_sql_migrate_gc[] =
 "ALTER TABLE " PG_TABLE " ADD COLUMN gc_at bigint NOT NULL DEFAULT 0;"
 " UPDATE " PG_TABLE " SET gc_at = expires_at;"
 " CREATE INDEX " PG_TABLE "_gc_idx ON " PG_TABLE " (gc_at);"
-" DROP INDEX IF EXISTS " PG_TABLE "_expires_idx;"
-" ALTER TABLE " PG_TABLE " SET (fillfactor = " PG_FILLFACTOR ");";
+" DROP INDEX IF EXISTS " PG_TABLE "_expires_idx;";
 
 /*
  * Does the table exist, does it still have 0.1's timestamptz times, has it
@@ -88,7 +85,7 @@ const char pg_sql_exists[] =
 #define PG_RETURNING(E) \
 	"RETURNING version, " E("expires_at")
 
-/* A save's expires_at, x the one asked for: a doomed row's never later. */
+/* A save's new expires_at, x the one asked for: a doomed row never gets later. */
 #define PG_EXP(x) \
 	"CASE WHEN " PG_TABLE ".doomed THEN LEAST(" PG_TABLE ".expires_at, " \
 	x ") ELSE " x " END"
