@@ -85,7 +85,7 @@ const char pg_sql_exists[] =
 #define PG_RETURNING(E) \
 	"RETURNING version, " E("expires_at")
 
-/* A save's new expires_at, x the one asked for: a doomed row never gets later. */
+/* A save's expires_at, x the one asked for: a doomed row's never later. */
 #define PG_EXP(x) \
 	"CASE WHEN " PG_TABLE ".doomed THEN LEAST(" PG_TABLE ".expires_at, " \
 	x ") ELSE " x " END"
