@@ -246,6 +246,14 @@ done
 # fcgiwrap -c forks workers that outlive their parent: end its group.
 kill -TERM "-$FCGIWRAP_PID" 2>/dev/null
 wait "$FCGIWRAP_PID" 2>/dev/null
+# How many of the PostgreSQL store's updates were HOT (in place, no new
+# index entries): read once its connections are closed and counted.
+case " $stores " in
+*" postgresql "*)
+	$PSQL -At -c "SELECT 'bench: postgresql: ' || n_tup_upd || ' updates, ' ||
+	    n_tup_hot_upd || ' HOT, ' || n_tup_ins || ' inserts' FROM
+	    pg_stat_user_tables WHERE relname = 'sessionwrap_sessions'" >&2 ;;
+esac
 
 # Medians over the rounds. "CPU" is the whole machine's busy time per request
 # (web server, responder, script and wrk alike), so its ratio shows the cost

@@ -2,7 +2,9 @@
 -- sessionwrap creates it on first use; run this (or sessionwrap-ctl init-db)
 -- when the database role sessionwrap uses may not create tables.
 -- A table made by sessionwrap 0.1 (timestamptz times) keeps working;
--- sessionwrap-ctl init-db converts its times to these integers in place.
+-- sessionwrap-ctl init-db converts its times to these integers in place,
+-- and adds gc_at (with its index, in place of the one on expires_at) to a
+-- table made before it.
 -- Keep in sync with pg_schema in lib/store_pg.c (tests/integration/stores.sh compares).
 
 CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
@@ -15,10 +17,11 @@ CREATE TABLE IF NOT EXISTS sessionwrap_sessions (
 	access_at	bigint NOT NULL,
 	max_age		bigint NOT NULL DEFAULT 0,	-- per-session idle timeout
 	expires_at	bigint NOT NULL,
+	gc_at		bigint NOT NULL DEFAULT 0,	-- at most expires_at; indexed for gc
 	doomed		boolean NOT NULL DEFAULT false,	-- replaced; readable until expires_at
 	version		bigint NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS sessionwrap_sessions_expires_idx ON sessionwrap_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS sessionwrap_sessions_gc_idx ON sessionwrap_sessions (gc_at);
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_username_idx ON sessionwrap_sessions (username)
 	WHERE username IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessionwrap_sessions_public_id_idx ON sessionwrap_sessions (public_id);

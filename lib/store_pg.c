@@ -330,11 +330,11 @@ pg_purge(struct pg_conn *pc, time_t now)
 
 /*
  * The expires_at a save stores: the session's end rounded up to a step of
- * 1/32 of its remaining life, at most PG_EXPIRES_STEP seconds. Requests of
- * one session a few seconds apart then leave every indexed column as it
- * was, and PostgreSQL updates the row in place (HOT) instead of adding an
- * entry to each index. Loads still check the exact idle and absolute
- * limits; only purging sees the row up to a step later.
+ * 1/32 of its remaining life, at most PG_EXPIRES_STEP seconds. On a table
+ * without gc_at, whose expires_at is indexed, requests of one session a few
+ * seconds apart then leave every indexed column as it was, and PostgreSQL
+ * updates the row in place (HOT). Loads still check the exact idle and
+ * absolute limits; only purging sees the row up to a step later.
  */
 static time_t
 pg_expires(time_t expires, time_t now)

@@ -209,12 +209,12 @@ pg_conn_table_ensure(PGconn *pg, const char *table, const char *ddl,
 }
 
 /*
- * Create the store's table unless it exists; *tz when it is one of
- * sessionwrap 0.1 (timestamptz times, kept until init-db migrates it;
- * logged once a process).
+ * Create the store's table unless it exists; *shape says whether it is an
+ * older one (kept as it is until init-db migrates it; logged once a
+ * process).
  */
 static int
-pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
+pg_conn_schema_create(PGconn *pg, enum pg_shape *shape, char **cause)
 {
 	static int	 warned;
 	PGresult	*res;
@@ -223,13 +223,20 @@ pg_conn_schema_create(PGconn *pg, int *tz, char **cause)
 		return -1;
 	if ((res = pg_conn_one_row(pg, pg_sql_exists, cause)) == NULL)
 		return -1;
-	*tz = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	*shape = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? PG_SHAPE_TZ :
+	    strcmp(PQgetvalue(res, 0, 2), "t") != 0 ? PG_SHAPE_NOGC :
+	    PG_SHAPE_CURRENT;
 	PQclear(res);
-	if (*tz && !warned) {
+	if (*shape == PG_SHAPE_TZ && !warned) {
 		warned = 1;
 		log_warnx("%s: " PG_TABLE " has the timestamptz times of "
 		    "sessionwrap 0.1; sessionwrap-ctl init-db makes them "
 		    "integers (faster)", __func__);
+	} else if (*shape == PG_SHAPE_NOGC && !warned) {
+		warned = 1;
+		log_warnx("%s: " PG_TABLE " has no gc_at column; "
+		    "sessionwrap-ctl init-db adds it (saves then update "
+		    "rows in place)", __func__);
 	}
 	return 0;
 }
@@ -262,9 +269,10 @@ pg_conn_prepare(PGconn *pg, const struct pg_sql_stmt *stmts, char **cause)
 }
 
 /*
- * sessionwrap-ctl init-db on a table of sessionwrap 0.1: its times become
- * bigint Unix seconds in one ALTER TABLE (the table is locked meanwhile);
- * the connection is then made again with the statements for them.
+ * sessionwrap-ctl init-db on an older table, in one transaction (the table
+ * is locked meanwhile): the times of a table of sessionwrap 0.1 become
+ * bigint Unix seconds, and a table without gc_at gets it; the connection
+ * is then made again with the statements for the new shape.
  * 1 migrated, 0 nothing to do, -1 and *cause.
  */
 int
@@ -273,10 +281,11 @@ pg_conn_migrate(struct pg_conn *pc, char **cause)
 	char	*sql;
 	int	 rv;
 
-	if (!pc->tz)
+	if (pc->shape == PG_SHAPE_CURRENT)
 		return 0;
-	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s COMMIT;",
-	    PG_SCHEMA_LOCK, pg_sql_migrate);
+	xasprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%s); %s %s "
+	    "COMMIT;", PG_SCHEMA_LOCK, pc->shape == PG_SHAPE_TZ ?
+	    pg_sql_migrate : "", pg_sql_migrate_gc);
 	rv = pg_conn_simple(pc->pg, sql, cause);
 	free(sql);
 	if (rv != 0) {
@@ -284,7 +293,8 @@ pg_conn_migrate(struct pg_conn *pc, char **cause)
 			free(sql);
 		return -1;
 	}
-	log_info("%s: " PG_TABLE ": times are integers now", __func__);
+	log_info("%s: " PG_TABLE ": %s", __func__, pc->shape == PG_SHAPE_TZ ?
+	    "times are integers now, and gc_at added" : "gc_at added");
 	pc->ready = 0;
 	if (pg_conn_connect(pc, cause) != 0)
 		return -1;
@@ -335,8 +345,9 @@ pg_conn_connect(struct pg_conn *pc, char **cause)
 		goto fail;
 	}
 	PQsetNoticeReceiver(pc->pg, pg_conn_notice, NULL);
-	if (pg_conn_schema_create(pc->pg, &pc->tz, &err) != 0 ||
-	    pg_conn_prepare(pc->pg, pc->tz ? pg_sql_stmts_tz : pg_sql_stmts,
+	if (pg_conn_schema_create(pc->pg, &pc->shape, &err) != 0 ||
+	    pg_conn_prepare(pc->pg, pc->shape == PG_SHAPE_TZ ? pg_sql_stmts_tz :
+	    pc->shape == PG_SHAPE_NOGC ? pg_sql_stmts_nogc : pg_sql_stmts,
 	    &err) != 0)
 		goto fail;
 	if (pc->fails > 0)

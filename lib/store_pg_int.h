@@ -24,6 +24,7 @@
 #define PG_PURGE_EVERY		1000	/* saves per connection between purges */
 #define PG_PURGE_BATCH		"500"	/* rows one opportunistic purge deletes */
 #define PG_EXPIRES_STEP		60	/* seconds expires_at may be rounded up */
+#define PG_GC_SLACK		"3600"	/* seconds gc_at may lag behind expires_at */
 #define PG_SCHEMA_LOCK		"7526735719"	/* advisory lock serialising CREATE */
 
 /* Prepared statements, made on every (re)connection. */
@@ -68,12 +69,26 @@ extern const char pg_sql_schema[];
 ");\n"
 /* Every statement, prepared on each (re)connection. */
 extern const struct pg_sql_stmt pg_sql_stmts[PG_NSTMTS];
-/* The same for a table of sessionwrap 0.1 (timestamptz times). */
+/* The same for a table with integer times but no gc_at (made earlier). */
+extern const struct pg_sql_stmt pg_sql_stmts_nogc[PG_NSTMTS];
+/* The same for a table of sessionwrap 0.1 (timestamptz times, no gc_at). */
 extern const struct pg_sql_stmt pg_sql_stmts_tz[PG_NSTMTS];
-/* Does the table exist; has it timestamptz times? One row, two booleans. */
+/*
+ * Does the table exist; has it timestamptz times; has it gc_at? One row,
+ * three booleans.
+ */
 extern const char pg_sql_exists[];
 /* Its times to bigint Unix seconds (sessionwrap-ctl init-db). */
 extern const char pg_sql_migrate[];
+/* Its gc_at column and index (sessionwrap-ctl init-db). */
+extern const char pg_sql_migrate_gc[];
+
+/* The table's shape, as found on connecting: which statements serve it. */
+enum pg_shape {
+	PG_SHAPE_CURRENT,	/* pg_sql_stmts */
+	PG_SHAPE_NOGC,		/* integer times, no gc_at (made earlier) */
+	PG_SHAPE_TZ		/* 0.1: timestamptz times, no gc_at */
+};
 
 /* Process-wide state: the connection string. */
 struct pg_store {
@@ -85,7 +100,7 @@ struct pg_conn {
 	struct pg_store	*ps;
 	PGconn		*pg;
 	int		 ready;		/* connected and statements prepared */
-	int		 tz;		/* the table is 0.1's: pg_sql_stmts_tz */
+	enum pg_shape	 shape;		/* of the table: the statements it needs */
 	unsigned	 fails;		/* consecutive failed connection attempts */
 	uint64_t	 next_try;	/* monotonic ms before which we do not retry */
 	char		*last_error;	/* why the last attempt failed */
@@ -117,7 +132,10 @@ char		*pg_conn_message(const char *);
 PGresult	*pg_conn_wait(PGconn *, int, long);
 /* Mark the connection broken: the next use reconnects after a back-off. */
 void		 pg_conn_broken(struct pg_conn *, const char *);
-/* init-db: a 0.1 table's times to integers; 1 done, 0 none, -1 *cause. */
+/*
+ * init-db: an older table to the current shape (integer times, gc_at);
+ * 1 done, 0 none, -1 *cause.
+ */
 int		 pg_conn_migrate(struct pg_conn *, char **);
 /* A worker's connection (store_ops conn_new) and its release. */
 void		*pg_conn_new(struct store *, char **);

@@ -841,6 +841,50 @@ test_gc(struct store *st, void *c)
 	free(cause);
 }
 
+/*
+ * PostgreSQL finds expired rows through gc_at, a lower bound of expires_at
+ * that a save moves only by more than a slack: a session kept alive past
+ * its first expiry (its bound lagging behind) survives gc, a doomed one is
+ * found as soon as its grace ends, and the kept one once it truly ends.
+ */
+static void
+test_gc_lag(struct store *st, void *c)
+{
+	struct session	*a, *b, *l = NULL;
+	char		*ca = NULL, *cb = NULL, *cause = NULL;
+	time_t		 t0 = time(NULL) - 5000;
+	long		 n = -1;
+
+	a = save_new(st, c, "{\"n\":1}", NULL, t0, &ca);
+	b = save_new(st, c, "{}", NULL, t0, &cb);
+	CHECK(st->ops->destroy(st, c, b->id, 30, t0 + 10, &cause) == STORE_OK);
+	CHECK(store_admin(st)->gc(st, c, t0 + 100, &n, &cause) == STORE_OK);
+	CHECK(n == 1);		/* b, doomed: its grace ended at t0 + 40 */
+	CHECK(load(st, c, ca, t0 + 100, &l) == STORE_OK && l != NULL);
+	if (l != NULL) {
+		free(ca);
+		ca = NULL;
+		json_object_set_new(l->data, "n", json_integer(2));
+		CHECK(st->ops->save(st, c, l, 1, t0 + 100, &ca, &cause) ==
+		    STORE_OK);
+		session_free(l);
+		l = NULL;
+	}
+	/* Past a's first expiry (t0 + 600 and a step), before its second. */
+	CHECK(store_admin(st)->gc(st, c, t0 + 650, &n, &cause) == STORE_OK);
+	CHECK(n == 0);
+	CHECK(load(st, c, ca, t0 + 650, &l) == STORE_OK && l != NULL &&
+	    data_int(l, "n") == 2);
+	session_free(l);
+	CHECK(store_admin(st)->gc(st, c, t0 + 720, &n, &cause) == STORE_OK);
+	CHECK(n == 1);
+	session_free(a);
+	session_free(b);
+	free(ca);
+	free(cb);
+	free(cause);
+}
+
 /* show finds a session by cookie, secret id, and (PostgreSQL) SESSION_ID. */
 static void
 test_show(struct store *st, void *c)
@@ -1852,6 +1896,8 @@ main(int argc, char **argv)
 	test_revoke_many(st, c1);
 	test_sessions(st, c1);
 	test_gc(st, c1);
+	if (is_pg && !is_cache)
+		test_gc_lag(st, c1);
 	test_show(st, c1);
 	test_rotation(st, c1);
 	if (is_redis && getenv("SW_TEST_REDIS_CLI") != NULL)
