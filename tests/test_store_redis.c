@@ -1,6 +1,10 @@
-/* Unit tests of the Redis store's parsers: the stored fields of a session, INFO lines. */
+/*
+ * Unit tests of the Redis store's parsers and its command formatting: the
+ * stored fields of a session, INFO lines, commands in the protocol's form.
+ */
 #include "autoconf.h"
 
+#include "../lib/store_redis_conn.c"
 #include "../lib/store_redis_value.c"
 
 #include "store_admin.h"
@@ -210,9 +214,54 @@ test_info(void)
 	CHECK_STR(out, "0123456");
 }
 
+/*
+ * rd_conn_format writes what hiredis' own formatter writes, for every kind
+ * of argument: empty, binary (CR, LF, NUL), long; the buffer grows and is
+ * reused.
+ */
+static void
+test_format(void)
+{
+	static char	 big[70000];
+	static const char *const a1[] = { "GET", "k" };
+	static const char *const a2[] = { "HSET", "", "\r\n*1\r\n$3", "x" };
+	const char	*a3[3] = { "SET", "b", big };
+	size_t		 l4[2] = { 3, 3 };
+	const char	*a4[2] = { "a\0b", "\0\0\0" };
+	struct {
+		int		 argc;
+		const char	**argv;
+		const size_t	*len;
+	} cases[] = {
+		{ 2, (const char **)a1, NULL },
+		{ 4, (const char **)a2, NULL },
+		{ 3, a3, NULL },
+		{ 2, a4, l4 },
+		{ 2, (const char **)a1, NULL },		/* after the big one */
+	};
+	struct rd_conn	 rc;
+	char		*want;
+	size_t		 i;
+	int		 n, len;
+
+	memset(big, 'z', sizeof big - 1);
+	memset(&rc, 0, sizeof rc);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		len = redisFormatCommandArgv(&want, cases[i].argc,
+		    cases[i].argv, cases[i].len);
+		n = (int)rd_conn_format(&rc, cases[i].argc, cases[i].argv,
+		    cases[i].len);
+		CHECK(len > 0 && n == len);
+		CHECK(n == len && memcmp(rc.fmt, want, (size_t)n) == 0);
+		redisFreeCommand(want);
+	}
+	free(rc.fmt);
+}
+
 int
 main(void)
 {
+	test_format();
 	test_int();
 	test_value_parse();
 	test_value_roundtrip();
