@@ -27,12 +27,12 @@ fuzz_roundtrip(const struct session *s, uint64_t ver, time_t until)
 	size_t		 argvlen[20];
 	struct rd_value	 v;
 	struct session	*t;
-	char		*bufs[4], vs[24], us[24], *cause = NULL;
+	char		*data, num[3][24], vs[24], us[24], *cause = NULL;
 	uint64_t	 ver2;
 	time_t		 until2;
 	int		 n, i, j;
 
-	n = rd_value_fields(s, argv, argvlen, 0, bufs);
+	n = rd_value_fields(s, argv, argvlen, 0, &data, num);
 	FUZZ_ASSERT(n >= 10);
 	memset(&v, 0, sizeof v);
 	snprintf(vs, sizeof vs, "%llu", (unsigned long long)ver);
@@ -57,8 +57,7 @@ fuzz_roundtrip(const struct session *s, uint64_t ver, time_t until)
 	FUZZ_ASSERT(t != NULL && ver2 == ver && until2 == until);
 	fuzz_session_same(s, t);
 	session_free(t);
-	for (i = 0; i < 4; i++)
-		free(bufs[i]);
+	free(data);
 }
 
 /* INFO lines: every value found is printable, NUL-terminated, bounded. */
