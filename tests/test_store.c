@@ -1528,6 +1528,7 @@ struct race_arg {
 	struct store	*st;
 	const char	*cookie;
 	int		 stop;		/* __atomic: end the loop */
+	int		 ready;		/* __atomic: connected, one load done */
 	int		 destroyed;	/* __atomic: destroy has returned */
 	int		 before;	/* loads that found it before */
 	int		 after;		/* loads begun after destroy returned */
@@ -1555,6 +1556,7 @@ race_reader(void *arg)
 				ra->late++;
 		} else if (rv == STORE_OK)
 			ra->before++;
+		__atomic_store_n(&ra->ready, 1, __ATOMIC_RELEASE);
 	}
 	ra->st->ops->conn_free(c);
 	return NULL;
@@ -1568,7 +1570,7 @@ test_cache_logout_race(struct store *st, void *c)
 	pthread_t	 t[4];
 	struct session	*s;
 	char		*cookie, *cause = NULL;
-	int		 round, i, before = 0, after = 0, late = 0;
+	int		 round, i, wait, before = 0, after = 0, late = 0;
 
 	for (round = 0; round < 20; round++) {
 		s = save_new(st, c, "{\"race\":1}", NULL, time(NULL), &cookie);
@@ -1577,6 +1579,13 @@ test_cache_logout_race(struct store *st, void *c)
 			ra[i].st = st;
 			ra[i].cookie = cookie;
 			pthread_create(&t[i], NULL, race_reader, &ra[i]);
+		}
+		/* Every reader connected (slow on a busy machine) and loading. */
+		for (i = 0, wait = 0; i < 4 && wait < 10000; wait++) {
+			if (__atomic_load_n(&ra[i].ready, __ATOMIC_ACQUIRE))
+				i++;
+			else
+				usleep(1000);
 		}
 		usleep(5000 + round * 500);
 		CHECK(st->ops->destroy(st, c, s->id, 0, time(NULL), &cause) ==
