@@ -241,11 +241,7 @@ store_pg_load(struct store *st, void *conn, const char *cookie, time_t now,
 		return res == NULL ? rv : STORE_NOTFOUND;
 	}
 	/* Its save needs the same store key, and the same cookie. */
-	pg_conn_last_clear(pc);
-	pc->last.id = xstrdup(id);
-	pc->last.key = key;
-	if (keyidx == 0)
-		pc->last.cookie = xstrdup(cookie);
+	store_last_set(&pc->last, id, key, keyidx == 0 ? cookie : NULL);
 	*out = pg_session_from_row(res, id, now, cause);
 	if (until != NULL)
 		*until = (time_t)pg_getll(res, 7);
@@ -388,7 +384,7 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 	char		 ver[32], created[32], access[32], maxage[32];
 	char		 expires[32], nowbuf[32];
 	time_t		 oaccess;
-	int		 last;
+	const char	*last;
 
 	*cookie = NULL;
 	if (pc->locked && pc->lock_lost) {
@@ -400,8 +396,9 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 		return rv;
 	oaccess = s->access;
 	s->access = now;
-	last = pc->last.id != NULL && strcmp(pc->last.id, s->id) == 0;
-	key = last ? xstrdup(pc->last.key) : store_key(st->keys, s->id);
+	/* The id loaded: its key is known (no second keyed hash). */
+	last = store_last_key(&pc->last, s->id);
+	key = last != NULL ? xstrdup(last) : store_key(st->keys, s->id);
 	snprintf(created, sizeof created, "%lld", (long long)s->created);
 	snprintf(access, sizeof access, "%lld", (long long)s->access);
 	snprintf(maxage, sizeof maxage, "%ld", s->max_age);
@@ -451,8 +448,7 @@ store_pg_save(struct store *st, void *conn, struct session *s, int cas,
 		*until = (time_t)pg_getll(res, 1);
 	PQclear(res);
 	/* An unchanged id: the cookie it came with (no second HMAC). */
-	*cookie = last && pc->last.cookie != NULL ? xstrdup(pc->last.cookie) :
-	    store_sign_id(st->keys, s->id);
+	*cookie = store_last_cookie(&pc->last, st->keys, s->id);
 	pg_purge(pc, now);
 	return STORE_OK;
 }

@@ -16,7 +16,6 @@
 #include <libpq-fe.h>
 
 #include "clock.h"
-#include "crypto.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -32,19 +31,6 @@ pg_conn_prefetch_clear(struct pg_conn *pc)
 	free(pc->pf.id);
 	free(pc->pf.key);
 	pc->pf.cookie = pc->pf.id = pc->pf.key = NULL;
-}
-
-/* Forget the id last loaded: its store key and signed cookie. */
-void
-pg_conn_last_clear(struct pg_conn *pc)
-{
-	free(pc->last.id);
-	free(pc->last.key);
-	if (pc->last.cookie != NULL) {
-		crypto_wipe(pc->last.cookie, strlen(pc->last.cookie));
-		free(pc->last.cookie);
-	}
-	pc->last.id = pc->last.key = pc->last.cookie = NULL;
 }
 
 /* A libpq message on one line (libpq adds newlines and hints); caller frees. */
@@ -398,7 +384,7 @@ pg_conn_free(void *arg)
 		PQfinish(pc->pg);
 	free(pc->last_error);
 	pg_conn_prefetch_clear(pc);
-	pg_conn_last_clear(pc);
+	store_last_clear(&pc->last);
 	free(pc);
 }
 

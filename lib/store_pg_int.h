@@ -15,6 +15,7 @@
 
 #include "session.h"
 #include "store.h"
+#include "store_last.h"
 
 #define PG_TABLE		"sessionwrap_sessions"
 #define PG_CONNECT_TIMEOUT	"3"	/* seconds, unless the conninfo says */
@@ -116,11 +117,7 @@ struct pg_conn {
 		int	 keyidx;	/* the key that signed the cookie */
 		time_t	 now;
 	}		 pf;
-	struct {			/* the id last loaded, for its save */
-		char	*id;		/* NULL: none */
-		char	*key;		/* its store key */
-		char	*cookie;	/* signed by the current key, or NULL */
-	}		 last;
+	struct store_last last;		/* the id last loaded, for its save */
 };
 
 /* A libpq message on one line, for logs and causes; caller frees. */
@@ -140,8 +137,6 @@ int		 pg_conn_migrate(struct pg_conn *, char **);
 /* A worker's connection (store_ops conn_new) and its release. */
 void		*pg_conn_new(struct store *, char **);
 void		 pg_conn_free(void *);
-/* Forget the id last loaded (pg_conn_free). */
-void		 pg_conn_last_clear(struct pg_conn *);
 /* Forget a load sent ahead (its answer, if any, is the caller's business). */
 void		 pg_conn_prefetch_clear(struct pg_conn *);
 /* Wait for and drop the answer to a load sent ahead, if one is under way. */
